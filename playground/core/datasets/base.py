@@ -1,0 +1,333 @@
+"""What every dataset yields, and the one registry that names them.
+
+A dataset entry is a name, a parameter schema (the same ``Param`` type layers use, so the
+dataset panel builds its widgets from it) and a loader. The loader returns raw features;
+normalisation statistics come from the training split only, and the model applies them as
+its first step, so exported models take the same raw input the dataset panel shows.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+import playground
+from playground.core.params import Param, Problem, UserError, resolve_params
+
+TargetKind = Literal["classification", "regression"]
+
+
+class DataError(UserError):
+    """Bad data: the message names the file, row or column."""
+
+
+@dataclass
+class Split:
+    """Features and targets of one split.
+
+    ``x`` is float32 of shape ``(N, *input_shape)``, raw (not normalised). ``y`` is int64 of
+    shape ``(N,)`` holding class indices for classification, or float32 ``(N, target_size)``
+    for regression.
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+
+@dataclass(frozen=True)
+class DatasetMeta:
+    """What shape inference needs to know about a dataset, without its tensors."""
+
+    input_shape: tuple[int, ...]
+    target_kind: TargetKind
+    target_size: int
+    class_names: tuple[str, ...] = ()
+
+    @property
+    def is_image(self) -> bool:
+        return len(self.input_shape) == 3
+
+
+@dataclass
+class Dataset:
+    """Train/validation/test tensors plus what the model and the views need to know."""
+
+    name: str
+    train: Split
+    val: Split
+    test: Split
+    meta: DatasetMeta
+    mean: torch.Tensor
+    std: torch.Tensor
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.meta.input_shape
+
+    @property
+    def target_kind(self) -> TargetKind:
+        return self.meta.target_kind
+
+    @property
+    def target_size(self) -> int:
+        return self.meta.target_size
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.meta.class_names
+
+
+Loader = Callable[[dict[str, Any], "LoadContext"], Dataset]
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    """Where relative paths are resolved from, and the validation share from the training settings."""
+
+    base_dir: Path = Path(".")
+    val_fraction: float = 0.2
+
+    def resolve(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    """One dataset in the registry.
+
+    ``path_params`` names the parameters that hold file or folder paths; they must exist
+    before loading. ``meta`` gives the shapes cheaply when they are known without reading
+    data (built-in datasets); ``None`` means the loader has to run.
+    """
+
+    name: str
+    title: str
+    group: Literal["2-D", "images", "files", "downloads"]
+    help: str
+    params: tuple[Param, ...]
+    load: Loader
+    meta: Callable[[dict[str, Any]], DatasetMeta] | None = None
+    path_params: tuple[str, ...] = ()
+
+
+REGISTRY: dict[str, DatasetEntry] = {}
+
+# Entropy mixed into the seed for the split, so the split does not replay the random numbers
+# a generator drew from the same seed.
+_SPLIT_STREAM = 0x5B11
+_STATS_CHUNK = 4096
+
+
+def seed_param() -> Param:
+    """The ``seed`` parameter every dataset shares, so the same help text appears everywhere."""
+    return Param("seed", "int", 1, "Changes which random samples are drawn and how they are split; "
+                 "the same seed always gives the same data.", minimum=0)
+
+
+def test_fraction_param(default: float) -> Param:
+    """The ``test_fraction`` parameter: how much data is held back for the final test."""
+    return Param("test_fraction", "float", default, "The share of the data kept aside to test the trained "
+                 "network on examples it never saw.", minimum=0.05, maximum=0.9)
+
+
+def samples_param(default: int, maximum: int) -> Param:
+    """The ``samples`` parameter of the generated datasets."""
+    return Param("samples", "int", default, "How many examples to generate in total.",
+                 minimum=10, maximum=maximum)
+
+
+def split_indices(n: int, test_fraction: float, val_fraction: float, seed: int) -> tuple[np.ndarray, ...]:
+    """Shuffle ``range(n)`` by seed and cut it into train, validation and test index arrays.
+
+    The test part comes off first, then the validation part from what is left, so changing
+    ``val_fraction`` in the training settings never moves an example into or out of the test
+    set. Every part that was asked for gets at least one example and training always keeps one,
+    which takes ``n >= 2``.
+    """
+    order = np.random.default_rng([seed, _SPLIT_STREAM]).permutation(n)
+    n_test = min(max(round(n * test_fraction), 1), n - 1) if test_fraction > 0 else 0
+    rest = order[n_test:]
+    n_val = min(max(round(len(rest) * val_fraction), 1), len(rest) - 1) if val_fraction > 0 else 0
+    return rest[n_val:], rest[:n_val], order[:n_test]
+
+
+def normalisation_stats(x_train: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and std of the training features: per channel ``(C, 1, 1)`` for images, per feature otherwise.
+
+    Only the training split counts, so nothing about the validation or test examples leaks
+    into the model. A (near) constant feature gets std 1 so normalising never divides by zero.
+    Two passes in float64 over chunks keep it exact without a float64 copy of MNIST.
+    """
+    image = x_train.ndim == 4
+    dims = (0, 2, 3) if image else (0,)
+    count = x_train.numel() // x_train.shape[1]
+    chunks = x_train.split(_STATS_CHUNK)
+    mean = sum(c.double().sum(dim=dims) for c in chunks) / count
+    centre = mean.reshape(1, -1, 1, 1) if image else mean
+    var = sum(((c.double() - centre) ** 2).sum(dim=dims) for c in chunks) / count
+    std = var.sqrt()
+    std = torch.where(std < 1e-6, torch.ones_like(std), std)
+    shape = (-1, 1, 1) if image else (-1,)
+    return mean.float().reshape(shape), std.float().reshape(shape)
+
+
+def _split(x: np.ndarray, y: np.ndarray, meta: DatasetMeta) -> Split:
+    ty = torch.from_numpy(np.ascontiguousarray(y))
+    if meta.target_kind == "classification":
+        ty = ty.long().reshape(-1)
+    else:
+        ty = ty.float().reshape(len(y), meta.target_size)
+    return Split(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), ty)
+
+
+def build_dataset(
+    name: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    meta: DatasetMeta,
+    ctx: LoadContext,
+    *,
+    seed: int,
+    test_fraction: float = 0.0,
+    test: tuple[np.ndarray, np.ndarray] | None = None,
+    info: dict[str, Any] | None = None,
+    source: str = "",
+) -> Dataset:
+    """Turn raw arrays into a ``Dataset``: the one place where data is split and its statistics taken.
+
+    ``x`` holds raw features of shape ``(N, *meta.input_shape)``; ``y`` class indices or
+    regression targets. The test split is carved off by ``test_fraction``, or given as
+    ``test`` when the data comes with its own (MNIST). Validation always comes out of the
+    non-test data by ``ctx.val_fraction``, deterministic by ``seed``. ``source`` (a file or
+    folder name) is what a message about too little data names.
+    """
+    if tuple(x.shape[1:]) != meta.input_shape or len(x) != len(y):
+        raise ValueError(f"{name}: arrays {x.shape}/{y.shape} do not match {meta}")
+    if len(x) < 2:
+        raise DataError(f"{source or name} has {len(x)} example(s); it needs at least 2 to train and test on")
+    own_test = 0.0 if test is not None else test_fraction
+    train_idx, val_idx, test_idx = split_indices(len(x), own_test, ctx.val_fraction, seed)
+    train = _split(x[train_idx], y[train_idx], meta)
+    val = _split(x[val_idx], y[val_idx], meta)
+    test_split = _split(*test, meta) if test is not None else _split(x[test_idx], y[test_idx], meta)
+    mean, std = normalisation_stats(train.x)
+    return Dataset(name, train, val, test_split, meta, mean, std, dict(info or {}))
+
+
+def resources_dir() -> Path:
+    """The folder of shipped resources (icons, example projects, small datasets).
+
+    ``PLAYGROUND_RESOURCES`` wins so packagers can put the files elsewhere; otherwise the
+    folder next to the ``playground`` package, which is where it is in a checkout and in an
+    editable install.
+    """
+    override = os.environ.get("PLAYGROUND_RESOURCES")
+    if override:
+        return Path(override).expanduser()
+    return Path(playground.__file__).resolve().parent.parent / "resources"
+
+
+def register(entry: DatasetEntry) -> DatasetEntry:
+    """Add an entry; names are unique because projects refer to datasets by name."""
+    if entry.name in REGISTRY:
+        raise ValueError(f"dataset {entry.name!r} registered twice")
+    REGISTRY[entry.name] = entry
+    return entry
+
+
+def resolve_dataset_spec(
+    spec: Any, ctx: LoadContext | None = None
+) -> tuple[DatasetEntry | None, dict[str, Any], list[Problem]]:
+    """Check a project's ``dataset`` object: known name, known parameters, values in range,
+    data files present. Returns the entry, the parameters with defaults filled, and problems.
+    """
+    ctx = ctx or LoadContext()
+    if not isinstance(spec, Mapping):
+        return None, {}, [Problem("dataset must be an object with a 'name'", field="dataset")]
+    name = spec.get("name")
+    entry = REGISTRY.get(name) if isinstance(name, str) else None
+    if entry is None:
+        known = ", ".join(sorted(REGISTRY))
+        problem = Problem(f"dataset: unknown dataset {name!r} (known: {known})", field="dataset.name")
+        return None, {}, [problem]
+    given = {k: v for k, v in spec.items() if k != "name"}
+    params, problems = resolve_params(
+        entry.params, given, owner=f"dataset '{entry.name}'", field_prefix="dataset"
+    )
+    for key in entry.path_params:
+        value = params.get(key)
+        if not isinstance(value, str) or any(p.field == f"dataset.{key}" for p in problems):
+            continue
+        if not value.strip():
+            message = f"dataset '{entry.name}': {key} is not set; choose a file or folder"
+            problems.append(Problem(message, field=f"dataset.{key}"))
+        elif not ctx.resolve(value).exists():
+            problems.append(
+                Problem(
+                    f"dataset '{entry.name}': {key} '{value}' does not exist "
+                    f"(looked in {ctx.resolve(value).parent})",
+                    field=f"dataset.{key}",
+                )
+            )
+    return entry, params, problems
+
+
+_cache_lock = threading.Lock()
+_cache: dict[tuple, Dataset] = {}
+
+
+def _cache_key(name: str, params: dict[str, Any], ctx: LoadContext, entry: DatasetEntry) -> tuple:
+    stamps = []
+    for key in entry.path_params:
+        value = params.get(key)
+        if isinstance(value, str):
+            p = ctx.resolve(value)
+            stamps.append((str(p), p.stat().st_mtime_ns if p.exists() else None))
+    return (name, tuple(sorted((k, repr(v)) for k, v in params.items())), ctx.val_fraction,
+            str(ctx.base_dir), tuple(stamps))
+
+
+def load_dataset(spec: Mapping[str, Any], ctx: LoadContext | None = None) -> Dataset:
+    """Load (or reuse a cached copy of) the dataset a project names.
+
+    Raises ``DataError`` with a message naming the file, row, column or field at fault.
+    Cached because the editor asks again on every edit; a changed file is reloaded.
+    """
+    ctx = ctx or LoadContext()
+    entry, params, problems = resolve_dataset_spec(spec, ctx)
+    if problems or entry is None:
+        raise DataError("; ".join(p.message for p in problems), problems)
+    key = _cache_key(entry.name, params, ctx, entry)
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is not None:
+        return hit
+    data = entry.load(params, ctx)
+    with _cache_lock:
+        if len(_cache) >= 8:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = data
+    return data
+
+
+def dataset_meta(spec: Mapping[str, Any], ctx: LoadContext | None = None) -> DatasetMeta:
+    """Shapes and target kind of a dataset, loading it only when that is the only way to know."""
+    ctx = ctx or LoadContext()
+    entry, params, problems = resolve_dataset_spec(spec, ctx)
+    if problems or entry is None:
+        raise DataError("; ".join(p.message for p in problems), problems)
+    if entry.meta is not None:
+        return entry.meta(params)
+    return load_dataset(spec, ctx).meta

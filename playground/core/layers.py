@@ -1,0 +1,518 @@
+"""The layer catalogue: one entry per node type of the project format.
+
+Each entry carries its parameter schema (defaults, ranges, help texts a student can read),
+a shape rule that also counts parameters, and a torch factory. The editor's palette and
+inspector, shape inference, the model builder and the exporters all read this one table,
+so adding a node type is one entry here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from playground.core.modules import Abs, Add, Concat
+from playground.core.params import Param
+
+Shape = tuple[int, ...]
+
+#: Largest number of values one node may produce per sample: beyond it a single batch would
+#: exhaust memory on a desktop machine, so the size is refused rather than attempted.
+MAX_ACTIVATION_ELEMENTS = 1 << 24
+#: Largest parameter count of one node (400 MB of float32 weights).
+MAX_NODE_PARAMETERS = 100_000_000
+
+
+class ShapeError(Exception):
+    """A shape rule's refusal; the message says what to change."""
+
+
+# --------------------------------------------------------------------------- activations
+
+ActivationFamily = Literal["linear", "saturating", "relu", "smooth"]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A non-linearity: how to build it, what it teaches, and what its failure mode is.
+
+    ``family`` tells the probes what to measure: saturating units (sigmoid, tanh) get a
+    saturated fraction, ReLU-family units a dead fraction.
+    """
+
+    name: str
+    help: str
+    family: ActivationFamily
+    make: Callable[[], nn.Module]
+    parameters: int = 0
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("linear", "No non-linearity: stacked linear layers stay one linear map.", "linear",
+                   nn.Identity),
+        Activation("sigmoid", "Squashes to (0, 1); its gradient is at most 0.25 and vanishes in the flat "
+                   "tails, so deep sigmoid stacks train slowly.", "saturating", nn.Sigmoid),
+        Activation("tanh", "Squashes to (-1, 1), zero-centred; saturates like sigmoid for large inputs.",
+                   "saturating", nn.Tanh),
+        Activation("relu", "max(0, z): cheap and does not saturate for positive inputs; units stuck "
+                   "below zero stop learning (dead ReLU).", "relu", nn.ReLU),
+        Activation("leaky_relu", "max(0, z) + 0.01·min(0, z): a small slope below zero keeps units "
+                   "alive.", "relu", lambda: nn.LeakyReLU(0.01)),
+        Activation("prelu", "Leaky ReLU whose negative slope is learned (one parameter).", "relu",
+                   nn.PReLU, parameters=1),
+        Activation("elu", "Like ReLU for positive inputs, a smooth exponential curve below zero that "
+                   "pushes mean activations towards zero.", "relu", nn.ELU),
+        Activation("selu", "Scaled ELU that keeps activations near zero mean and unit variance with "
+                   "LeCun-normal init.", "relu", nn.SELU),
+        Activation("gelu", "Smooth ReLU-like curve used in transformers: z times the Gaussian CDF of z.",
+                   "smooth", nn.GELU),
+        Activation("silu", "z·sigmoid(z) (swish): smooth and non-monotonic near zero.", "smooth", nn.SiLU),
+        Activation("softplus", "log(1 + e^z): a smooth ReLU that never has exactly zero gradient.",
+                   "smooth", nn.Softplus),
+        Activation("abs", "|z|: absolute-value rectification, the generalised rectifier with alpha = -1.",
+                   "relu", Abs),
+    )
+}
+
+# --------------------------------------------------------------------------- initialisation
+
+InitFn = Callable[[torch.Tensor, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Init:
+    """A weight initialisation scheme. ``data_dependent`` ones need a batch (see build)."""
+
+    name: str
+    help: str
+    apply: InitFn | None
+    data_dependent: bool = False
+
+
+def _normal(w: torch.Tensor, p: dict[str, Any]) -> None:
+    nn.init.normal_(w, 0.0, float(p.get("init_std", 0.01)))
+
+
+INITS: dict[str, Init] = {
+    i.name: i
+    for i in (
+        Init("default", "PyTorch's default: uniform with a scale from the fan-in.", None),
+        Init("xavier_uniform", "Glorot: Var(w) = 2 / (fan_in + fan_out), uniform; suits tanh and sigmoid.",
+             lambda w, p: nn.init.xavier_uniform_(w)),
+        Init("xavier_normal", "Glorot: Var(w) = 2 / (fan_in + fan_out), normal.",
+             lambda w, p: nn.init.xavier_normal_(w)),
+        Init("he_uniform", "He: Var(w) = 2 / fan_in, uniform; keeps ReLU signals from shrinking.",
+             lambda w, p: nn.init.kaiming_uniform_(w, nonlinearity="relu")),
+        Init("he_normal", "He: Var(w) = 2 / fan_in, normal; keeps ReLU signals from shrinking.",
+             lambda w, p: nn.init.kaiming_normal_(w, nonlinearity="relu")),
+        Init("lecun_normal", "LeCun: Var(w) = 1 / fan_in, normal; the partner of SELU.",
+             lambda w, p: nn.init.kaiming_normal_(w, nonlinearity="linear")),
+        Init("orthogonal", "A random orthogonal matrix (Saxe 2014): preserves norms through the layer.",
+             lambda w, p: nn.init.orthogonal_(w)),
+        Init("normal", "Normal with the standard deviation 'init std': too small and signals vanish "
+             "layer by layer.", _normal),
+        Init("zeros", "All weights zero: every unit computes the same thing and they never become "
+             "different (the symmetry problem).", lambda w, p: nn.init.zeros_(w)),
+        Init("lsuv", "Data-dependent (LSUV): orthogonal, then each layer is scaled so its output "
+             "variance on a real batch is 1.", lambda w, p: nn.init.orthogonal_(w), data_dependent=True),
+    )
+}
+
+
+def apply_init(module: nn.Module, params: dict[str, Any]) -> None:
+    """Initialise the weights of a Linear or Conv2d by the node's ``init`` choice.
+
+    Every non-default scheme zeroes the bias, as the lectures' formulas assume.
+    """
+    init = INITS[params.get("init", "default")]
+    if init.apply is None:
+        return
+    with torch.no_grad():
+        init.apply(module.weight, params)
+        if getattr(module, "bias", None) is not None:
+            nn.init.zeros_(module.bias)
+
+
+# --------------------------------------------------------------------------- parameter schemas
+
+def _activation_param(default: str = "relu", name: str = "activation") -> Param:
+    return Param(name, "choice", default, "The non-linearity applied to this layer's output.",
+                 choices=tuple(ACTIVATIONS))
+
+
+INIT_PARAMS = (
+    Param("init", "choice", "default", "How the weights start; the scale decides whether signals and "
+          "gradients shrink, grow or stay steady through depth.", choices=tuple(INITS)),
+    Param("init_std", "float", 0.01, "Standard deviation of the 'normal' init.", minimum=0.0,
+          maximum=10.0, min_exclusive=True, label="Init std", log_scale=True),
+)
+
+WEIGHTED_EXTRAS = (
+    Param("bias", "bool", True, "Add a learned offset to every unit."),
+    Param("batchnorm", "bool", False, "Normalise each unit over the mini-batch (then scale and shift with "
+          "learned gamma, beta) before the activation: less sensitive to init, allows larger learning "
+          "rates.", label="Batch norm"),
+    Param("dropout", "float", 0.0, "During training, drop each output with this probability; an ensemble "
+          "of thinned networks that fights overfitting.", minimum=0.0, maximum=1.0, max_exclusive=True),
+)
+
+POOL_PARAMS = (
+    Param("kernel", "int", 2, "Size of the square window that is reduced to one value.", minimum=1,
+          maximum=32),
+    Param("stride", "int", None, "Step between windows; empty means equal to the kernel size.",
+          minimum=1, maximum=32, nullable=True, null_label="= kernel"),
+)
+
+
+# --------------------------------------------------------------------------- shape helpers
+
+@dataclass(frozen=True)
+class ShapeContext:
+    """What a shape rule may need beyond its inputs: the node's name and the dataset's sizes."""
+
+    node_id: str
+    type_name: str
+    input_shape: Shape
+    output_units: int
+
+    @property
+    def who(self) -> str:
+        return f"{self.type_name} '{self.node_id}'"
+
+
+def describe(shape: Shape) -> str:
+    """A shape in words: '64 features' or 'a 1×8×8 image'."""
+    if len(shape) == 1:
+        return f"{shape[0]} features"
+    return "a " + "×".join(str(s) for s in shape) + " image"
+
+
+def _require_image(shape: Shape, ctx: ShapeContext) -> Shape:
+    if len(shape) != 3:
+        raise ShapeError(
+            f"{ctx.who} needs an image input (C, H, W) but gets {describe(shape)}: "
+            "put it before Flatten or use Dense"
+        )
+    return shape
+
+
+def _spatial_out(size: int, kernel: int, stride: int, pad: int) -> int:
+    return (size + 2 * pad - kernel) // stride + 1
+
+
+def _conv_padding(params: dict[str, Any], ctx: ShapeContext) -> int | str:
+    if params["padding"] == "valid":
+        return 0
+    if params["stride"] == 1:
+        return "same"
+    if params["kernel"] % 2 == 0:
+        raise ShapeError(f"{ctx.who}: 'same' padding with stride {params['stride']} needs an odd kernel; "
+                         "use kernel 3 or 5, stride 1, or 'valid' padding")
+    return params["kernel"] // 2
+
+
+def _activation_params(params: dict[str, Any], key: str = "activation") -> int:
+    return ACTIVATIONS[params[key]].parameters
+
+
+# --------------------------------------------------------------------------- layer types
+
+Inputs = Sequence[tuple[str, Shape]]
+InferFn = Callable[[Inputs, dict[str, Any], ShapeContext], tuple[Shape, int]]
+BuildFn = Callable[[Inputs, dict[str, Any], ShapeContext], nn.Module]
+
+
+@dataclass(frozen=True)
+class LayerType:
+    """One node type: schema, arity, shape rule (shape and parameter count), torch factory."""
+
+    name: str
+    group: Literal["Input/Output", "Core", "Convolution", "Regularisation", "Merge"]
+    help: str
+    params: tuple[Param, ...]
+    infer: InferFn
+    build: BuildFn
+    summary: Callable[[dict[str, Any]], str]
+    min_inputs: int = 1
+    max_inputs: int | None = 1
+    min_outputs: int = 1
+    weighted: bool = False
+
+    def param(self, name: str) -> Param:
+        return next(p for p in self.params if p.name == name)
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+
+def _dense_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    fan_in = math.prod(inputs[0][1])
+    units = p["units"]
+    n = fan_in * units + (units if p["bias"] else 0) + (2 * units if p["batchnorm"] else 0)
+    return (units,), n + _activation_params(p)
+
+
+def _post(p: dict[str, Any], features: int, image: bool) -> list[tuple[str, nn.Module]]:
+    """Batch norm, activation and dropout, in the order the format fixes."""
+    parts: list[tuple[str, nn.Module]] = []
+    if p["batchnorm"]:
+        parts.append(("bn", nn.BatchNorm2d(features) if image else nn.BatchNorm1d(features)))
+    parts.append(("act", ACTIVATIONS[p["activation"]].make()))
+    if p["dropout"] > 0:
+        parts.append(("drop", nn.Dropout(p["dropout"])))
+    return parts
+
+
+def _dense_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    shape = inputs[0][1]
+    linear = nn.Linear(math.prod(shape), p["units"], bias=p["bias"])
+    apply_init(linear, p)
+    parts: list[tuple[str, nn.Module]] = [("flatten", nn.Flatten())] if len(shape) > 1 else []
+    parts.append(("linear", linear))
+    return nn.Sequential(OrderedDict(parts + _post(p, p["units"], image=False)))
+
+
+def _dense_summary(p: dict[str, Any]) -> str:
+    return " · ".join([f"Dense {p['units']}", p["activation"], *_extras_summary(p)])
+
+
+def _extras_summary(p: dict[str, Any]) -> list[str]:
+    out = []
+    if p.get("batchnorm"):
+        out.append("BN")
+    if p.get("dropout"):
+        out.append(f"drop {p['dropout']:g}")
+    return out
+
+
+def _conv_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    c, h, w = _require_image(inputs[0][1], ctx)
+    k, s = p["kernel"], p["stride"]
+    pad = _conv_padding(p, ctx)
+    if pad == "same":
+        oh, ow = h, w
+    else:
+        oh, ow = _spatial_out(h, k, s, pad), _spatial_out(w, k, s, pad)
+    if oh <= 0 or ow <= 0:
+        raise ShapeError(f"{ctx.who}: kernel {k} is larger than its {h}×{w} input: use a smaller kernel, "
+                         "'same' padding, or fewer pooling layers before it")
+    f = p["filters"]
+    n = c * k * k * f + (f if p["bias"] else 0) + (2 * f if p["batchnorm"] else 0)
+    return (f, oh, ow), n + _activation_params(p)
+
+
+def _conv_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    c = inputs[0][1][0]
+    conv = nn.Conv2d(c, p["filters"], p["kernel"], stride=p["stride"], padding=_conv_padding(p, ctx),
+                     bias=p["bias"])
+    apply_init(conv, p)
+    return nn.Sequential(OrderedDict([("conv", conv), *_post(p, p["filters"], image=True)]))
+
+
+def _conv_summary(p: dict[str, Any]) -> str:
+    k = p["kernel"]
+    head = f"Conv2d {p['filters']} {k}×{k}" + (f" /{p['stride']}" if p["stride"] != 1 else "")
+    return " · ".join([head, p["activation"], *_extras_summary(p)])
+
+
+def _pool_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    c, h, w = _require_image(inputs[0][1], ctx)
+    k = p["kernel"]
+    s = p["stride"] or k
+    if k > h or k > w:
+        raise ShapeError(f"{ctx.who}: kernel {k} is larger than its {h}×{w} input: use a smaller kernel "
+                         "or remove a pooling layer before it")
+    return (c, _spatial_out(h, k, s, 0), _spatial_out(w, k, s, 0)), 0
+
+
+def _pool_builder(cls: type[nn.Module]) -> BuildFn:
+    def build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+        return cls(p["kernel"], stride=p["stride"] or p["kernel"])
+    return build
+
+
+def _same_shape(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    return inputs[0][1], 0
+
+
+def _flatten_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    return (math.prod(inputs[0][1]),), 0
+
+
+def _batchnorm_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    shape = inputs[0][1]
+    return shape, 2 * shape[0]
+
+
+def _batchnorm_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    shape = inputs[0][1]
+    return nn.BatchNorm2d(shape[0]) if len(shape) == 3 else nn.BatchNorm1d(shape[0])
+
+
+def _sources(inputs: Inputs) -> str:
+    return ", ".join(f"{describe(s)} from '{src}'" for src, s in inputs)
+
+
+def _add_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    first = inputs[0][1]
+    if any(s != first for _, s in inputs[1:]):
+        raise ShapeError(f"{ctx.who} needs inputs of equal shape but gets {_sources(inputs)}: "
+                         "make their sizes equal or use Concat")
+    return first, 0
+
+
+def _concat_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    shapes = [s for _, s in inputs]
+    if all(len(s) == 1 for s in shapes):
+        return (sum(s[0] for s in shapes),), 0
+    if all(len(s) == 3 for s in shapes) and len({s[1:] for s in shapes}) == 1:
+        return (sum(s[0] for s in shapes), *shapes[0][1:]), 0
+    raise ShapeError(f"{ctx.who} joins features, or images of equal height and width, but gets "
+                     f"{_sources(inputs)}: add Flatten or pooling so they match")
+
+
+def _input_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    return tuple(ctx.input_shape), 0
+
+
+def _output_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    fan_in = math.prod(inputs[0][1])
+    return (ctx.output_units,), fan_in * ctx.output_units + ctx.output_units
+
+
+def _output_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    shape = inputs[0][1]
+    linear = nn.Linear(math.prod(shape), ctx.output_units)
+    apply_init(linear, p)
+    if len(shape) == 1:
+        return linear
+    return nn.Sequential(OrderedDict([("flatten", nn.Flatten()), ("linear", linear)]))
+
+
+LOSSES = {
+    "cross_entropy": "Softmax + categorical cross-entropy: the loss for choosing one of several classes.",
+    "bce": "Sigmoid + binary cross-entropy: one output unit giving the probability of class 1 (two "
+           "classes).",
+    "mse": "Mean squared error: regression that punishes large errors hard.",
+    "l1": "Mean absolute error: regression that is robust to outliers.",
+}
+
+_CATALOGUE = (
+    LayerType(
+        "Input", "Input/Output",
+        "Where the data enters; its shape comes from the dataset, normalised with training-split statistics.",
+        (), _input_infer, lambda i, p, c: nn.Identity(), lambda p: "Input",
+        min_inputs=0, max_inputs=0,
+    ),
+    LayerType(
+        "Dense", "Core",
+        "A fully connected layer: every unit sees every input (flattening images first).",
+        (Param("units", "int", 16, "Number of units (neurons) in this layer.", minimum=1, maximum=65536),
+         _activation_param(), *INIT_PARAMS, *WEIGHTED_EXTRAS),
+        _dense_infer, _dense_build, _dense_summary, weighted=True,
+    ),
+    LayerType(
+        "Conv2d", "Convolution",
+        "A convolution: small filters slide over the image, sharing weights across positions, so it "
+        "keeps the spatial layout with few parameters.",
+        (Param("filters", "int", 8, "Number of filters, i.e. output channels.", minimum=1, maximum=4096),
+         Param("kernel", "int", 3, "Width and height of each square filter.", minimum=1, maximum=31),
+         Param("stride", "int", 1, "Step between filter positions; 2 halves the image size.", minimum=1,
+               maximum=16),
+         Param("padding", "choice", "same", "'same' pads the border to keep the size (stride 1); "
+               "'valid' does not pad and shrinks the image.", choices=("same", "valid")),
+         _activation_param(), *INIT_PARAMS, *WEIGHTED_EXTRAS),
+        _conv_infer, _conv_build, _conv_summary, weighted=True,
+    ),
+    LayerType(
+        "MaxPool2d", "Convolution",
+        "Keeps the largest value of each window: downsamples and adds some translation invariance.",
+        POOL_PARAMS, _pool_infer, _pool_builder(nn.MaxPool2d),
+        lambda p: f"MaxPool2d {p['kernel']}×{p['kernel']}",
+    ),
+    LayerType(
+        "AvgPool2d", "Convolution",
+        "Averages each window: downsamples smoothly.",
+        POOL_PARAMS, _pool_infer, _pool_builder(nn.AvgPool2d),
+        lambda p: f"AvgPool2d {p['kernel']}×{p['kernel']}",
+    ),
+    LayerType(
+        "Flatten", "Core",
+        "Unrolls an image (C, H, W) into one feature vector, as Dense layers expect.",
+        (), _flatten_infer, lambda i, p, c: nn.Flatten(), lambda p: "Flatten",
+    ),
+    LayerType(
+        "Activation", "Core",
+        "A non-linearity on its own; without one, stacked layers collapse into a single linear map.",
+        (_activation_param(name="function"),),
+        lambda i, p, c: (i[0][1], _activation_params(p, "function")),
+        lambda i, p, c: ACTIVATIONS[p["function"]].make(), lambda p: p["function"],
+    ),
+    LayerType(
+        "BatchNorm", "Regularisation",
+        "Normalises each feature or channel over the mini-batch, then scales and shifts it with learned "
+        "gamma and beta; uses running statistics at test time.",
+        (), _batchnorm_infer, _batchnorm_build, lambda p: "BatchNorm",
+    ),
+    LayerType(
+        "Dropout", "Regularisation",
+        "During training, zeroes each value with probability p (and rescales the rest); does nothing at "
+        "test time.",
+        (Param("p", "float", 0.5, "Probability of dropping each value during training.", minimum=0.0,
+               maximum=1.0, max_exclusive=True),),
+        _same_shape, lambda i, p, c: nn.Dropout(p["p"]), lambda p: f"Dropout {p['p']:g}",
+    ),
+    LayerType(
+        "Add", "Merge",
+        "Sums two or more inputs of equal shape: a residual connection, F(x) + x, that lets very deep "
+        "networks train.",
+        (), _add_infer, lambda i, p, c: Add(), lambda p: "Add",
+        min_inputs=2, max_inputs=None,
+    ),
+    LayerType(
+        "Concat", "Merge",
+        "Joins two or more inputs along the feature or channel axis, as DenseNet does.",
+        (), _concat_infer, lambda i, p, c: Concat(), lambda p: "Concat",
+        min_inputs=2, max_inputs=None,
+    ),
+    LayerType(
+        "Output", "Input/Output",
+        "The final linear layer; the dataset sets its size (one unit per class, or per regression target).",
+        (Param("loss", "choice", "cross_entropy", "What the network is trained to minimise.",
+               choices=tuple(LOSSES)),
+         Param("label_smoothing", "float", 0.0, "Cross-entropy target 1 - ε for the true class, ε spread "
+               "over the others; discourages over-confidence.", minimum=0.0, maximum=1.0,
+               max_exclusive=True),
+         *INIT_PARAMS),
+        _output_infer, _output_build, lambda p: f"Output · {p['loss']}", min_outputs=0, weighted=True,
+    ),
+)
+
+LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in _CATALOGUE}
+GROUPS: tuple[str, ...] = ("Input/Output", "Core", "Convolution", "Regularisation", "Merge")
+
+
+def output_units(loss: str, target_kind: str, target_size: int) -> int:
+    """Size of the Output layer: one unit for two-class BCE, else one per class or target."""
+    if loss == "bce" and target_kind == "classification":
+        return 1
+    return target_size
+
+
+def loss_problem(loss: str, target_kind: str, target_size: int) -> str | None:
+    """Why a loss does not fit the dataset's targets, or None when it does."""
+    if target_kind == "regression" and loss in ("cross_entropy", "bce"):
+        return f"loss '{loss}' is for classes but this dataset has regression targets: use 'mse' or 'l1'"
+    if target_kind == "classification" and loss in ("mse", "l1"):
+        return f"loss '{loss}' is for regression but this dataset has classes: use 'cross_entropy'"
+    if loss == "bce" and target_kind == "classification" and target_size != 2:
+        return f"loss 'bce' needs two classes but this dataset has {target_size}: use 'cross_entropy'"
+    return None

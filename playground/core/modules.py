@@ -1,0 +1,47 @@
+"""The few torch modules PyTorch lacks that the catalogue needs.
+
+Each class here imports nothing but torch and is self-contained, because the Python
+exporter copies their source verbatim into the standalone file it writes: the generated
+code and the app then run the very same definitions.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class Normalize(nn.Module):
+    """Standardise raw inputs with statistics of the training split: (x - mean) / std."""
+
+    def __init__(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("mean", mean.detach().clone().float())
+        self.register_buffer("std", std.detach().clone().float())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+class Abs(nn.Module):
+    """Absolute-value rectification |z|: the generalised rectifier with alpha = -1."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.abs(x)
+
+
+class Add(nn.Module):
+    """Element-wise sum of two or more equally shaped inputs (a residual connection)."""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
+
+
+class Concat(nn.Module):
+    """Join two or more inputs along the feature or channel axis (a dense connection)."""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(xs, dim=1)

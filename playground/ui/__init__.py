@@ -1,0 +1,1 @@
+"""The PySide6 + pyqtgraph desktop UI: a thin layer over ``playground.core``."""
