@@ -126,7 +126,7 @@ def data_dependent_init(model: GraphModel, graph: Graph, batch: torch.Tensor, *,
             if params.get("init") != "lsuv" or target is None:
                 continue
             captured: list[torch.Tensor] = []
-            handle = target.register_forward_hook(lambda m, i, o: captured.append(o))
+            handle = target.register_forward_hook(lambda m, i, o, out=captured: out.append(o))
             try:
                 for _ in range(max_iterations):
                     captured.clear()

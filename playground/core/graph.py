@@ -56,6 +56,17 @@ class GraphEvent:
 Listener = Callable[[GraphEvent], None]
 
 
+@dataclass(frozen=True)
+class RemovedNode:
+    """A removed node with its place in the node order, its edges (with their positions in the
+    edge list) and its canvas position: enough to restore the file byte for byte."""
+
+    node: Node
+    index: int
+    edges: list[tuple[int, Edge]]
+    pos: Point | None
+
+
 class Graph:
     """Nodes in insertion order, directed edges in insertion order (Concat joins its inputs in
     that order), and a position per node for the canvas."""
@@ -139,33 +150,42 @@ class Graph:
         s_type, d_type = LAYER_TYPES.get(s.type), LAYER_TYPES.get(d.type)
         if s_type is not None and s_type.min_outputs == 0:
             return f"{s.label} is the end of the network and has no output to connect"
-        if d_type is not None and d_type.max_inputs is not None:
-            if d_type.max_inputs == 0:
-                return f"{d.label} takes no inputs"
-            if len(self.inputs_of(dst)) >= d_type.max_inputs:
-                return f"{d.label} already has its input; use Add or Concat to merge several"
+        if d_type is not None and d_type.max_inputs == 0:
+            return f"{d.label} takes no inputs"
         if src in self.reachable_from(dst):
             return f"connecting {s.label} to {d.label} would make a cycle"
+        if d_type is not None and d_type.max_inputs is not None and len(self.inputs_of(dst)) >= d_type.max_inputs:
+            return f"{d.label} already has its input; use Add or Concat to merge several"
         return None
 
     # ------------------------------------------------------------------ edits
-    def add_node(self, node: Node, pos: Point | None = None) -> None:
+    def add_node(self, node: Node, pos: Point | None = None, index: int | None = None) -> None:
+        """Add a node (at ``index`` in the node order, default last)."""
         if node.id in self.nodes:
             raise ValueError(f"node id {node.id!r} already exists")
-        self.nodes[node.id] = node
+        items = list(self.nodes.items())
+        items.insert(len(items) if index is None else index, (node.id, node))
+        self.nodes = dict(items)
         if pos is not None:
             self.layout[node.id] = (float(pos[0]), float(pos[1]))
         self._emit(GraphEvent("node_added", node=node.id))
 
-    def remove_node(self, node_id: str) -> tuple[Node, list[Edge], Point | None]:
-        """Remove a node and its edges; returns what an undo needs to put them back."""
-        removed = [e for e in self.edges if node_id in e]
-        for e in removed:
+    def remove_node(self, node_id: str) -> RemovedNode:
+        """Remove a node and its edges; returns what ``restore_node`` needs to undo it exactly."""
+        index = list(self.nodes).index(node_id)
+        removed = [(self.edges.index(e), e) for e in self.edges if node_id in e]
+        for _, e in reversed(removed):
             self.disconnect(*e)
         node = self.nodes.pop(node_id)
         pos = self.layout.pop(node_id, None)
         self._emit(GraphEvent("node_removed", node=node_id))
-        return node, removed, pos
+        return RemovedNode(node, index, removed, pos)
+
+    def restore_node(self, removed: RemovedNode) -> None:
+        """Put a removed node back where it was, with its edges in their original order."""
+        self.add_node(removed.node, removed.pos, removed.index)
+        for index, edge in removed.edges:
+            self.connect(*edge, index=index)
 
     def connect(self, src: str, dst: str, index: int | None = None) -> None:
         edge = (src, dst)
