@@ -99,10 +99,14 @@ def load_weights(path: str | os.PathLike[str], model: GraphModel) -> dict[str, t
     problems = _graph_problems(weights.project_text, model)
     problems += state_problems(weights.tensors, model)
     if problems:
-        more = f" (and {len(problems) - 1} more difference{'s' if len(problems) > 2 else ''})" \
-            if len(problems) > 1 else ""
-        raise WeightsError(f"{path}: the weights do not fit this network: {problems[0]}{more}")
+        raise WeightsError(f"{path}: the weights do not fit this network: {summarise(problems)}")
     return weights.tensors
+
+
+def summarise(problems: list[str]) -> str:
+    """The first problem in full and how many more there are: one paragraph, not a wall of text."""
+    more = len(problems) - 1
+    return problems[0] + (f" (and {more} more difference{'s' if more > 1 else ''})" if more else "")
 
 
 def state_problems(tensors: Mapping[str, torch.Tensor], model: GraphModel) -> list[str]:
@@ -141,8 +145,8 @@ def _graph_problems(project_text: str | None, model: GraphModel) -> list[str]:
         if node_id not in embedded:
             problems.append(f"{node_type} '{node_id}' of this network is not in the file's network")
         elif embedded[node_id] != node_type:
-            problems.append(f"node '{node_id}' is a {embedded[node_id]} in the file but a {node_type} in "
-                            "this network")
+            problems.append(f"node '{node_id}' is {embedded[node_id]} in the file but {node_type} in this "
+                            "network")
     return problems
 
 
