@@ -65,6 +65,7 @@ class RemovedNode:
     index: int
     edges: list[tuple[int, Edge]]
     pos: Point | None
+    layout_index: int | None = None
 
 
 class Graph:
@@ -177,13 +178,18 @@ class Graph:
         for _, e in reversed(removed):
             self.disconnect(*e)
         node = self.nodes.pop(node_id)
+        layout_index = list(self.layout).index(node_id) if node_id in self.layout else None
         pos = self.layout.pop(node_id, None)
         self._emit(GraphEvent("node_removed", node=node_id))
-        return RemovedNode(node, index, removed, pos)
+        return RemovedNode(node, index, removed, pos, layout_index)
 
     def restore_node(self, removed: RemovedNode) -> None:
         """Put a removed node back where it was, with its edges in their original order."""
         self.add_node(removed.node, removed.pos, removed.index)
+        if removed.pos is not None and removed.layout_index is not None:
+            entries = [(k, v) for k, v in self.layout.items() if k != removed.node.id]
+            entries.insert(removed.layout_index, (removed.node.id, self.layout[removed.node.id]))
+            self.layout = dict(entries)
         for index, edge in removed.edges:
             self.connect(*edge, index=index)
 

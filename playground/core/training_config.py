@@ -39,9 +39,9 @@ TRAINING_PARAMS: tuple[Param, ...] = (
     Param("momentum", "float", 0.9, "Momentum α for momentum, nesterov and rmsprop (about 0.9).",
           minimum=0.0, maximum=1.0, max_exclusive=True),
     Param("weight_decay", "float", 0.0, "L2 penalty λ on the weights (try 1e-4 ... 1e-1 on a log scale; too "
-          "large oversmooths).", minimum=0.0, maximum=1.0, label="Weight decay (L2)"),
+          "large oversmooths).", minimum=0.0, maximum=1.0, label="Weight decay (L2)", log_scale=True),
     Param("l1", "float", 0.0, "L1 penalty on the weights: pushes many of them to exactly zero.", minimum=0.0,
-          maximum=1.0, label="L1"),
+          maximum=1.0, label="L1", log_scale=True),
     Param("batch_size", "int", 32, "Examples per gradient step: small batches are noisy (which regularises), "
           "large ones smooth.", minimum=1, maximum=65536, label="Batch size"),
     Param("epochs", "int", 20, "Passes over the training data.", minimum=1, maximum=100000),

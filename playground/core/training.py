@@ -1,0 +1,859 @@
+"""The training loop: every setting of the project format, controllable from another thread.
+
+``Trainer(project)`` loads the dataset onto the training device, builds the model and its
+optimiser; ``iter_fit()`` trains, yielding after every step so each yield is a cancellation
+point (tests and scripts drive it synchronously, the UI runs it on a worker thread).
+Commands from other threads arrive through ``TrainControl`` and take effect between steps.
+``Callback`` hooks receive frozen ``Report``s of plain floats and numpy arrays at a bounded,
+time-based cadence plus every epoch end, never tensors.
+
+The per-step path follows DESIGN.md: batches are views of a per-epoch gather on the device,
+per-step values (loss, per-parameter gradient norms from one fused call, logits) are only
+kept as device tensors, and everything is read to the host at the report cadence in one
+transfer. A NaN or infinite loss, gradient or weight found there stops the run, names the
+step and the node with the largest gradients, and puts back the last weights that were finite.
+
+Under torchrun (``torch.distributed`` initialised with more than one process) the model is
+wrapped in DistributedDataParallel, each process trains on its DistributedSampler share of
+the data, and every decision that ends a run (stop, divergence, early stopping) is taken at an
+epoch end from values all-reduced across processes, so no process waits for one that left.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+from playground.core.build import GraphModel, build_model, data_dependent_init, needs_data_init, weight_module
+from playground.core.datasets import Dataset, LoadContext, load_dataset
+from playground.core.devices import resolve_device
+from playground.core.graph import Graph
+from playground.core.params import UserError
+from playground.core.probes import (
+    ActivationStats,
+    GradNorms,
+    WeightStats,
+    activation_stats,
+    evaluating,
+    node_activations,
+    weight_stats,
+)
+from playground.core.project import Project, check_project
+from playground.core.training_config import TrainConfig
+
+#: Default time between reports, in seconds: the live views redraw at most this often.
+REPORT_INTERVAL = 1 / 30
+#: Training examples the activation probes and LSUV initialisation look at.
+PROBE_BATCH = 128
+#: Examples per forward pass when validating (no gradients are kept, so larger than training).
+EVAL_BATCH = 1024
+#: Steps whose values may wait on the device before they are read, whatever the cadence.
+MAX_PENDING = 1024
+#: Memory that the gradients of pending steps may hold when their norms are taken at report
+#: time (``GradNorms(defer=True)``); larger models measure every step instead.
+DEFERRED_GRAD_BYTES = 64 * 2**20
+#: How often a paused trainer wakes up to yield (so a generator driver stays responsive).
+PAUSE_POLL = 0.05
+#: Standard deviation of the 'noise' augmentation, as a share of each feature's spread.
+NOISE_SHARE = 0.1
+#: Largest shift of the 'shift' augmentation, in pixels.
+MAX_SHIFT = 2
+
+Status = Literal["finished", "stopped", "diverged", "early_stopped"]
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------- plain-data results
+
+@dataclass(frozen=True)
+class Report:
+    """What the trainer tells its callbacks, as plain data safe to hand to another thread.
+
+    ``train_loss``/``train_acc`` are running means over the current epoch so far (the epoch's
+    mean in an epoch-end report). ``val_*`` are set in epoch-end reports only. ``grad_norm``
+    holds each node's gradient L2 norm at the latest step. ``activations`` and ``weights`` are
+    measured at the time-based cadence and are None in reports between two measurements.
+    Accuracies are None for regression.
+    """
+
+    step: int
+    epoch: int
+    total_epochs: int
+    time: float
+    lr: float
+    train_loss: float | None
+    train_acc: float | None
+    val_loss: float | None
+    val_acc: float | None
+    grad_norm: dict[str, float]
+    activations: dict[str, ActivationStats] | None
+    weights: dict[str, WeightStats] | None
+    epoch_end: bool
+
+    def metrics(self) -> dict[str, Any]:
+        """The ``metrics.jsonl`` object of FORMAT.md; non-finite numbers become null."""
+        return {"epoch": self.epoch, "step": self.step, "time": round(self.time, 4), "lr": self.lr,
+                "train_loss": _finite(self.train_loss), "val_loss": _finite(self.val_loss),
+                "train_acc": _finite(self.train_acc), "val_acc": _finite(self.val_acc),
+                "grad_norm": {k: _finite(v) for k, v in self.grad_norm.items()}}
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """How a run ended. ``epochs`` counts completed epochs; ``report`` holds the final metrics."""
+
+    status: Status
+    message: str
+    epochs: int
+    steps: int
+    report: Report | None
+
+
+class Callback:
+    """Hooks the trainer calls on its own thread; every default does nothing (Lightning style).
+
+    A callback must return quickly: it runs between training steps.
+    """
+
+    def on_start(self, trainer: Trainer) -> None:
+        """Before the first step; the model and data are ready."""
+
+    def on_report(self, trainer: Trainer, report: Report) -> None:
+        """At the report cadence and at every epoch end."""
+
+    def on_epoch_end(self, trainer: Trainer, report: Report) -> None:
+        """After each epoch's validation pass (after ``on_report`` for the same report)."""
+
+    def on_finish(self, trainer: Trainer, result: TrainResult) -> None:
+        """When the run ends for any reason except an exception."""
+
+    def on_exception(self, trainer: Trainer, error: BaseException) -> None:
+        """When the run fails with an exception, just before it propagates."""
+
+
+# --------------------------------------------------------------------------- control
+
+@dataclass
+class _Commands:
+    stop: bool
+    paused: bool
+    single_step: bool
+    lr: float | None
+    calls: list[tuple[Callable[[Trainer], Any], Future]]
+
+
+def _run_call(fn: Callable[[Trainer], T], future: Future, trainer: Trainer) -> None:
+    if not future.set_running_or_notify_cancel():
+        return
+    try:
+        future.set_result(fn(trainer))
+    except Exception as exc:  # the caller gets it from the future
+        future.set_exception(exc)
+
+
+class TrainControl:
+    """Thread-safe commands for a running trainer; each takes effect between two steps.
+
+    ``pending`` is a plain attribute the training loop reads every step without locking: it is
+    True whenever there is something to do (a command, a call, or being paused).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._paused = False
+        self._stop = False
+        self._steps = 0
+        self._lr: float | None = None
+        self._calls: deque[tuple[Callable[[Trainer], Any], Future]] = deque()
+        self._finished: Trainer | None = None
+        self.pending = False
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop
+
+    def _poke(self) -> None:
+        self.pending = True
+        self._wake.set()
+
+    def pause(self) -> None:
+        """Hold the run after the current step (a report goes out when it pauses)."""
+        with self._lock:
+            self._paused = True
+            self._poke()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+            self._poke()
+
+    def stop(self) -> None:
+        """End the run after the current step, paused or not."""
+        with self._lock:
+            self._stop = True
+            self._poke()
+
+    def step(self, n: int = 1) -> None:
+        """While paused, train ``n`` more batches (each followed by a report); ignored when running."""
+        with self._lock:
+            self._steps += n
+            self._poke()
+
+    def set_lr(self, lr: float) -> None:
+        """Change the learning rate of every parameter group from the next step on."""
+        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+            raise UserError(f"the learning rate must be a number above 0, got {lr!r}")
+        with self._lock:
+            self._lr = float(lr)
+            self._poke()
+
+    def call_between_steps(self, fn: Callable[[Trainer], T]) -> Future:
+        """Run ``fn(trainer)`` on the training thread between two steps (also while paused), where
+        it may use the live model; the future holds its result or exception. After the run has
+        ended the model is idle, so ``fn`` runs at once on the calling thread."""
+        future: Future = Future()
+        with self._lock:
+            finished = self._finished
+            if finished is None:
+                self._calls.append((fn, future))
+                self._poke()
+        if finished is not None:
+            _run_call(fn, future, finished)
+        return future
+
+    # ---- the training thread's side
+    def _take(self) -> _Commands:
+        with self._lock:
+            single = self._paused and self._steps > 0
+            self._steps = self._steps - 1 if single else 0
+            commands = _Commands(self._stop, self._paused, single, self._lr, list(self._calls))
+            self._lr = None
+            self._calls.clear()
+            self._wake.clear()
+            self.pending = self._paused or self._stop
+            return commands
+
+    def _wait(self, timeout: float) -> None:
+        self._wake.wait(timeout)
+
+    def _close(self, trainer: Trainer) -> None:
+        """The run has ended: serve calls still queued, and run later ones on their caller's thread."""
+        with self._lock:
+            self._finished = trainer
+            calls = list(self._calls)
+            self._calls.clear()
+        for fn, future in calls:
+            _run_call(fn, future, trainer)
+
+
+# --------------------------------------------------------------------------- building blocks
+
+def make_optimizer(config: TrainConfig, params: Sequence[nn.Parameter]) -> torch.optim.Optimizer:
+    """The optimiser the settings name. ``weight_decay`` is the optimiser's own L2 term, except
+    for Rprop, which has none (the trainer adds the penalty to the loss instead)."""
+    lr, wd, m = config.lr, config.weight_decay, config.momentum
+    name = config.optimizer
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, weight_decay=wd)
+    if name in ("momentum", "nesterov"):
+        return torch.optim.SGD(params, lr=lr, momentum=m, nesterov=name == "nesterov", weight_decay=wd)
+    if name == "adagrad":
+        return torch.optim.Adagrad(params, lr=lr, weight_decay=wd)
+    if name == "rmsprop":  # the lectures' smoothing constant of the squared-gradient average
+        return torch.optim.RMSprop(params, lr=lr, alpha=m, weight_decay=wd)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+    if name == "rprop":
+        return torch.optim.Rprop(params, lr=lr)
+    raise UserError(f"training: unknown optimizer {name!r}")
+
+
+def make_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer
+                   ) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """The per-epoch learning-rate schedule, or None for a constant rate."""
+    s = config.scheduler
+    sched = torch.optim.lr_scheduler
+    if s["name"] == "step":
+        return sched.StepLR(optimizer, step_size=s["step_size"], gamma=s["gamma"])
+    if s["name"] == "exponential":
+        return sched.ExponentialLR(optimizer, gamma=s["gamma"])
+    if s["name"] == "cosine":
+        return sched.CosineAnnealingLR(optimizer, T_max=s["t_max"] or config.epochs, eta_min=s["eta_min"])
+    return None
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A loss with its target encoding: ``targets`` turns a split's labels into what ``loss`` takes,
+    ``correct`` counts right answers in a batch (None for regression)."""
+
+    name: str
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    targets: Callable[[torch.Tensor], torch.Tensor]
+    correct: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None
+
+
+def make_objective(loss: str, label_smoothing: float = 0.0) -> Objective:
+    """Cross-entropy (with label smoothing), two-class BCE on one logit (smoothing moves the
+    targets to ε/2 and 1 - ε/2), MSE or L1."""
+    if loss == "cross_entropy":
+        return Objective(loss, lambda out, t: F.cross_entropy(out, t, label_smoothing=label_smoothing),
+                         lambda y: y, lambda out, t: out.argmax(dim=1).eq(t).sum())
+    if loss == "bce":
+        return Objective(loss, F.binary_cross_entropy_with_logits,
+                         lambda y: y.float().unsqueeze(1) * (1 - label_smoothing) + label_smoothing / 2,
+                         lambda out, t: (out > 0).eq(t > 0.5).sum())
+    if loss in ("mse", "l1"):
+        return Objective(loss, F.mse_loss if loss == "mse" else F.l1_loss, lambda y: y.float(), None)
+    raise UserError(f"unknown loss {loss!r}")
+
+
+def shuffled_indices(n: int, seed: int, epoch: int, rank: int = 0, world_size: int = 1) -> torch.Tensor:
+    """This process's training order for an epoch, with DistributedSampler's semantics: one
+    permutation seeded by ``seed + epoch`` shared by all processes, padded by repetition to a
+    multiple of ``world_size``, every ``world_size``-th index from ``rank`` on."""
+    generator = torch.Generator().manual_seed(seed + epoch)
+    order = torch.randperm(n, generator=generator)
+    if world_size > 1:
+        total = math.ceil(n / world_size) * world_size
+        order = torch.cat((order, order[: total - n]))[rank::world_size]
+    return order
+
+
+def usable_length(n: int, batch_size: int) -> int:
+    """Examples used per epoch: a last batch of one example is dropped, since batch
+    normalisation cannot normalise a single example."""
+    return n - 1 if n > 1 and n % batch_size == 1 else n
+
+
+def make_augmenter(kinds: Sequence[str], std: torch.Tensor,
+                   generator: torch.Generator) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Per example and on the device: mirror left-right with probability 1/2 (``hflip``), move by
+    up to MAX_SHIFT pixels each way filling with zeros (``shift``), add Gaussian noise of
+    NOISE_SHARE times each feature's spread ``std`` (``noise``)."""
+
+    def shift(x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        padded = F.pad(x, (MAX_SHIFT,) * 4)
+        offsets = torch.randint(0, 2 * MAX_SHIFT + 1, (2, b), generator=generator, device=x.device)
+        rows = offsets[0, :, None] + torch.arange(h, device=x.device)
+        cols = offsets[1, :, None] + torch.arange(w, device=x.device)
+        return padded[torch.arange(b, device=x.device)[:, None, None, None],
+                      torch.arange(c, device=x.device)[None, :, None, None],
+                      rows[:, None, :, None], cols[:, None, None, :]]
+
+    def apply(x: torch.Tensor) -> torch.Tensor:
+        if "hflip" in kinds:
+            flip = torch.rand((x.shape[0],) + (1,) * (x.ndim - 1), generator=generator, device=x.device) < 0.5
+            x = torch.where(flip, x.flip(-1), x)
+        if "shift" in kinds:
+            x = shift(x)
+        if "noise" in kinds:
+            x = x + torch.randn(x.shape, generator=generator, device=x.device) * (NOISE_SHARE * std)
+        return x
+
+    return apply
+
+
+def _world() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+# --------------------------------------------------------------------------- the trainer
+
+class Trainer:
+    """Trains a frozen copy of a project; owns the model for the duration of the run.
+
+    Construct it on the thread that will train (it loads data and builds the model there).
+    ``device`` overrides the project's setting: a setting such as ``"cpu"``, or the exact device
+    torchrun gives each process. ``report_interval`` is the time between reports in seconds
+    (None: epoch ends only); ``probes=False`` leaves activation and weight statistics out.
+
+    For the views: ``model`` (the live ``GraphModel``; touch it only through
+    ``control.call_between_steps`` while training runs), ``dataset``, ``device``, ``loss_name``,
+    ``steps_per_epoch``, ``total_steps``, ``step``, ``epoch``, ``last_report`` and, once it has
+    ended, ``result`` or ``error``.
+    """
+
+    def __init__(self, project: Project, *, callbacks: Sequence[Callback] = (),
+                 control: TrainControl | None = None, report_interval: float | None = REPORT_INTERVAL,
+                 probes: bool = True, device: torch.device | str | None = None) -> None:
+        self.project = project.copy()
+        check = check_project(self.project)
+        if check.problems:
+            raise UserError(f"the project cannot be trained: {check.problems[0].message}", check.problems)
+        self.config: TrainConfig = check.config
+        self.graph: Graph = self.project.graph
+        self.callbacks = list(callbacks)
+        self.control = control or TrainControl()
+        self.report_interval = report_interval
+        self.probes = probes
+        if isinstance(device, torch.device):
+            self.device = device
+        else:
+            self.device = resolve_device(device or self.config.device)
+        self.rank, self.world_size = _world()
+
+        self.dataset: Dataset = load_dataset(self.project.dataset,
+                                             LoadContext(self.project.base_dir, self.config.val_fraction))
+        output = self.graph.nodes_of_type("Output")[0].resolved_params()
+        self.loss_name: str = output["loss"]
+        self.objective = make_objective(self.loss_name, output["label_smoothing"])
+        self._check_settings()
+
+        data = self.dataset
+        self._train_x = data.train.x.to(self.device)
+        self._train_t = self.objective.targets(data.train.y).to(self.device)
+        val_rows = slice(self.rank, None, self.world_size)
+        self._val_x = data.val.x[val_rows].to(self.device)
+        self._val_t = self.objective.targets(data.val.y[val_rows]).to(self.device)
+        self._val_chunks = list(zip(self._val_x.split(EVAL_BATCH), self._val_t.split(EVAL_BATCH)))
+        self.model: GraphModel = build_model(self.graph, data.meta, data.mean, data.std,
+                                             seed=self.config.seed).to(self.device)
+        probe_order = torch.randperm(len(data.train), generator=torch.Generator().manual_seed(self.config.seed))
+        self.probe_batch = self._train_x[probe_order[:PROBE_BATCH].to(self.device)]
+        if needs_data_init(self.graph):
+            data_dependent_init(self.model, self.graph, self.probe_batch)
+        self._train_module: nn.Module = self.model
+        if self.world_size > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self._train_module = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+
+        params = list(self.model.parameters())
+        self.optimizer = make_optimizer(self.config, params)
+        self.scheduler = make_scheduler(self.config, self.optimizer)
+        grad_bytes = sum(p.numel() * p.element_size() for p in params)
+        defer = self.config.grad_clip is None and grad_bytes * 64 <= DEFERRED_GRAD_BYTES
+        self._grad_norms = GradNorms(self.model.node_parameters(), defer=defer)
+        self._max_pending = min(MAX_PENDING, DEFERRED_GRAD_BYTES // max(grad_bytes, 1)) if defer else MAX_PENDING
+        self._activations = node_activations(self.graph)
+        self._penalty = self._make_penalty()
+        self._clip = self._make_clip(params)
+        self._augment = (make_augmenter(self.config.augment, data.std.to(self.device),
+                                        torch.Generator(self.device).manual_seed(self.config.seed))
+                         if self.config.augment else None)
+        self._state = list(self.model.state_dict().values())
+        # weights copied at the latest read-back, and the copy before it, which the finite losses
+        # of the steps since then have shown to be finite: what a diverged run falls back to
+        self._candidate = [t.clone() for t in self._state]
+        self._good = [t.clone() for t in self._state]
+        self._best: list[torch.Tensor] | None = None
+
+        shard = math.ceil(len(data.train) / self.world_size)
+        self.steps_per_epoch = math.ceil(usable_length(shard, self.config.batch_size) / self.config.batch_size)
+        self.total_steps = self.steps_per_epoch * self.config.epochs
+        self.step = 0
+        self.epoch = 0
+        self.result: TrainResult | None = None
+        self.error: BaseException | None = None
+        self.last_report: Report | None = None
+        self._started = False
+        self._completed = 0
+        self._last_norms: list[float] = []
+        self._divergence: str | None = None
+        self._divergence_step = 0
+        self._candidate_step = 0
+        self._reset_epoch()
+
+    # ------------------------------------------------------------------ setup helpers
+    def _check_settings(self) -> None:
+        config, meta = self.config, self.dataset.meta
+        spatial = [a for a in config.augment if a in ("hflip", "shift")]
+        if spatial and not meta.is_image:
+            raise UserError(f"training: augmentation '{spatial[0]}' needs an image dataset, but "
+                            f"'{self.dataset.name}' has {meta.input_shape[0]} features; remove it or use 'noise'")
+        if config.early_stopping and len(self.dataset.val) == 0:
+            raise UserError("training: early stopping watches the validation loss, so val_fraction must be "
+                            "above 0")
+        if len(self.dataset.train) == 0:
+            raise UserError(f"dataset '{self.dataset.name}' has no training examples")
+
+    def _make_penalty(self) -> Callable[[], torch.Tensor] | None:
+        """L1 on the weights (biases left out), plus L2 for Rprop, which has no weight decay of its own."""
+        weights = [m.weight for _, module in self.model.node_modules() if (m := weight_module(module))]
+        l1 = self.config.l1
+        l2 = self.config.weight_decay if self.config.optimizer == "rprop" else 0.0
+        if not weights or (l1 == 0 and l2 == 0):
+            return None
+
+        def penalty() -> torch.Tensor:
+            total = torch.zeros((), device=self.device)
+            if l1:
+                total = total + l1 * torch.stack(torch._foreach_norm(weights, 1)).sum()
+            if l2:
+                total = total + 0.5 * l2 * torch.stack(torch._foreach_norm(weights, 2)).square().sum()
+            return total
+
+        return penalty
+
+    def _make_clip(self, params: list[nn.Parameter]) -> Callable[[], Any] | None:
+        clip = self.config.grad_clip
+        if not clip:
+            return None
+        limit = clip["max"]
+        if clip["mode"] == "norm":
+            return lambda: nn.utils.clip_grad_norm_(params, limit, foreach=True)
+        return lambda: nn.utils.clip_grad_value_(params, limit, foreach=True)
+
+    def _reset_epoch(self) -> None:
+        self._loss_sum = 0.0
+        self._seen = 0
+        self._correct = 0
+        self._losses: list[torch.Tensor] = []
+        self._norms: list[list[torch.Tensor]] = []
+        self._outs: list[torch.Tensor] = []
+        self._targets: list[torch.Tensor] = []
+        self._sizes: list[int] = []
+        self._pending_from = 0
+
+    # ------------------------------------------------------------------ running
+    def fit(self) -> TrainResult:
+        """Train to the end (or until stopped) and return how it ended."""
+        run = self.iter_fit()
+        while True:
+            try:
+                next(run)
+            except StopIteration as done:
+                return done.value
+
+    def run_in_thread(self, name: str = "playground-trainer") -> threading.Thread:
+        """Start ``fit`` on a daemon thread; ``result`` or ``error`` is set when it ends."""
+
+        def main() -> None:
+            try:
+                self.fit()
+            except BaseException as exc:  # kept for the owner of the thread; callbacks were told
+                self.error = exc
+
+        thread = threading.Thread(target=main, name=name, daemon=True)
+        thread.start()
+        return thread
+
+    def iter_fit(self) -> Generator[int, None, TrainResult]:
+        """Train, yielding the step count after every step (and periodically while paused).
+
+        Closing the generator abandons the run; its return value is the ``TrainResult``.
+        """
+        if self._started:
+            raise RuntimeError("a Trainer trains once; build a new one to train again")
+        self._started = True
+        torch.manual_seed(self.config.seed)
+        self._t0 = time.perf_counter()
+        self._paused_for = 0.0
+        self._next_report = self._t0 + self.report_interval if self.report_interval is not None else math.inf
+        try:
+            self._emit("on_start")
+            status, message = yield from self._epochs()
+        except KeyboardInterrupt:
+            status, message = "stopped", "training was interrupted"
+        except torch.OutOfMemoryError:
+            error = UserError(f"the {self.device.type} device ran out of memory: use a smaller batch size or a "
+                              "smaller network")
+            self._fail(error)
+            raise error from None
+        except BaseException as exc:
+            if not isinstance(exc, GeneratorExit):
+                self._fail(exc)
+            raise
+        finally:
+            self.control._close(self)
+        if self.last_report is None or self.last_report.step != self.step:
+            self._report(epoch_end=False, probes=False)
+        self.result = TrainResult(status, message, self._completed, self.step, self.last_report)
+        self._emit("on_finish", self.result)
+        return self.result
+
+    def _fail(self, error: BaseException) -> None:
+        self.error = error
+        self._emit("on_exception", error)
+
+    def _emit(self, hook: str, *args: Any) -> None:
+        for callback in self.callbacks:
+            getattr(callback, hook)(self, *args)
+
+    def _epochs(self) -> Generator[int, None, tuple[Status, str]]:
+        config = self.config
+        single = self.world_size == 1
+        for epoch in range(1, config.epochs + 1):
+            self.epoch = epoch
+            self._reset_epoch()
+            order = shuffled_indices(len(self._train_x), config.seed, epoch, self.rank, self.world_size)
+            order = order[: usable_length(len(order), config.batch_size)].to(self.device)
+            xs = self._train_x.index_select(0, order).split(config.batch_size)
+            ts = self._train_t.index_select(0, order).split(config.batch_size)
+            self._sizes = [len(t) for t in ts]
+            stop = yield from self._train_epoch(xs, ts, single)
+            if stop is not None:
+                return stop
+            verdict = self._end_epoch()
+            if verdict is not None:
+                return verdict
+            if self.scheduler is not None:
+                self.scheduler.step()
+        return "finished", f"trained {config.epochs} epoch{'s' if config.epochs != 1 else ''}"
+
+    def _train_epoch(self, xs: Sequence[torch.Tensor], ts: Sequence[torch.Tensor],
+                     single: bool) -> Generator[int, None, tuple[Status, str] | None]:
+        """The hot loop: one step per batch, no host synchronisation, control checked every step."""
+        control = self.control
+        forward = self._train_module
+        loss_fn = self.objective.loss
+        keep_outputs = self.objective.correct is not None
+        augment, penalty, clip = self._augment, self._penalty, self._clip
+        capture = self._grad_norms.capture
+        max_pending = self._max_pending
+        opt_step, zero_grad = self.optimizer.step, self.optimizer.zero_grad
+        losses, norms, outs, targets = self._losses, self._norms, self._outs, self._targets
+        clock = time.perf_counter
+        for xb, tb in zip(xs, ts):
+            if control.pending and single:
+                stop = yield from self._between_steps()
+                if stop:
+                    return "stopped", f"stopped by request at step {self.step}"
+            if augment is not None:
+                xb = augment(xb)
+            out = forward(xb)
+            loss = loss_fn(out, tb)
+            if penalty is not None:
+                loss = loss + penalty()
+            loss.backward()
+            norms.append(capture())
+            if clip is not None:
+                clip()
+            opt_step()
+            zero_grad(set_to_none=True)
+            losses.append(loss.detach())
+            if keep_outputs:
+                outs.append(out.detach())
+                targets.append(tb)
+            self.step += 1
+            if clock() >= self._next_report:
+                self._report(epoch_end=False, probes=self.probes)
+                if self._divergence and single:
+                    return self._diverged()
+            elif len(losses) >= max_pending:
+                self._collect(snapshot=False)
+                if self._divergence and single:
+                    return self._diverged()
+            yield self.step
+        return None
+
+    def _between_steps(self) -> Generator[int, None, bool]:
+        """Apply commands; while paused, serve calls and wait (yielding) until resumed, asked for
+        a single step, or stopped. Returns True to stop."""
+        control = self.control
+        announced = False
+        while True:
+            commands = control._take()
+            if commands.lr is not None:
+                self._set_lr(commands.lr)
+            for fn, future in commands.calls:
+                _run_call(fn, future, self)
+            if commands.stop:
+                return True
+            if commands.single_step:
+                self._next_report = 0.0  # report right after the single step
+                return False
+            if not commands.paused:
+                return False
+            if not announced:
+                self._report(epoch_end=False, probes=self.probes)
+                announced = True
+            began = time.perf_counter()
+            control._wait(PAUSE_POLL)
+            self._paused_for += time.perf_counter() - began
+            yield self.step
+
+    def _set_lr(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        if self.scheduler is not None:
+            self.scheduler.base_lrs = [lr] * len(self.optimizer.param_groups)
+
+    # ------------------------------------------------------------------ reading back
+    def _collect(self, snapshot: bool) -> None:
+        """Read the pending per-step values back in one transfer and add them to the epoch's
+        totals in step order (so the sums do not depend on when reports happened).
+
+        A non-finite gradient makes the next step's loss non-finite, so the losses plus the
+        newest step's gradient norms reveal every divergence; only then are every pending
+        step's norms read, to name where it blew up. With ``snapshot`` the weights are copied:
+        the copy before becomes the fallback, proven finite by the finite losses since.
+        """
+        k = len(self._losses)
+        if k == 0:
+            return
+        grads = self._grad_norms
+        values = torch.stack(self._losses + grads.latest(self._norms)).tolist()
+        if self._outs:
+            self._correct += int(self.objective.correct(torch.cat(self._outs), torch.cat(self._targets)))
+        latest = grads.per_node(values[k:])
+        bad = None
+        for i, (loss, size) in enumerate(zip(values[:k], self._sizes[self._pending_from:])):
+            self._loss_sum += loss * size
+            self._seen += size
+            if bad is None and not math.isfinite(loss):
+                bad = i
+        if bad is None and not all(map(math.isfinite, latest)):
+            bad = k - 1
+        if bad is not None and self._divergence is None:
+            rows = [grads.per_node(row) for row in grads.rows(self._norms).tolist()]
+            self._divergence_step = self.step - k + 1 + bad
+            self._divergence = self._divergence_message(values[bad], rows[: bad + 1])
+        self._pending_from += k
+        for pending in (self._losses, self._norms, self._outs, self._targets):
+            pending.clear()
+        if bad is not None:
+            return
+        self._last_norms = latest
+        if snapshot:
+            self._good, self._candidate = self._candidate, self._good
+            torch._foreach_copy_(self._candidate, self._state)
+            self._candidate_step = self.step
+
+    def _divergence_message(self, loss: float, rows: list[list[float]]) -> str:
+        """Name the step, what became non-finite, and the node whose gradients were largest at
+        the last step where all of them were still finite (where the explosion built up)."""
+        if not math.isfinite(loss):
+            what = "the loss became NaN" if math.isnan(loss) else "the loss became infinite"
+        else:
+            what = "the gradients became NaN or infinite"
+        clean = [row for row in rows if all(map(math.isfinite, row))]
+        row = clean[-1] if clean else self._last_norms
+        culprit = ""
+        if row:
+            i = max(range(len(row)), key=lambda j: -1.0 if math.isnan(row[j]) else row[j])
+            label = self.graph.nodes[self._grad_norms.node_ids[i]].label
+            culprit = f"; the largest gradients were in {label} (norm {row[i]:.1e})"
+        return (f"training diverged at step {self._divergence_step}: {what}{culprit}. Lower the learning rate "
+                "or enable gradient clipping.")
+
+    def _diverged(self) -> tuple[Status, str]:
+        """Put back the newest weights known to be finite and end the run: the latest copy when a
+        finite step followed it, else the one before."""
+        proven = self._divergence_step > self._candidate_step + 1
+        torch._foreach_copy_(self._state, self._candidate if proven else self._good)
+        return "diverged", self._divergence or "training diverged"
+
+    def _time(self) -> float:
+        return time.perf_counter() - self._t0 - self._paused_for
+
+    def _report(self, *, epoch_end: bool, probes: bool, val: tuple[float, float | None] | None = None,
+                train: tuple[float, float | None] | None = None) -> Report:
+        """Collect, measure (when ``probes``), and hand a report to every callback. A report
+        that measures, or a timed one, starts the next interval; epoch-end reports in between
+        do not, so the probes keep their cadence however short the epochs are."""
+        self._collect(snapshot=self.world_size == 1 and not epoch_end)
+        if probes or not epoch_end:
+            interval = self.report_interval
+            self._next_report = time.perf_counter() + interval if interval is not None else math.inf
+        if train is None:
+            classify = self.objective.correct is not None
+            train = ((self._loss_sum / self._seen, self._correct / self._seen if classify else None)
+                     if self._seen else (None, None))
+        measure = probes and self._divergence is None
+        report = Report(
+            step=self.step, epoch=self.epoch, total_epochs=self.config.epochs, time=self._time(),
+            lr=float(self.optimizer.param_groups[0]["lr"]), train_loss=train[0], train_acc=train[1],
+            val_loss=val[0] if val else None, val_acc=val[1] if val else None,
+            grad_norm=dict(zip(self._grad_norms.node_ids, self._last_norms)),
+            activations=activation_stats(self.model, self.probe_batch, self._activations) if measure else None,
+            weights=weight_stats(self.model) if measure else None,
+            epoch_end=epoch_end,
+        )
+        self.last_report = report
+        self._emit("on_report", report)
+        if epoch_end:
+            self._emit("on_epoch_end", report)
+        return report
+
+    # ------------------------------------------------------------------ epoch end
+    def _validate(self) -> tuple[float, float, int] | None:
+        """Summed loss and right answers over this process's validation share; None when a stop
+        request arrives mid-way (validation can be long; stopping must not wait for it)."""
+        correct = self.objective.correct
+        loss_sum = right = 0.0
+        with evaluating(self.model):
+            for xb, tb in self._val_chunks:
+                if self.control.stop_requested and self.world_size == 1:
+                    return None
+                out = self.model(xb)
+                loss = self.objective.loss(out, tb)
+                pair = torch.stack((loss, correct(out, tb).to(loss.dtype) if correct else loss)).tolist()
+                loss_sum += pair[0] * len(tb)
+                right += pair[1]
+        return loss_sum, right, len(self._val_x)
+
+    def _end_epoch(self) -> tuple[Status, str] | None:
+        """Validate, agree across processes, report, and decide whether the run goes on."""
+        single = self.world_size == 1
+        due = self.report_interval is not None and time.perf_counter() >= self._next_report
+        # processes copy weights at epoch ends only, where they all are at the same step
+        self._collect(snapshot=due or not single)
+        if self._divergence and single:
+            return self._diverged()
+        val = self._validate()
+        if val is None:
+            return "stopped", f"stopped by request at step {self.step}"
+        totals = [self._loss_sum, self._seen, self._correct, *val,
+                  float(self.control.stop_requested), float(self._divergence is not None)]
+        if not single:
+            reduced = torch.tensor(totals, dtype=torch.float64, device=self.device)
+            dist.all_reduce(reduced)
+            totals = reduced.tolist()
+        loss_sum, seen, correct, val_loss, val_right, val_n, stop, diverged = totals
+        classify = self.objective.correct is not None
+        train = (loss_sum / seen, correct / seen if classify else None)
+        val_metrics = (val_loss / val_n, val_right / val_n if classify else None) if val_n else None
+        if diverged:
+            self._divergence = self._divergence or "training diverged in another process"
+            return self._diverged()
+        self._report(epoch_end=True, probes=self.probes and due, val=val_metrics, train=train)
+        self._completed = self.epoch
+        if stop:
+            return "stopped", f"stopped by request after epoch {self.epoch}"
+        return self._early_stopping(val_metrics[0] if val_metrics else None)
+
+    def _early_stopping(self, val_loss: float | None) -> tuple[Status, str] | None:
+        settings = self.config.early_stopping
+        if not settings or val_loss is None:
+            return None
+        if self._best is None or val_loss < self._best_loss - settings["min_delta"]:
+            if self._best is None:
+                self._best = [t.clone() for t in self._state]
+            else:
+                torch._foreach_copy_(self._best, self._state)
+            self._best_loss, self._best_epoch, self._waited = val_loss, self.epoch, 0
+            return None
+        self._waited += 1
+        if self._waited < settings["patience"]:
+            return None
+        torch._foreach_copy_(self._state, self._best)
+        return "early_stopped", (
+            f"stopped early after epoch {self.epoch}: the validation loss has not improved for "
+            f"{self._waited} epoch{'s' if self._waited != 1 else ''}; kept the weights of epoch {self._best_epoch} "
+            f"(validation loss {self._best_loss:.4g})")
