@@ -1,0 +1,1 @@
+"""Training in the background: the worker-thread bridge and the training controls."""

@@ -1,0 +1,295 @@
+"""The bridge between the core ``Trainer`` and the GUI thread.
+
+The trainer runs on a ``QThread`` and owns the model. It never touches a widget: its callback
+puts plain-data events (reports, results of computations the views asked for, the end of the
+run) on a locked queue and, when the queue was empty, emits one queued signal. The GUI thread
+drains the queue at most 30 times a second, so however fast training steps, the event loop
+sees a bounded stream of batched updates and nothing is dropped (STYLE.md: throttle where
+the data is produced, signals carry plain data, one queued signal in flight at a time).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from playground.core.datasets import DatasetMeta, Split
+from playground.core.params import UserError
+from playground.core.project import Project
+from playground.core.training import Callback, Report, TrainControl, Trainer, TrainResult
+
+#: Shortest time between two deliveries of queued events to the GUI thread.
+DELIVERY_INTERVAL = 1 / 30
+
+
+#: Validation examples sent to the views for picking saliency samples and confusion matrices.
+SAMPLE_COUNT = 64
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the views need once the run has started: sizes, node order and owned copies of the
+    data they draw (2-D points for the boundary view, validation images for saliency)."""
+
+    steps_per_epoch: int
+    total_steps: int
+    device: str
+    node_order: list[str]
+    meta: DatasetMeta
+    loss: str
+    train: tuple[np.ndarray, np.ndarray]
+    test: tuple[np.ndarray, np.ndarray]
+    samples: tuple[np.ndarray, np.ndarray]
+
+    @classmethod
+    def of(cls, trainer: Trainer) -> RunInfo:
+        data = trainer.dataset
+        flat_2d = data.meta.input_shape == (2,)
+
+        def points(split: Split) -> tuple[np.ndarray, np.ndarray]:
+            if not flat_2d:
+                return np.empty((0, 2), np.float32), np.empty(0)
+            return split.x.numpy().copy(), split.y.numpy().copy()
+
+        samples = data.val if len(data.val) else data.test
+        return cls(trainer.steps_per_epoch, trainer.total_steps, str(trainer.device),
+                   [node_id for node_id, _ in trainer.model.node_modules()], data.meta, trainer.loss_name,
+                   points(data.train), points(data.test),
+                   (samples.x[:SAMPLE_COUNT].numpy().copy(), samples.y[:SAMPLE_COUNT].numpy().copy()))
+
+
+@dataclass(frozen=True)
+class Computed:
+    """The result (or error message) of a computation a view asked the worker for."""
+
+    key: str
+    value: Any
+    error: str | None = None
+
+
+class _Bridge(Callback):
+    """Runs on the training thread: turns trainer hooks into queued events."""
+
+    def __init__(self, session: TrainingSession) -> None:
+        self.session = session
+
+    def on_start(self, trainer: Trainer) -> None:
+        self.session._push(RunInfo.of(trainer))
+
+    def on_report(self, trainer: Trainer, report: Report) -> None:
+        self.session._push(report)
+
+    def on_finish(self, trainer: Trainer, result: TrainResult) -> None:
+        self.session._push(result)
+
+
+class _TrainingThread(QThread):
+    """Builds the trainer on its own thread (it loads data and the model there) and trains."""
+
+    def __init__(self, session: TrainingSession, project: Project, device: str | None) -> None:
+        super().__init__()
+        self.session = session
+        self.project = project
+        self.device = device
+        self.setObjectName("playground-training")
+
+    def run(self) -> None:
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+        session = self.session
+        try:
+            trainer = Trainer(self.project, callbacks=[_Bridge(session)], control=session.control,
+                              device=self.device)
+            trainer.fit()
+        except UserError as exc:
+            session._push(_Failure(str(exc)))
+        except Exception as exc:  # reaches the person as a message, not a crash
+            session._push(_Failure(f"training failed: {type(exc).__name__}: {exc}"))
+        finally:
+            # No reference cycle may outlive the run: Python's cyclic collector may run on any
+            # thread, and a Qt object freed on this one crashes the process.
+            self.session = None
+
+
+class _GuiThreadCollector:
+    """While any run is active, Python's automatic garbage collection is off and the GUI thread
+    collects on a timer instead, so Qt objects caught in reference cycles are never freed on
+    the training thread (the reason pyqtgraph ships a GarbageCollector helper)."""
+
+    def __init__(self) -> None:
+        self._active = 0
+        self._timer: QTimer | None = None
+
+    def acquire(self) -> None:
+        self._active += 1
+        if self._active == 1:
+            gc.disable()
+            self._timer = QTimer()
+            self._timer.timeout.connect(self._collect)
+            self._timer.start(250)
+
+    @staticmethod
+    def _collect() -> None:
+        """Collect the generations whose thresholds are exceeded, as automatic GC would."""
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        generation = -1
+        for level in range(3):
+            if counts[level] > thresholds[level]:
+                generation = level
+        if generation >= 0:
+            gc.collect(generation)
+
+    def release(self) -> None:
+        self._active -= 1
+        if self._active == 0 and self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+            gc.enable()
+            gc.collect()
+
+
+_collector = _GuiThreadCollector()
+
+
+@dataclass(frozen=True)
+class _Failure:
+    message: str
+
+
+class TrainingSession(QObject):
+    """One training run in the background, with controls and batched, rate-limited updates.
+
+    Signals (all delivered on the GUI thread):
+    ``started(RunInfo)``, ``reports(list[Report])`` (in order, at most ~30 times a second),
+    ``computed(Computed)``, ``finished(TrainResult)``, ``failed(str)``.
+    """
+
+    started = Signal(object)
+    reports = Signal(list)
+    computed = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str)
+    _pending = Signal()
+
+    def __init__(self, project: Project, device: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.control = TrainControl()
+        self.info: RunInfo | None = None
+        self.result: TrainResult | None = None
+        self._lock = threading.Lock()
+        self._queue: list[Any] = []
+        self._signalled = False
+        self._last_delivery = 0.0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._deliver)
+        self._pending.connect(self._on_pending)
+        self._thread = _TrainingThread(self, project.copy(), device)
+
+    # ---------------------------------------------------------------- commands (GUI thread)
+    def start(self) -> None:
+        _collector.acquire()
+        self._thread.finished.connect(self._on_thread_finished)
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.isRunning()
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    def step(self) -> None:
+        self.control.step()
+
+    def set_lr(self, lr: float) -> None:
+        self.control.set_lr(lr)
+
+    def stop(self) -> None:
+        self.control.stop()
+
+    def request(self, key: str, fn: Callable[[Trainer], Any]) -> None:
+        """Ask the worker to run ``fn(trainer)`` between steps (it owns the live model); the
+        result arrives as ``computed(Computed(key, value))``. ``fn`` must return plain data."""
+        future = self.control.call_between_steps(fn)
+
+        def done(f: Any) -> None:
+            error = f.exception()
+            message = None if error is None else (str(error) if isinstance(error, UserError)
+                                                  else f"{type(error).__name__}: {error}")
+            self._push(Computed(key, None if error else f.result(), message))
+
+        future.add_done_callback(done)
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Stop the run and wait for the thread, so no QThread is destroyed while running.
+        Returns whether the thread ended within the timeout."""
+        self.control.stop()
+        ended = self._thread.wait(timeout_ms)
+        self._deliver()
+        return ended
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        _collector.release()
+
+    # ---------------------------------------------------------------- delivery
+    def _push(self, item: Any) -> None:
+        """Called from the training thread (or from a done-callback): queue, signal once."""
+        with self._lock:
+            self._queue.append(item)
+            if self._signalled:
+                return
+            self._signalled = True
+        self._pending.emit()
+
+    @Slot()
+    def _on_pending(self) -> None:
+        wait = self._last_delivery + DELIVERY_INTERVAL - time.monotonic()
+        if wait > 0:
+            if not self._timer.isActive():
+                self._timer.start(max(1, int(wait * 1000)))
+            return
+        self._deliver()
+
+    @Slot()
+    def _deliver(self) -> None:
+        with self._lock:
+            items, self._queue = self._queue, []
+            self._signalled = False
+        self._last_delivery = time.monotonic()
+        batch: list[Report] = []
+        for item in items:
+            if isinstance(item, Report):
+                batch.append(item)
+                continue
+            if batch:
+                self.reports.emit(batch)
+                batch = []
+            self._dispatch(item)
+        if batch:
+            self.reports.emit(batch)
+
+    def _dispatch(self, item: Any) -> None:
+        if isinstance(item, RunInfo):
+            self.info = item
+            self.started.emit(item)
+        elif isinstance(item, Computed):
+            self.computed.emit(item)
+        elif isinstance(item, TrainResult):
+            self.result = item
+            self.finished.emit(item)
+        elif isinstance(item, _Failure):
+            self.failed.emit(item.message)
