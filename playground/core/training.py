@@ -25,7 +25,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -391,7 +391,9 @@ class Trainer:
     Construct it on the thread that will train (it loads data and builds the model there).
     ``device`` overrides the project's setting: a setting such as ``"cpu"``, or the exact device
     torchrun gives each process. ``report_interval`` is the time between reports in seconds
-    (None: epoch ends only); ``probes=False`` leaves activation and weight statistics out.
+    (None: epoch ends only); ``probes=False`` leaves activation and weight statistics out;
+    ``initial_state`` continues from earlier weights of the same network (a state dict) instead
+    of a fresh initialisation.
 
     For the views: ``model`` (the live ``GraphModel``; touch it only through
     ``control.call_between_steps`` while training runs), ``dataset``, ``device``, ``loss_name``,
@@ -401,7 +403,8 @@ class Trainer:
 
     def __init__(self, project: Project, *, callbacks: Sequence[Callback] = (),
                  control: TrainControl | None = None, report_interval: float | None = REPORT_INTERVAL,
-                 probes: bool = True, device: torch.device | str | None = None) -> None:
+                 probes: bool = True, device: torch.device | str | None = None,
+                 initial_state: Mapping[str, torch.Tensor] | None = None) -> None:
         self.project = project.copy()
         check = check_project(self.project)
         if check.problems:
@@ -436,7 +439,9 @@ class Trainer:
                                              seed=self.config.seed).to(self.device)
         probe_order = torch.randperm(len(data.train), generator=torch.Generator().manual_seed(self.config.seed))
         self.probe_batch = self._train_x[probe_order[:PROBE_BATCH].to(self.device)]
-        if needs_data_init(self.graph):
+        if initial_state is not None:
+            self.model.load_state_dict(dict(initial_state))
+        elif needs_data_init(self.graph):
             data_dependent_init(self.model, self.graph, self.probe_batch)
         self._train_module: nn.Module = self.model
         if self.world_size > 1:

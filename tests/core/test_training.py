@@ -391,3 +391,15 @@ def test_each_process_gets_a_distributed_sampler_share(n: int, world_size: int) 
     assert usable_length(21, 10) == 20
     assert usable_length(20, 10) == 20
     assert usable_length(1, 10) == 1
+
+
+def test_training_continues_from_earlier_weights() -> None:
+    project = project_of([{"units": 8, "activation": "tanh"}], XOR, epochs=15)
+    first, result, _ = fit(project)
+    state = {k: v.clone() for k, v in first.model.state_dict().items()}
+    again = Trainer(project, initial_state=state)
+    assert all(torch.equal(v, state[k]) for k, v in again.model.state_dict().items())
+    fresh = Trainer(project)
+    assert not torch.equal(fresh.model.h1.linear.weight, state["h1.linear.weight"])
+    resumed = again.fit()
+    assert resumed.report.val_acc >= result.report.val_acc - 0.05

@@ -63,6 +63,8 @@ def test_reports_arrive_in_batches_and_training_finishes(qtbot: QtBot, sessions:
     assert reports[-1].val_acc > 0.9
     assert session.info is not None
     assert session.info.train[0].shape[1] == 2
+    assert session.final_state is not None
+    assert set(session.final_state) >= {"h1.linear.weight", "out.weight"}
 
 
 def test_pause_step_lr_and_prompt_stop(qtbot: QtBot, sessions: list[TrainingSession]) -> None:

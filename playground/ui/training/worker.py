@@ -88,17 +88,20 @@ class _Bridge(Callback):
         self.session._push(report)
 
     def on_finish(self, trainer: Trainer, result: TrainResult) -> None:
-        self.session._push(result)
+        state = {k: v.detach().cpu().clone() for k, v in trainer.model.state_dict().items()}
+        self.session._push(_Finished(result, state))
 
 
 class _TrainingThread(QThread):
     """Builds the trainer on its own thread (it loads data and the model there) and trains."""
 
-    def __init__(self, session: TrainingSession, project: Project, device: str | None) -> None:
+    def __init__(self, session: TrainingSession, project: Project, device: str | None,
+                 initial_state: dict[str, Any] | None) -> None:
         super().__init__()
         self.session = session
         self.project = project
         self.device = device
+        self.initial_state = initial_state
         self.setObjectName("playground-training")
 
     def run(self) -> None:
@@ -108,7 +111,7 @@ class _TrainingThread(QThread):
         session = self.session
         try:
             trainer = Trainer(self.project, callbacks=[_Bridge(session)], control=session.control,
-                              device=self.device)
+                              device=self.device, initial_state=self.initial_state)
             trainer.fit()
         except UserError as exc:
             session._push(_Failure(str(exc)))
@@ -165,12 +168,19 @@ class _Failure:
     message: str
 
 
+@dataclass(frozen=True)
+class _Finished:
+    result: TrainResult
+    state: dict[str, Any]
+
+
 class TrainingSession(QObject):
     """One training run in the background, with controls and batched, rate-limited updates.
 
     Signals (all delivered on the GUI thread):
     ``started(RunInfo)``, ``reports(list[Report])`` (in order, at most ~30 times a second),
-    ``computed(Computed)``, ``finished(TrainResult)``, ``failed(str)``.
+    ``computed(Computed)``, ``finished(TrainResult)``, ``failed(str)``. After ``finished``,
+    ``final_state`` holds a CPU copy of the trained weights (to continue from or export).
     """
 
     started = Signal(object)
@@ -180,11 +190,13 @@ class TrainingSession(QObject):
     failed = Signal(str)
     _pending = Signal()
 
-    def __init__(self, project: Project, device: str | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, project: Project, device: str | None = None, parent: QObject | None = None, *,
+                 initial_state: dict[str, Any] | None = None) -> None:
         super().__init__(parent)
         self.control = TrainControl()
         self.info: RunInfo | None = None
         self.result: TrainResult | None = None
+        self.final_state: dict[str, Any] | None = None
         self._lock = threading.Lock()
         self._queue: list[Any] = []
         self._signalled = False
@@ -193,7 +205,7 @@ class TrainingSession(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._deliver)
         self._pending.connect(self._on_pending)
-        self._thread = _TrainingThread(self, project.copy(), device)
+        self._thread = _TrainingThread(self, project.copy(), device, initial_state)
 
     # ---------------------------------------------------------------- commands (GUI thread)
     def start(self) -> None:
@@ -288,8 +300,8 @@ class TrainingSession(QObject):
             self.started.emit(item)
         elif isinstance(item, Computed):
             self.computed.emit(item)
-        elif isinstance(item, TrainResult):
-            self.result = item
-            self.finished.emit(item)
+        elif isinstance(item, _Finished):
+            self.result, self.final_state = item.result, item.state
+            self.finished.emit(item.result)
         elif isinstance(item, _Failure):
             self.failed.emit(item.message)
