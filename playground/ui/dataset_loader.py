@@ -1,0 +1,69 @@
+"""Loads datasets on one worker thread so a slow import (MNIST, a big image folder) never
+freezes the window.
+
+The worker only calls ``load_dataset`` (core) and hands the result back as a queued signal;
+only the newest request's answer is delivered, so quickly flipping through datasets shows
+the last one picked. ``shutdown`` waits for the worker: no thread outlives the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from playground.core.datasets import DataError, LoadContext, load_dataset
+
+
+class DatasetLoader(QObject):
+    """One-thread loader; ``loaded``/``failed`` carry the request token and a plain result."""
+
+    loaded = Signal(int, object)
+    failed = Signal(int, str)
+    busyChanged = Signal(bool)
+    _finished = Signal(int, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataset-loader")
+        self._latest = 0
+        self._pending = 0
+        # Always queued: a cached dataset finishes before ``request`` has returned its token, and
+        # the answer must still arrive after the caller knows which token to expect.
+        self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
+
+    @property
+    def busy(self) -> bool:
+        return self._pending > 0
+
+    def request(self, spec: Mapping[str, Any], ctx: LoadContext) -> int:
+        """Start loading ``spec``; returns the token its answer will carry."""
+        self._latest += 1
+        token = self._latest
+        self._pending += 1
+        if self._pending == 1:
+            self.busyChanged.emit(True)
+        future = self._pool.submit(load_dataset, dict(spec), ctx)
+        future.add_done_callback(lambda f, t=token: self._finished.emit(t, f))
+        return token
+
+    @Slot(int, object)
+    def _on_finished(self, token: int, future: Future) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            self.busyChanged.emit(False)
+        if token != self._latest or future.cancelled():
+            return
+        exc = future.exception()
+        if exc is None:
+            self.loaded.emit(token, future.result())
+        elif isinstance(exc, DataError):
+            self.failed.emit(token, str(exc))
+        else:
+            self.failed.emit(token, f"the dataset could not be loaded: {type(exc).__name__}: {exc}")
+
+    def shutdown(self) -> None:
+        """Drop queued requests and wait for the running one, so no thread is left behind."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,266 @@
+"""The dataset panel: choose a built-in dataset or import a file, set its options, preview it.
+
+Options are built from the registry entry's ``Param`` schema. Every change is reported as
+``datasetEdited(spec, field)`` and becomes an undoable project edit in the controller; the
+panel then follows the document (so undo updates it too). Data loads in the document's
+background loader; the panel shows a busy bar meanwhile and the loader's error text,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QFont
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.core.datasets import REGISTRY, DatasetEntry, resolve_dataset_spec
+from playground.core.params import Param
+from playground.core.shapes import format_shape
+from playground.ui.dataset_preview import ImageGridPreview, ScatterPreview, TablePreview
+from playground.ui.document import ProjectDocument
+from playground.ui.param_form import ParamForm, discard
+from playground.ui.theme import CanvasColors
+
+GROUP_TITLES = {"2-D": "2-D points", "images": "Images", "files": "From files", "downloads": "Downloads"}
+ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
+
+#: How each importer's files are chosen: (dialog title, name filter, pick a folder).
+FILE_KINDS: dict[str, tuple[str, str, bool]] = {
+    "csv": ("Import a CSV table", "CSV tables (*.csv *.tsv *.txt);;All files (*)", False),
+    "npz": ("Import NumPy arrays", "NumPy archives (*.npz);;All files (*)", False),
+    "idx": ("Choose an IDX file", "IDX files (*-ubyte *-ubyte.gz *.idx *.idx.gz *.gz);;All files (*)", False),
+    "image_folder": ("Choose a folder with one sub-folder per class", "", True),
+}
+
+#: ``chooser(title, name_filter, folder)`` -> a path or None; the main window supplies a file dialog.
+Chooser = Callable[[str, str, bool], "str | None"]
+
+
+class DatasetPanel(QWidget):
+    """Dataset picker, options form, status and preview."""
+
+    datasetEdited = Signal(object, str)
+
+    def __init__(self, document: ProjectDocument, colors: CanvasColors, chooser: Chooser,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document, self.colors, self.chooser = document, colors, chooser
+        self.form: ParamForm | None = None
+        self.form_entry: str | None = None
+
+        self.combo = QComboBox()
+        self.combo.setToolTip("The data the network learns from")
+        self._fill_combo()
+        self.import_button = QToolButton()
+        self.import_button.setText("Import ▾")
+        self.import_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
+        self.import_button.setToolTip("Import data from a file or folder")
+        self.import_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.import_button)
+        for name in FILE_KINDS:
+            entry = REGISTRY.get(name)
+            if entry is not None:
+                action = QAction(f"{entry.title}…", menu)
+                action.setToolTip(entry.help)
+                action.triggered.connect(lambda _=False, n=name: self.import_file(n))
+                menu.addAction(action)
+        self.import_button.setMenu(menu)
+        top = QHBoxLayout()
+        top.addWidget(self.combo, 1)
+        top.addWidget(self.import_button)
+
+        self.help = QLabel()
+        self.help.setWordWrap(True)
+        small = QFont(self.help.font())
+        small.setPointSizeF(small.pointSizeF() - 0.5)
+        self.help.setFont(small)
+        self.form_host = QVBoxLayout()
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumHeight(6)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+
+        self.scatter = ScatterPreview()
+        self.images = ImageGridPreview()
+        self.table = TablePreview()
+        self.placeholder = QLabel("No preview")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview = QStackedWidget()
+        for w in (self.placeholder, self.scatter, self.images, self.table):
+            self.preview.addWidget(w)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(6)
+        layout.addLayout(top)
+        layout.addWidget(self.help)
+        layout.addLayout(self.form_host)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.info)
+        layout.addWidget(self.error)
+        layout.addWidget(self.preview, 1)
+
+        self.combo.currentIndexChanged.connect(self._on_combo)
+        document.datasetChanged.connect(self.refresh)
+        document.projectReset.connect(self.refresh)
+        document.datasetStateChanged.connect(self.refresh_state)
+        document.loader.busyChanged.connect(self._on_busy)
+        self.set_colors(colors)
+        self.refresh()
+
+    # ------------------------------------------------------------------ widgets from the registry
+    def _fill_combo(self) -> None:
+        model = self.combo.model()
+        for group, title in GROUP_TITLES.items():
+            entries = [e for e in REGISTRY.values() if e.group == group]
+            if not entries:
+                continue
+            self.combo.addItem(title.upper())
+            header = model.item(self.combo.count() - 1)  # type: ignore[attr-defined]
+            header.setEnabled(False)
+            font = QFont(self.combo.font())
+            font.setBold(True)
+            font.setPointSizeF(font.pointSizeF() - 1)
+            header.setFont(font)
+            for entry in entries:
+                self.combo.addItem(f"   {entry.title}", entry.name)
+                self.combo.setItemData(self.combo.count() - 1, entry.help, Qt.ItemDataRole.ToolTipRole)
+
+    def set_colors(self, colors: CanvasColors) -> None:
+        self.colors = colors
+        self.error.setStyleSheet(f"color: {colors.error.name()};")
+        self.info.setStyleSheet("color: palette(placeholder-text);")
+        self.scatter.set_colors(colors)
+        self.images.set_colors(colors)
+
+    def _entry(self) -> DatasetEntry | None:
+        return REGISTRY.get(self.document.project.dataset.get("name", ""))
+
+    # ------------------------------------------------------------------ following the document
+    @Slot()
+    def refresh(self) -> None:
+        spec = self.document.project.dataset
+        entry = self._entry()
+        with QSignalBlocker(self.combo):
+            self.combo.setCurrentIndex(self.combo.findData(spec.get("name")))
+        _, params, _ = resolve_dataset_spec(spec, self.document.project.load_context())
+        if entry is None or entry.name != self.form_entry:
+            if self.form is not None:
+                discard(self.form)
+                self.form = None
+            self.form_entry = entry.name if entry else None
+            self.help.setText(entry.help if entry else "")
+            if entry is not None and entry.params:
+                self.form = ParamForm(entry.params, {**{p.name: p.default for p in entry.params}, **params},
+                                      browse=self._browse, show_help=False)
+                self.form.valueChanged.connect(self._on_value)
+                self.form_host.addWidget(self.form)
+        elif self.form is not None:
+            self.form.set_values(params)
+        self.refresh_state()
+
+    @Slot()
+    def refresh_state(self) -> None:
+        doc = self.document
+        self.busy.setVisible(doc.loader.busy)
+        self.error.setText(f"⚠ {doc.dataset_error}" if doc.dataset_error else "")
+        self.error.setVisible(bool(doc.dataset_error))
+        meta, data = doc.meta, doc.dataset
+        if meta is None:
+            self.info.setText("Loading…" if doc.loader.busy and not doc.dataset_error else "")
+        else:
+            target = (f"{meta.target_size} classes" if meta.target_kind == "classification"
+                      else f"regression, {meta.target_size} target{'s' if meta.target_size != 1 else ''}")
+            counts = (f" · {len(data.train):,} train / {len(data.val):,} val / {len(data.test):,} test"
+                      if data is not None else "")
+            self.info.setText(f"input {format_shape(meta.input_shape)} → {target}{counts}")
+        if data is None:
+            self.placeholder.setText("Loading…" if doc.loader.busy and not doc.dataset_error else "No preview")
+            self.preview.setCurrentWidget(self.placeholder)
+        elif data.meta.is_image:
+            self.images.show_dataset(data)
+            self.preview.setCurrentWidget(self.images)
+        elif data.meta.input_shape == (2,):
+            self.scatter.show_dataset(data)
+            self.preview.setCurrentWidget(self.scatter)
+        else:
+            self.table.show_dataset(data)
+            self.preview.setCurrentWidget(self.table)
+
+    @Slot(bool)
+    def _on_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+
+    # ------------------------------------------------------------------ user edits
+    @Slot(int)
+    def _on_combo(self, index: int) -> None:
+        name = self.combo.itemData(index)
+        entry = REGISTRY.get(name) if name else None
+        if entry is None or name == self.document.project.dataset.get("name"):
+            return
+        old = self.document.project.dataset
+        keep = {p.name for p in entry.params if p.kind != "path"}
+        spec = {"name": name, **{k: v for k, v in old.items() if k in keep}}
+        self.datasetEdited.emit(spec, "name")
+
+    @Slot(str, object)
+    def _on_value(self, name: str, value: Any) -> None:
+        entry = self._entry()
+        if entry is None:
+            return
+        spec = dict(self.document.project.dataset)
+        if value == next(p.default for p in entry.params if p.name == name):
+            spec.pop(name, None)
+        else:
+            spec[name] = value
+        self.datasetEdited.emit(spec, name)
+
+    def _portable(self, path: str) -> str:
+        """Paths inside the project's folder are stored relative to it, so the folder can move."""
+        base = self.document.project.path
+        if base is not None:
+            try:
+                return Path(path).resolve().relative_to(base.parent.resolve()).as_posix()
+            except ValueError:
+                pass
+        return path
+
+    def _browse(self, param: Param) -> str | None:
+        title, name_filter, folder = FILE_KINDS.get(self.form_entry or "", ("Choose a file", "All files (*)", False))
+        chosen = self.chooser(f"{title}: {param.title.lower()}", name_filter, folder)
+        return self._portable(chosen) if chosen else None
+
+    def import_file(self, name: str) -> None:
+        """Ask for the files of importer ``name`` and switch the project's dataset to them."""
+        entry = REGISTRY[name]
+        title, name_filter, folder = FILE_KINDS[name]
+        spec: dict[str, Any] = {"name": name}
+        for key in entry.path_params:
+            label = next(p.title for p in entry.params if p.name == key)
+            chosen = self.chooser(f"{title}: {label.lower()}" if len(entry.path_params) > 1 else title,
+                                  name_filter, folder)
+            if not chosen:
+                return
+            spec[key] = self._portable(chosen)
+        self.datasetEdited.emit(spec, "name")

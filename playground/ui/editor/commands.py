@@ -1,0 +1,154 @@
+"""Undo commands: each edit is a ``QUndoCommand`` whose redo/undo call one model method.
+
+Commands never touch scene items; the scene follows the model's events (the habit of
+Orange's ``document/commands.py``). Undo restores the exact previous state, including node
+order, edge order (Concat's input order) and parameter dicts, so undoing everything gives
+back the file that was opened, byte for byte.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtGui import QUndoCommand
+
+from playground.core.graph import Graph, Node, Point, RemovedNode
+
+if TYPE_CHECKING:
+    from playground.ui.document import ProjectDocument
+
+#: ``QUndoCommand.id`` values of commands that merge with their predecessor.
+PARAMS_ID = 1001
+DATASET_ID = 1002
+
+
+class AddNodeCommand(QUndoCommand):
+    def __init__(self, graph: Graph, node: Node, pos: Point | None, parent: QUndoCommand | None = None) -> None:
+        super().__init__(f"Add {node.type} '{node.id}'", parent)
+        self.graph, self.node, self.pos = graph, copy.deepcopy(node), pos
+
+    def redo(self) -> None:
+        self.graph.add_node(copy.deepcopy(self.node), self.pos)
+
+    def undo(self) -> None:
+        self.graph.remove_node(self.node.id)
+
+
+class RemoveNodeCommand(QUndoCommand):
+    def __init__(self, graph: Graph, node_id: str, parent: QUndoCommand | None = None) -> None:
+        node = graph.nodes[node_id]
+        super().__init__(f"Delete {node.type} '{node_id}'", parent)
+        self.graph, self.node_id = graph, node_id
+        self.removed: RemovedNode | None = None
+
+    def redo(self) -> None:
+        self.removed = self.graph.remove_node(self.node_id)
+
+    def undo(self) -> None:
+        assert self.removed is not None
+        self.graph.restore_node(self.removed)
+
+
+class ConnectCommand(QUndoCommand):
+    def __init__(self, graph: Graph, src: str, dst: str, index: int | None = None,
+                 parent: QUndoCommand | None = None) -> None:
+        super().__init__(f"Connect {src} → {dst}", parent)
+        self.graph, self.src, self.dst, self.index = graph, src, dst, index
+
+    def redo(self) -> None:
+        self.graph.connect(self.src, self.dst, index=self.index)
+
+    def undo(self) -> None:
+        self.graph.disconnect(self.src, self.dst)
+
+
+class DisconnectCommand(QUndoCommand):
+    def __init__(self, graph: Graph, src: str, dst: str, parent: QUndoCommand | None = None) -> None:
+        super().__init__(f"Disconnect {src} → {dst}", parent)
+        self.graph, self.src, self.dst = graph, src, dst
+        self.index = 0
+
+    def redo(self) -> None:
+        self.index = self.graph.disconnect(self.src, self.dst)
+
+    def undo(self) -> None:
+        self.graph.connect(self.src, self.dst, index=self.index)
+
+
+class MoveNodesCommand(QUndoCommand):
+    """One step for a whole gesture: a drag of several nodes, or an auto-layout."""
+
+    def __init__(self, graph: Graph, moves: Mapping[str, tuple[Point, Point]], text: str = "",
+                 parent: QUndoCommand | None = None) -> None:
+        n = len(moves)
+        super().__init__(text or (f"Move '{next(iter(moves))}'" if n == 1 else f"Move {n} nodes"), parent)
+        self.graph, self.moves = graph, dict(moves)
+
+    def redo(self) -> None:
+        for node_id, (_, new) in self.moves.items():
+            self.graph.move(node_id, new)
+
+    def undo(self) -> None:
+        for node_id, (old, _) in self.moves.items():
+            self.graph.move(node_id, old)
+
+
+class SetParamsCommand(QUndoCommand):
+    """A parameter edit. Consecutive edits of one field in one inspector session merge into a
+    single step (typing 1, 2, 8 into 'units' is one undo), and an edit that returns to the
+    original value disappears from the history."""
+
+    def __init__(self, graph: Graph, node_id: str, params: Mapping[str, Any], field: str, session: int = 0,
+                 parent: QUndoCommand | None = None) -> None:
+        super().__init__(f"Change {field.replace('_', ' ')} of '{node_id}'", parent)
+        self.graph, self.node_id, self.field, self.session = graph, node_id, field, session
+        self.old = copy.deepcopy(graph.nodes[node_id].params)
+        self.new = copy.deepcopy(dict(params))
+
+    def id(self) -> int:
+        return PARAMS_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not (isinstance(other, SetParamsCommand) and (other.node_id, other.field, other.session)
+                == (self.node_id, self.field, self.session)):
+            return False
+        self.new = other.new
+        self.setObsolete(self.new == self.old)
+        return True
+
+    def redo(self) -> None:
+        self.graph.set_params(self.node_id, copy.deepcopy(self.new))
+
+    def undo(self) -> None:
+        self.graph.set_params(self.node_id, copy.deepcopy(self.old))
+
+
+class SetDatasetCommand(QUndoCommand):
+    """Change the project's dataset; consecutive edits of one option merge like parameters."""
+
+    def __init__(self, document: ProjectDocument, spec: Mapping[str, Any], field: str = "name",
+                 parent: QUndoCommand | None = None) -> None:
+        what = "dataset" if field == "name" else f"dataset {field.replace('_', ' ')}"
+        super().__init__(f"Change {what}", parent)
+        self.document, self.field = document, field
+        self.old = copy.deepcopy(document.project.dataset)
+        self.new = copy.deepcopy(dict(spec))
+
+    def id(self) -> int:
+        return DATASET_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not (isinstance(other, SetDatasetCommand) and other.field == self.field != "name"
+                and other.new.get("name") == self.new.get("name")):
+            return False
+        self.new = other.new
+        self.setObsolete(self.new == self.old)
+        return True
+
+    def redo(self) -> None:
+        self.document.set_dataset(copy.deepcopy(self.new))
+
+    def undo(self) -> None:
+        self.document.set_dataset(copy.deepcopy(self.old))

@@ -1,0 +1,223 @@
+"""The inspector: the selected node's parameters, and a summary of the whole model.
+
+Parameter widgets come from the layer's schema (``ParamForm``); every edit is reported as
+``paramEdited`` and becomes an undo command in the controller. The inspector re-reads the
+model after each change (undo included) and shows the shape report: the node's problems,
+each node's output shape and parameter count, and the total.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from playground.core.layers import LAYER_TYPES
+from playground.core.shapes import format_shape
+from playground.ui.document import ProjectDocument
+from playground.ui.editor.icons import layer_icon
+from playground.ui.param_form import ParamForm, discard
+from playground.ui.theme import CanvasColors
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    font = QFont(label.font())
+    font.setBold(True)
+    font.setPointSizeF(font.pointSizeF() + 1.5)
+    label.setFont(font)
+    return label
+
+
+class InspectorWidget(QWidget):
+    """Parameters of one node above, model summary below (a splitter between them)."""
+
+    paramEdited = Signal(str, str, object)
+    nodeActivated = Signal(str)
+    sessionStarted = Signal()
+
+    def __init__(self, document: ProjectDocument, colors: CanvasColors, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.colors = colors
+        self.node_id: str | None = None
+        self.form: ParamForm | None = None
+
+        self.icon = QLabel()
+        self.icon.setFixedSize(QSize(28, 28))
+        self.title = _heading("No node selected")
+        self.subtitle = QLabel()
+        self.subtitle.setStyleSheet("color: palette(placeholder-text);")
+        self.help = QLabel("Select a node on the canvas to edit its parameters. Drag layers from the palette "
+                           "to add them; drag from an output port to an input port to connect.")
+        self.help.setWordWrap(True)
+        self.problems = QLabel()
+        self.problems.setWordWrap(True)
+        self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems.hide()
+        self.form_host = QVBoxLayout()
+        self.form_host.setContentsMargins(0, 4, 0, 0)
+
+        head = QHBoxLayout()
+        head.setSpacing(8)
+        head.addWidget(self.icon)
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        titles.addWidget(self.title)
+        titles.addWidget(self.subtitle)
+        head.addLayout(titles, 1)
+
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.setContentsMargins(10, 10, 10, 10)
+        column.setSpacing(8)
+        column.addLayout(head)
+        column.addWidget(self.help)
+        column.addWidget(self.problems)
+        column.addLayout(self.form_host)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(page)
+
+        self.total = QLabel()
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Node", "Type", "Output", "Params"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setHighlightSections(False)
+        self.table.cellClicked.connect(self._on_row_clicked)
+        summary = QWidget()
+        lower = QVBoxLayout(summary)
+        lower.setContentsMargins(10, 8, 10, 10)
+        lower.setSpacing(6)
+        lower.addWidget(_heading("Model summary"))
+        lower.addWidget(self.total)
+        lower.addWidget(self.table, 1)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(scroll)
+        splitter.addWidget(summary)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(splitter)
+
+        document.reportChanged.connect(self.refresh)
+        document.projectReset.connect(lambda: self.show_node(None))
+        self.show_node(None)
+
+    # ------------------------------------------------------------------ selection
+    def show_node(self, node_id: str | None, selected_count: int = 1) -> None:
+        """Show ``node_id``'s parameters (a fresh form, so a new undo-merge session starts)."""
+        if node_id is not None and node_id not in self.document.graph.nodes:
+            node_id = None
+        self.node_id = node_id
+        if self.form is not None:
+            discard(self.form)
+            self.form = None
+        self.sessionStarted.emit()
+        self.icon.setVisible(node_id is not None)
+        if node_id is None:
+            self.title.setText(f"{selected_count} nodes selected" if selected_count > 1 else "No node selected")
+            self.subtitle.setText("")
+            self.help.setText("Select a single node to edit its parameters." if selected_count > 1 else
+                              "Select a node on the canvas to edit its parameters. Drag layers from the palette "
+                              "to add them; drag from an output port to an input port to connect.")
+        else:
+            node = self.document.graph.nodes[node_id]
+            layer = LAYER_TYPES[node.type]
+            self.icon.setPixmap(layer_icon(node.type).pixmap(28, 28))
+            self.title.setText(node.type)
+            self.subtitle.setText(f"id '{node_id}' · {layer.group}")
+            self.help.setText(layer.help)
+            if layer.params:
+                self.form = ParamForm(layer.params, node.resolved_params())
+                self.form.valueChanged.connect(self._on_value_changed)
+                self.form_host.addWidget(self.form)
+        self.refresh()
+
+    @Slot(str, object)
+    def _on_value_changed(self, name: str, value: object) -> None:
+        if self.node_id is not None:
+            self.paramEdited.emit(self.node_id, name, value)
+
+    @Slot(int, int)
+    def _on_row_clicked(self, row: int, _column: int) -> None:
+        item = self.table.item(row, 0)
+        if item is not None:
+            self.nodeActivated.emit(item.text())
+
+    def set_colors(self, colors: CanvasColors) -> None:
+        self.colors = colors
+        self.refresh()
+
+    # ------------------------------------------------------------------ report
+    @Slot()
+    def refresh(self) -> None:
+        graph, report = self.document.graph, self.document.report
+        if self.node_id is not None and self.node_id not in graph.nodes:
+            self.show_node(None)
+            return
+        if self.node_id is not None:
+            node = graph.nodes[self.node_id]
+            if self.form is not None:
+                self.form.set_values(node.resolved_params())
+            node_report = report.nodes.get(self.node_id)
+            messages = [p.message for p in node_report.problems] if node_report else []
+            self.problems.setText("\n".join(f"⚠ {m}" for m in messages))
+            self.problems.setStyleSheet(f"color: {self.colors.error.name()};")
+            self.problems.setVisible(bool(messages))
+            if node_report is not None:
+                self.subtitle.setText(f"id '{self.node_id}' · output {format_shape(node_report.shape)}"
+                                      + (f" · {node_report.parameters:,} params" if node_report.parameters else ""))
+        else:
+            self.problems.hide()
+        self._fill_table()
+
+    def _fill_table(self) -> None:
+        graph, report = self.document.graph, self.document.report
+        order = report.order or list(graph.nodes)
+        self.table.setRowCount(len(order))
+        bad = QBrush(self.colors.error)
+        for row, node_id in enumerate(order):
+            r = report.nodes.get(node_id)
+            cells = [node_id, graph.nodes[node_id].type, format_shape(r.shape if r else None),
+                     f"{r.parameters:,}" if r and r.parameters else "–"]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col == 3:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if r is not None and r.problems:
+                    item.setForeground(bad)
+                    item.setToolTip("\n".join(p.message for p in r.problems))
+                self.table.setItem(row, col, item)
+        n = len(report.problems)
+        status = "ready to train" if n == 0 else f"{n} problem{'s' if n != 1 else ''}"
+        color = self.colors.ok if n == 0 else self.colors.error
+        self.total.setText(f"<b>{report.total_parameters:,}</b> trainable parameters · "
+                           f"<span style='color:{color.name()}'>{'✔' if n == 0 else '⚠'} {status}</span>")

@@ -1,0 +1,168 @@
+"""The canvas view: zoom (wheel, Ctrl +/-), pan (middle drag or Space + drag), fit to view,
+rubber-band selection, and the themed grid background."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
+
+from playground.ui.editor.scene import GRID, GraphScene
+
+MIN_ZOOM = 0.2
+MAX_ZOOM = 3.0
+ZOOM_STEP = 1.25
+MAJOR_EVERY = 5
+
+
+class CanvasView(QGraphicsView):
+    """A ``QGraphicsView`` with the navigation a node editor needs."""
+
+    zoomChanged = Signal(float)
+
+    def __init__(self, scene: GraphScene, parent: QWidget | None = None) -> None:
+        super().__init__(scene, parent)
+        self._scene = scene
+        self._pan_from: QPoint | None = None
+        self._space = False
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing
+                            | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumSize(320, 240)
+        self.centerOn(0, 0)
+
+    # ------------------------------------------------------------------ zoom
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def set_zoom(self, zoom: float) -> None:
+        zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
+        factor = zoom / self.zoom
+        if abs(factor - 1.0) > 1e-9:
+            self.scale(factor, factor)
+            self.zoomChanged.emit(self.zoom)
+
+    def zoom_in(self) -> None:
+        self._zoom_centred(self.zoom * ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self._zoom_centred(self.zoom / ZOOM_STEP)
+
+    def reset_zoom(self) -> None:
+        self._zoom_centred(1.0)
+
+    def _zoom_centred(self, zoom: float) -> None:
+        anchor = self.transformationAnchor()
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.set_zoom(zoom)
+        self.setTransformationAnchor(anchor)
+
+    def fit_to_view(self) -> None:
+        """Show every node, never magnified beyond 100 % (a lone node stays its real size)."""
+        items = list(self._scene.nodes.values())
+        if not items:
+            self.set_zoom(1.0)
+            self.centerOn(0, 0)
+            return
+        rect = QRectF()
+        for item in items + list(self._scene.edges.values()):
+            rect = rect.united(item.sceneBoundingRect())
+        rect.adjust(-40, -40, 40, 40)
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom > 1.0 or self.zoom < MIN_ZOOM:
+            self.set_zoom(min(max(self.zoom, MIN_ZOOM), 1.0))
+        self.centerOn(rect.center())
+        self.zoomChanged.emit(self.zoom)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        delta = event.angleDelta().y() or event.angleDelta().x()
+        if delta:
+            self.set_zoom(self.zoom * 1.0015 ** delta)
+        event.accept()
+
+    # ------------------------------------------------------------------ pan
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton or (
+                self._space and event.button() == Qt.MouseButton.LeftButton):
+            self._pan_from = event.position().toPoint()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            now = event.position().toPoint()
+            delta = now - self._pan_from
+            self._pan_from = now
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.ArrowCursor)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.viewport().setCursor(Qt.CursorShape.ArrowCursor)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    # ------------------------------------------------------------------ painting
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        colors = self._scene.colors
+        painter.fillRect(rect, colors.background)
+        step = GRID if self.zoom >= 0.5 else GRID * MAJOR_EVERY
+        left = int(rect.left() // step)
+        top = int(rect.top() // step)
+        minor = QPen(colors.grid, 0)
+        major = QPen(colors.grid_major, 0)
+        for i in range(left, int(rect.right() // step) + 1):
+            x = i * step
+            painter.setPen(major if round(x / GRID) % MAJOR_EVERY == 0 else minor)
+            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+        for j in range(top, int(rect.bottom() // step) + 1):
+            y = j * step
+            painter.setPen(major if round(y / GRID) % MAJOR_EVERY == 0 else minor)
+            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        if self._scene.nodes:
+            return
+        painter.save()
+        painter.resetTransform()
+        font = QFont(painter.font())
+        font.setPointSizeF(12)
+        painter.setFont(font)
+        painter.setPen(self._scene.colors.text_dim)
+        painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter,
+                         "Drag layers from the palette onto the canvas\n"
+                         "then drag from an output port ● to an input port to connect them")
+        painter.restore()

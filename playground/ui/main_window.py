@@ -1,0 +1,634 @@
+"""The main window: canvas in the centre, docks around it, menus and actions, file handling,
+autosave and crash recovery.
+
+Everything a person is asked (save changes? restore? which file?) goes through ``Prompts``,
+so tests answer the questions by replacing it. Project files are read and written by core
+(``load_project``, ``save_project``, ``write_atomic``); the window only decides when.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStyle,
+    QToolBar,
+    QUndoView,
+    QWidget,
+)
+
+from playground.core.datasets import resources_dir
+from playground.core.graph import Graph
+from playground.core.project import (
+    Project,
+    ProjectError,
+    dumps,
+    load_project,
+    new_project,
+    parse_project,
+    save_project,
+    write_atomic,
+)
+from playground.ui.dataset_panel import DatasetPanel
+from playground.ui.document import ProjectDocument
+from playground.ui.editor.controller import EditorController
+from playground.ui.editor.icons import action_icon, app_icon
+from playground.ui.editor.inspector import InspectorWidget
+from playground.ui.editor.palette import PaletteWidget
+from playground.ui.editor.scene import GraphScene
+from playground.ui.editor.view import CanvasView
+from playground.ui.settings import APPLICATION, app_settings, data_dir
+from playground.ui.theme import ThemeManager
+
+PROJECT_FILTER = "Playground projects (*.json);;All files (*)"
+RECENT_LIMIT = 8
+#: Idle time after the last change before the recovery file is written.
+AUTOSAVE_DELAY_MS = 3000
+RECOVERY_FILE = "recovery.json"
+RECOVERY_FORMAT = "nn-playground-recovery/1"
+STATUS_TIMEOUT_MS = 6000
+
+Shortcut = str | QKeySequence.StandardKey
+Shortcuts = Shortcut | Sequence[Shortcut]
+
+
+class Prompts:
+    """The questions and dialogs of the window. Tests replace methods to answer them."""
+
+    def ask_save_changes(self, parent: QWidget, name: str) -> str:
+        """'save', 'discard' or 'cancel'."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
+                          f"Save the changes to “{name}” before closing it?",
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, parent)
+        box.setInformativeText("Your changes are lost if you don't save them.")
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        return {QMessageBox.StandardButton.Save: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+
+    def ask_restore(self, parent: QWidget, description: str) -> bool:
+        answer = QMessageBox.question(
+            parent, "Restore unsaved work?",
+            f"The playground did not close properly last time. Restore the unsaved work?\n\n{description}",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def show_error(self, parent: QWidget, title: str, message: str) -> None:
+        QMessageBox.warning(parent, title, message)
+
+    def open_path(self, parent: QWidget, title: str, directory: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(parent, title, directory, PROJECT_FILTER)
+        return path or None
+
+    def save_path(self, parent: QWidget, title: str, directory: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(parent, title, directory, PROJECT_FILTER)
+        return path or None
+
+    def choose_path(self, parent: QWidget, title: str, name_filter: str, folder: bool) -> str | None:
+        if folder:
+            return QFileDialog.getExistingDirectory(parent, title) or None
+        path, _ = QFileDialog.getOpenFileName(parent, title, "", name_filter)
+        return path or None
+
+
+def recovery_path() -> Path:
+    return data_dir() / RECOVERY_FILE
+
+
+class MainWindow(QMainWindow):
+    """The editor window. ``persist=False`` (screenshots) neither reads nor writes the saved
+    layout, recent files or the recovery file."""
+
+    def __init__(self, theme: ThemeManager, project: Project | None = None, *, persist: bool = True,
+                 prompts: Prompts | None = None, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.theme = theme
+        self.persist = persist
+        self._closed = False
+        self.prompts = prompts or Prompts()
+        self.settings = settings or app_settings()
+        self.setObjectName("MainWindow")
+        self.setWindowIcon(app_icon())
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks)
+
+        self.document = ProjectDocument(project, self)
+        self.scene = GraphScene(self.document, theme.colors, self)
+        self.view = CanvasView(self.scene)
+        self.setCentralWidget(self.view)
+        self.controller = EditorController(self.document, self.scene, self)
+
+        self.palette_widget = PaletteWidget()
+        self.inspector = InspectorWidget(self.document, theme.colors)
+        self.dataset_panel = DatasetPanel(self.document, theme.colors, self._choose_data_path)
+        self.history = QUndoView(self.document.undo_stack)
+        self.history.setEmptyLabel("<opened project>")
+        self.palette_dock = self._dock("Layers", "paletteDock", self.palette_widget,
+                                       Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.dataset_dock = self._dock("Dataset", "datasetDock", self.dataset_panel,
+                                       Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector,
+                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        self.history_dock = self._dock("History", "historyDock", self.history, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(self.palette_dock, self.dataset_dock, Qt.Orientation.Vertical)
+        self.tabifyDockWidget(self.inspector_dock, self.history_dock)
+        self.inspector_dock.raise_()
+        self.history_dock.hide()
+
+        self.zoom_label = QLabel("100 %")
+        self.validity_label = QLabel()
+        self.statusBar().addPermanentWidget(self.validity_label)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setSingleShot(True)
+        self.autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
+        self.autosave_timer.timeout.connect(self.autosave)
+
+        self._create_actions()
+        self._create_menus()
+        self._connect()
+        self.resize(1440, 900)
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [260, 340], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.palette_dock, self.dataset_dock], [440, 420], Qt.Orientation.Vertical)
+        self._default_state = self.saveState()
+        if persist:
+            self._restore_settings()
+        self._update_title()
+        self._update_validity()
+        QTimer.singleShot(0, self.view.fit_to_view)
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    # ------------------------------------------------------------------ actions and menus
+    def _action(self, text: str, slot: Callable[..., object], shortcuts: Shortcuts = (), tip: str = "",
+                icon: QStyle.StandardPixmap | None = None, checkable: bool = False) -> QAction:
+        """A window-wide action with its shortcuts, tooltip (naming the shortcut) and status tip."""
+        action = QAction(text, self)
+        keys = list(shortcuts) if isinstance(shortcuts, (list, tuple)) else [shortcuts]
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setStatusTip(tip)
+        action.setToolTip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                          if keys and tip else tip or text.replace("&", ""))
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _create_actions(self) -> None:
+        sp = QStyle.StandardPixmap
+        key = QKeySequence.StandardKey
+        c = self.controller
+        self.new_action = self._action("&New", self.new_project, key.New, "Start a new project from a small MLP",
+                                       sp.SP_FileIcon)
+        self.new_blank_action = self._action("New &Blank", self.new_blank, "Ctrl+Shift+N",
+                                             "Start a new project with an empty canvas")
+        self.open_action = self._action("&Open…", self.open, key.Open, "Open a project file", sp.SP_DialogOpenButton)
+        self.save_action = self._action("&Save", self.save, key.Save, "Save the project", sp.SP_DialogSaveButton)
+        self.save_as_action = self._action("Save &As…", self.save_as, "Ctrl+Shift+S",
+                                           "Save the project under a new name")
+        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q", "Close the window")
+        stack = self.document.undo_stack
+        self.undo_action = stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts(QKeySequence.keyBindings(key.Undo))
+        self.undo_action.setIcon(self.style().standardIcon(sp.SP_ArrowBack))
+        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.redo_action.setIcon(self.style().standardIcon(sp.SP_ArrowForward))
+        self.addActions([self.undo_action, self.redo_action])
+        self.undo_action.triggered.connect(self._on_undo_redo)
+        self.redo_action.triggered.connect(self._on_undo_redo)
+        self.cut_action = self._action("Cu&t", c.cut, key.Cut, "Cut the selected nodes")
+        self.copy_action = self._action("&Copy", c.copy, key.Copy, "Copy the selected nodes and their edges")
+        self.paste_action = self._action("&Paste", c.paste, key.Paste, "Paste nodes from the clipboard")
+        self.duplicate_action = self._action("&Duplicate", c.duplicate, "Ctrl+D",
+                                             "Duplicate the selected nodes and their edges")
+        self.delete_action = self._action("De&lete", lambda: c.delete_selection(), ["Del", "Backspace"],
+                                          "Delete the selected nodes and edges")
+        self.select_all_action = self._action("Select &All", c.select_all, key.SelectAll, "Select every node")
+        self.auto_layout_action = self._action("Auto-&Layout", c.auto_layout, "Ctrl+L",
+                                               "Arrange the network in columns, left to right")
+        self.history_action = self.history_dock.toggleViewAction()
+        self.history_action.setText("&History")
+        self.history_action.setShortcut(QKeySequence("Ctrl+H"))
+        self.history_action.triggered.connect(lambda shown: shown and self.history_dock.raise_())
+        self.find_action = self._action("Find &Layer", self._focus_filter, key.Find, "Filter the layer palette")
+        self.zoom_in_action = self._action("Zoom &In", self.view.zoom_in, ["Ctrl++", "Ctrl+="], "Zoom in")
+        self.zoom_out_action = self._action("Zoom &Out", self.view.zoom_out, "Ctrl+-", "Zoom out")
+        self.zoom_reset_action = self._action("&Actual Size", self.view.reset_zoom, "Ctrl+0", "Zoom to 100 %")
+        self.fit_action = self._action("&Fit to View", self.view.fit_to_view, ["Home", "Ctrl+Shift+F"],
+                                       "Show the whole network")
+        self.snap_action = self._action("&Snap to Grid", self._set_snap, "Ctrl+G",
+                                        "Align dragged nodes to the grid", checkable=True)
+        self.snap_action.setChecked(True)
+        self._draw_action_icons()
+        self.appearance_group = QActionGroup(self)
+        self.appearance_actions: dict[str, QAction] = {}
+        for i, choice in enumerate(("system", "light", "dark")):
+            action = self._action(choice.capitalize() if choice != "system" else "Follow &System",
+                                  lambda _=False, ch=choice: self.set_appearance(ch), f"Ctrl+Alt+{i}",
+                                  f"Use the {choice} appearance", checkable=True)
+            self.appearance_group.addAction(action)
+            self.appearance_actions[choice] = action
+        self.appearance_actions[self.theme.choice].setChecked(True)
+        self.reset_layout_action = self._action("&Reset Window Layout", self.reset_layout, "Ctrl+Shift+R",
+                                                "Put the panels back where they started")
+        self.about_action = self._action("&About", self._about, key.HelpContents, "About the playground")
+        for i, dock in enumerate((self.palette_dock, self.inspector_dock, self.dataset_dock), start=1):
+            dock.toggleViewAction().setShortcut(QKeySequence(f"Ctrl+{i}"))
+
+    def _create_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.new_action, self.new_blank_action, self.open_action])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.examples_menu = file_menu.addMenu("&Examples")
+        self.examples_menu.aboutToShow.connect(self._fill_examples_menu)
+        file_menu.addSeparator()
+        file_menu.addActions([self.save_action, self.save_as_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.undo_action, self.redo_action, self.history_action])
+        edit.addSeparator()
+        edit.addActions([self.cut_action, self.copy_action, self.paste_action, self.duplicate_action,
+                         self.delete_action])
+        edit.addSeparator()
+        edit.addActions([self.select_all_action, self.auto_layout_action, self.find_action])
+
+        view = bar.addMenu("&View")
+        view.addActions([self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action, self.fit_action])
+        view.addSeparator()
+        view.addAction(self.snap_action)
+        appearance = view.addMenu("A&ppearance")
+        appearance.addActions(list(self.appearance_actions.values()))
+        view.addSeparator()
+        panels = view.addMenu("&Panels")
+        for dock in (self.palette_dock, self.inspector_dock, self.dataset_dock, self.history_dock):
+            panels.addAction(dock.toggleViewAction())
+        view.addAction(self.reset_layout_action)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+        tools = QToolBar("Main toolbar", self)
+        tools.setObjectName("mainToolbar")
+        tools.setMovable(False)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tools.addActions([self.new_action, self.open_action, self.save_action])
+        tools.addSeparator()
+        tools.addActions([self.undo_action, self.redo_action])
+        tools.addSeparator()
+        tools.addActions([self.auto_layout_action, self.fit_action])
+        for action in (self.undo_action, self.redo_action):
+            # Their text names the command ("Undo Add Dense 'dense1'"): the tooltip shows it.
+            tools.widgetForAction(action).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.addToolBar(tools)
+
+    def _connect(self) -> None:
+        doc = self.document
+        doc.undo_stack.cleanChanged.connect(self._update_title)
+        doc.undo_stack.indexChanged.connect(self._on_changed)
+        doc.pathChanged.connect(self._update_title)
+        doc.projectReset.connect(self._update_title)
+        doc.reportChanged.connect(self._update_validity)
+        self.scene.selectionChanged.connect(self._on_selection)
+        self.scene.statusMessage.connect(self.show_status)
+        self.controller.statusMessage.connect(self.show_status)
+        self.palette_widget.typeActivated.connect(self.controller.insert_after)
+        self.inspector.paramEdited.connect(self.controller.set_param)
+        self.inspector.sessionStarted.connect(self.controller.new_session)
+        self.inspector.nodeActivated.connect(self._select_and_show)
+        self.dataset_panel.datasetEdited.connect(self.controller.set_dataset)
+        self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.theme.changed.connect(self._on_theme)
+
+    # ------------------------------------------------------------------ state shown in the window
+    @Slot()
+    def _update_title(self) -> None:
+        path = self.document.path
+        where = f" — {path.name}" if path else ""
+        self.setWindowTitle(f"{self.document.display_name}{where}[*] — {APPLICATION}")
+        self.setWindowModified(self.document.modified)
+
+    @Slot()
+    def _update_validity(self) -> None:
+        report = self.document.report
+        colors = self.theme.colors
+        if report.ok:
+            text = f"<span style='color:{colors.ok.name()}'>✔</span> Valid network · {report.total_parameters:,} params"
+        else:
+            n = len(report.problems)
+            text = f"<span style='color:{colors.error.name()}'>⚠ {n} problem{'s' if n != 1 else ''}</span>"
+        self.validity_label.setText(text)
+        self.validity_label.setToolTip("\n".join(p.message for p in report.problems) or "The network is valid")
+
+    @Slot()
+    def _on_selection(self) -> None:
+        ids = self.scene.selected_node_ids()
+        self.inspector.show_node(ids[0] if len(ids) == 1 else None, len(ids))
+        if len(ids) == 1:
+            report = self.document.report.nodes.get(ids[0])
+            if report is not None and report.problems:
+                self.show_status(report.problems[0].message)
+
+    @Slot(str)
+    def show_status(self, message: str) -> None:
+        if message:
+            self.statusBar().showMessage(message, STATUS_TIMEOUT_MS)
+        else:
+            self.statusBar().clearMessage()
+
+    @Slot(str)
+    def _select_and_show(self, node_id: str) -> None:
+        self.scene.select_nodes([node_id])
+        item = self.scene.nodes.get(node_id)
+        if item is not None:
+            self.view.ensureVisible(item, 60, 60)
+
+    @Slot()
+    def _on_theme(self) -> None:
+        colors = self.theme.colors
+        self._draw_action_icons()
+        self.scene.set_colors(colors)
+        self.view.viewport().update()
+        self.view.resetCachedContent()
+        self.inspector.set_colors(colors)
+        self.dataset_panel.set_colors(colors)
+        self._update_validity()
+
+    def _draw_action_icons(self) -> None:
+        color = self.theme.colors.text
+        self.auto_layout_action.setIcon(action_icon("auto_layout", color))
+        self.fit_action.setIcon(action_icon("fit", color))
+
+    @Slot()
+    def _on_undo_redo(self) -> None:
+        stack = self.document.undo_stack
+        if self.sender() is self.undo_action:
+            self.show_status(f"Undid: {stack.text(stack.index())}")
+        else:
+            self.show_status(f"Redid: {stack.text(stack.index() - 1)}")
+
+    def set_appearance(self, choice: str) -> None:
+        self.theme.set_choice(choice)
+        self.appearance_actions[choice].setChecked(True)
+        if self.persist:
+            self.settings.setValue("appearance", choice)
+
+    def _set_snap(self, on: bool) -> None:
+        self.scene.snap_to_grid = on
+
+    def _focus_filter(self) -> None:
+        self.palette_dock.show()
+        self.palette_widget.filter.setFocus()
+        self.palette_widget.filter.selectAll()
+
+    def _about(self) -> None:
+        QMessageBox.about(self, f"About {APPLICATION}",
+                          f"<b>{APPLICATION}</b><p>Design, train and look inside neural networks.</p>")
+
+    # ------------------------------------------------------------------ settings
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        snap = self.settings.value("canvas/snap", True)
+        self.snap_action.setChecked(snap not in (False, "false"))
+        self.scene.snap_to_grid = self.snap_action.isChecked()
+
+    def _save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("canvas/snap", self.snap_action.isChecked())
+        self.settings.sync()
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recentFiles", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _add_recent(self, path: Path) -> None:
+        if not self.persist:
+            return
+        text = str(Path(path).resolve())
+        files = [text] + [f for f in self.recent_files() if f != text]
+        self.settings.setValue("recentFiles", files[:RECENT_LIMIT])
+
+    @Slot()
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.recent_files()
+        for i, path in enumerate(files):
+            action = self.recent_menu.addAction(f"&{i + 1} {Path(path).name}")
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if not files:
+            self.recent_menu.addAction("No recent files").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear Menu", lambda: self.settings.setValue("recentFiles", []))
+
+    @Slot()
+    def _fill_examples_menu(self) -> None:
+        self.examples_menu.clear()
+        for path in sorted((resources_dir() / "examples").glob("*.json")):
+            try:
+                title = json.loads(path.read_text(encoding="utf-8")).get("name") or path.stem
+            except (OSError, ValueError, AttributeError):
+                continue
+            action = self.examples_menu.addAction(title)
+            action.setStatusTip(str(path))
+            action.triggered.connect(lambda _=False, p=path: self.open_example(p))
+        if self.examples_menu.isEmpty():
+            self.examples_menu.addAction("No examples found").setEnabled(False)
+
+    # ------------------------------------------------------------------ files
+    def maybe_save(self) -> bool:
+        """Ask about unsaved changes; True when it is fine to replace or close the project."""
+        if not self.document.modified:
+            return True
+        answer = self.prompts.ask_save_changes(self, self.document.display_name)
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def _show(self, project: Project, *, modified: bool = False) -> None:
+        self.document.replace(project, modified=modified)
+        self.view.fit_to_view()
+
+    def new_project(self) -> None:
+        if self.maybe_save():
+            self._show(new_project())
+            self.show_status("New project")
+
+    def new_blank(self) -> None:
+        if self.maybe_save():
+            template = new_project()
+            self._show(Project(template.name, template.dataset, Graph(), template.training))
+            self.show_status("New blank project: drag layers from the palette onto the canvas")
+
+    def open(self) -> None:
+        folder = str(self.document.path.parent) if self.document.path else ""
+        path = self.prompts.open_path(self, "Open project", folder)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a project file; a bad file is reported and leaves the open project untouched."""
+        try:
+            project = load_project(path)
+        except ProjectError as exc:
+            self.prompts.show_error(self, "Cannot open project", str(exc))
+            return False
+        if not self.maybe_save():
+            return False
+        self._show(project)
+        self._add_recent(Path(path))
+        self.show_status(f"Opened {path}")
+        return True
+
+    def open_example(self, path: Path) -> bool:
+        """Open a shipped example as an unsaved copy, so Save asks where to put it."""
+        try:
+            project = load_project(path)
+        except ProjectError as exc:
+            self.prompts.show_error(self, "Cannot open example", str(exc))
+            return False
+        if not self.maybe_save():
+            return False
+        project.path = None
+        self._show(project)
+        self.show_status(f"Opened example “{project.name}”")
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self.save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        start = str(self.document.path or Path.cwd() / f"{self.document.display_name}.json")
+        path = self.prompts.save_path(self, "Save project as", start)
+        if not path:
+            return False
+        target = Path(path)
+        if not target.suffix:
+            target = target.with_suffix(".json")
+        return self.save_to(target)
+
+    def save_to(self, path: Path) -> bool:
+        try:
+            save_project(self.document.project, path)
+        except OSError as exc:
+            self.prompts.show_error(self, "Cannot save project", f"{path}: {exc.strerror or exc}")
+            return False
+        self.document.mark_saved(path)
+        self._add_recent(path)
+        self._discard_recovery()
+        self.show_status(f"Saved {path}")
+        return True
+
+    # ------------------------------------------------------------------ autosave and recovery
+    @Slot()
+    def _on_changed(self) -> None:
+        if self.persist:
+            self.autosave_timer.start()
+
+    @Slot()
+    def autosave(self) -> None:
+        """Write the open project to the recovery file (atomically), or remove it when clean."""
+        if not self.persist:
+            return
+        if not self.document.modified:
+            self._discard_recovery()
+            return
+        project = self.document.project
+        record = {"format": RECOVERY_FORMAT, "path": str(project.path) if project.path else None,
+                  "time": time.time(), "project": json.loads(dumps(project))}
+        try:
+            write_atomic(recovery_path(), json.dumps(record).encode("utf-8"))
+        except OSError as exc:
+            self.show_status(f"Autosave failed: {exc.strerror or exc}")
+
+    def _discard_recovery(self) -> None:
+        if self.persist:
+            recovery_path().unlink(missing_ok=True)
+
+    def offer_recovery(self) -> bool:
+        """After a crash, offer the autosaved project; True when it was restored."""
+        path = recovery_path()
+        if not self.persist or not path.exists():
+            return False
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            project = parse_project(record["project"], "recovered project")
+            source = record.get("path")
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(record.get("time", 0))))
+        except (OSError, ValueError, KeyError, TypeError, ProjectError):
+            path.unlink(missing_ok=True)
+            return False
+        project.path = Path(source) if source else None
+        description = f"“{project.name}”" + (f" ({source})" if source else " (never saved)") + f", autosaved {when}"
+        if not self.prompts.ask_restore(self, description):
+            path.unlink(missing_ok=True)
+            return False
+        self._show(project, modified=True)
+        self.show_status("Restored unsaved work; save it to keep it")
+        return True
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        if self.persist:
+            self._save_settings()
+            self._discard_recovery()
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop timers and the loader thread and unhook from the model; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self.autosave_timer.stop()
+        self.scene.selectionChanged.disconnect(self._on_selection)
+        self.controller.release_clipboard()
+        self.scene.close()
+        self.document.shutdown()
+
+    # ------------------------------------------------------------------ dialogs for panels
+    def _choose_data_path(self, title: str, name_filter: str, folder: bool) -> str | None:
+        return self.prompts.choose_path(self, title, name_filter, folder)
+

@@ -1,0 +1,68 @@
+"""UI test fixtures: windows with temp settings and scripted dialogs.
+
+``make_window`` is a factory (napari's ``make_napari_viewer`` habit): it points the settings
+and recovery file at a temp folder, answers every dialog through ``ScriptedPrompts``, closes
+each window it made, and fails the test if a thread it started is still running.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from playground.core.project import Project
+from playground.ui.app import create_application
+from playground.ui.main_window import MainWindow
+from playground.ui.settings import SETTINGS_ENV
+from playground.ui.theme import ThemeManager
+from tests.ui.helpers import ScriptedPrompts, wait_idle
+
+
+@pytest.fixture
+def settings_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "settings"
+    monkeypatch.setenv(SETTINGS_ENV, str(folder))
+    return folder
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot, qapp: QApplication, settings_dir: Path) -> Iterator[Callable[..., MainWindow]]:
+    create_application()
+    before = set(threading.enumerate())
+    made: list[tuple[MainWindow, ThemeManager]] = []
+
+    def factory(project: Project | None = None, *, persist: bool = True, theme: str = "light") -> MainWindow:
+        manager = ThemeManager(QApplication.instance(), theme)
+        window = MainWindow(manager, project, persist=persist, prompts=ScriptedPrompts())
+        made.append((window, manager))
+        window.show()
+        window.activateWindow()
+        assert QTest.qWaitForWindowActive(window)
+        wait_idle(qtbot, window)
+        window.view.fit_to_view()
+        return window
+
+    yield factory
+    for window, manager in made:
+        window.prompts.save_answer = "discard"
+        window.close()
+        window.shutdown()
+        window.deleteLater()
+        manager.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    deadline = time.monotonic() + 5
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    while leaked and time.monotonic() < deadline:
+        time.sleep(0.05)
+        leaked = [t for t in leaked if t.is_alive()]
+    assert not leaked, f"threads left running: {[t.name for t in leaked]}"
+
+
