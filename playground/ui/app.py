@@ -72,11 +72,13 @@ def run_app(args: argparse.Namespace) -> int:
     theme = create_theme(app, args.theme)
     if args.screenshot:
         project = load_project(args.project) if args.project else None
-        if args.train_steps:
-            print(f"note: --train-steps {args.train_steps} is not used yet; the screenshot shows the "
-                  "untrained network", file=sys.stderr)
         window = MainWindow(theme, project, persist=False)
         try:
+            if args.train_steps:
+                window.resize(*SCREENSHOT_SIZE)
+                window.show()
+                window.training.train_steps(args.train_steps)
+                window.training.show_all_views()
             save_screenshot(window, Path(args.screenshot))
         finally:
             window.shutdown()

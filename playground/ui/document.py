@@ -28,6 +28,7 @@ class ProjectDocument(QObject):
 
     reportChanged = Signal()
     datasetChanged = Signal()
+    trainingChanged = Signal()
     datasetStateChanged = Signal()
     projectReset = Signal()
     pathChanged = Signal()
@@ -86,6 +87,11 @@ class ProjectDocument(QObject):
         self.project.dataset = dict(spec)
         self._refresh_dataset()
         self.datasetChanged.emit()
+
+    def set_training(self, training: Mapping[str, Any]) -> None:
+        """Replace the training settings (called by the undo command, never directly by views)."""
+        self.project.training = dict(training)
+        self.trainingChanged.emit()
 
     def mark_saved(self, path: Path) -> None:
         self.project.path = Path(path)

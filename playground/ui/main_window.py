@@ -49,6 +49,7 @@ from playground.ui.editor.scene import GraphScene
 from playground.ui.editor.view import CanvasView
 from playground.ui.settings import APPLICATION, app_settings, data_dir
 from playground.ui.theme import ThemeManager
+from playground.ui.training.workspace import TrainingWorkspace
 
 PROJECT_FILTER = "Playground projects (*.json);;All files (*)"
 RECENT_LIMIT = 8
@@ -158,6 +159,13 @@ class MainWindow(QMainWindow):
 
         self._create_actions()
         self._create_menus()
+        self.training = TrainingWorkspace(self, self.document, self.controller.set_training,
+                                          lambda title, text: self.prompts.show_error(self, title, text),
+                                          self.show_status)
+        self.training.runningChanged.connect(self._set_locked)
+        self.training.gradientsChanged.connect(self.scene.set_gradient_flow)
+        self.lock_label = QLabel()
+        self.statusBar().addPermanentWidget(self.lock_label)
         self._connect()
         self.resize(1440, 900)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [260, 340], Qt.Orientation.Horizontal)
@@ -482,7 +490,22 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == "discard"
 
+    @Slot(bool)
+    def _set_locked(self, locked: bool) -> None:
+        """While a run trains a copy of the network, editing it would be silently ignored by
+        that run: lock the editor and say so."""
+        for widget in (self.palette_widget, self.inspector, self.dataset_panel):
+            widget.setEnabled(not locked)
+        self.view.setInteractive(not locked)
+        for action in (self.undo_action, self.redo_action, self.cut_action, self.paste_action,
+                       self.duplicate_action, self.delete_action, self.auto_layout_action):
+            action.setEnabled(not locked)
+        self.lock_label.setText("🔒 Training: the network is locked (Stop to edit)" if locked else "")
+        self.lock_label.setToolTip("The running training uses a copy of the network; stop it (Shift+F5) "
+                                   "to edit the graph, dataset or layer settings." if locked else "")
+
     def _show(self, project: Project, *, modified: bool = False) -> None:
+        self.training.shutdown()
         self.document.replace(project, modified=modified)
         self.view.fit_to_view()
 
@@ -622,6 +645,7 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
+        self.training.shutdown()
         self.autosave_timer.stop()
         self.scene.selectionChanged.disconnect(self._on_selection)
         self.controller.release_clipboard()

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 #: ``QUndoCommand.id`` values of commands that merge with their predecessor.
 PARAMS_ID = 1001
 DATASET_ID = 1002
+TRAINING_ID = 1003
 
 
 class AddNodeCommand(QUndoCommand):
@@ -152,3 +153,30 @@ class SetDatasetCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.document.set_dataset(copy.deepcopy(self.old))
+
+
+class SetTrainingCommand(QUndoCommand):
+    """Change the project's training settings; consecutive edits of one setting merge."""
+
+    def __init__(self, document: ProjectDocument, training: Mapping[str, Any], field: str,
+                 parent: QUndoCommand | None = None) -> None:
+        super().__init__(f"Change {field.replace('_', ' ')}", parent)
+        self.document, self.field = document, field
+        self.old = copy.deepcopy(document.project.training)
+        self.new = copy.deepcopy(dict(training))
+
+    def id(self) -> int:
+        return TRAINING_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not (isinstance(other, SetTrainingCommand) and other.field == self.field):
+            return False
+        self.new = other.new
+        self.setObsolete(self.new == self.old)
+        return True
+
+    def redo(self) -> None:
+        self.document.set_training(copy.deepcopy(self.new))
+
+    def undo(self) -> None:
+        self.document.set_training(copy.deepcopy(self.old))

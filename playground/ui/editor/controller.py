@@ -27,6 +27,7 @@ from playground.ui.editor.commands import (
     RemoveNodeCommand,
     SetDatasetCommand,
     SetParamsCommand,
+    SetTrainingCommand,
 )
 from playground.ui.editor.layout import COLUMN_SPACING, layered_layout
 from playground.ui.editor.scene import GraphScene
@@ -171,6 +172,13 @@ class EditorController(QObject):
     def set_dataset(self, spec: Mapping[str, Any], field: str = "name") -> None:
         if dict(spec) != self.document.project.dataset:
             self.stack.push(SetDatasetCommand(self.document, spec, field))
+
+    def set_training(self, training: Mapping[str, Any]) -> None:
+        """An undoable change of the training settings; the changed key names the step."""
+        old = self.document.project.training
+        changed = sorted(k for k in set(old) | set(training) if old.get(k) != training.get(k))
+        if changed:
+            self.stack.push(SetTrainingCommand(self.document, training, changed[0]))
 
     # ------------------------------------------------------------------ clipboard
     def _selection_text(self) -> str | None:

@@ -127,6 +127,8 @@ class NodeItem(QGraphicsItem):
         self.params_text = ""
         self.problems: list[str] = []
         self.edges: list[EdgeItem] = []
+        self.flow: QColor | None = None
+        self.badge: str | None = None
         self._hover = False
         flags = QGraphicsItem.GraphicsItemFlag
         self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges)
@@ -150,6 +152,16 @@ class NodeItem(QGraphicsItem):
         self._update_tooltip()
         self.update()
 
+    def set_flow(self, colour: QColor | None, badge: str | None, text: str = "") -> None:
+        """Gradient flow while training: a tint on the log-norm colour scale and a
+        'vanishing'/'exploding' badge (None clears both)."""
+        if colour == self.flow and badge == self.badge:
+            return
+        self.flow, self.badge = colour, badge
+        self.flow_text = text
+        self._update_tooltip()
+        self.update()
+
     def _update_tooltip(self) -> None:
         layer = LAYER_TYPES[self.type_name]
         lines = [f"<b>{self.node_id}</b> — {self.summary}"]
@@ -157,6 +169,8 @@ class NodeItem(QGraphicsItem):
             lines += [f"<span style='color:#d93838'>⚠ {_escape(m)}</span>" for m in self.problems]
         else:
             lines.append(f"output {self.shape_text}" + (f" · {self.params_text}" if self.params_text else ""))
+        if self.flow is not None and getattr(self, "flow_text", ""):
+            lines.append(_escape(self.flow_text))
         lines.append(f"<i>{_escape(layer.help)}</i>")
         self.setToolTip("<p style='white-space:pre-wrap'>" + "<br>".join(lines) + "</p>")
 
@@ -202,6 +216,12 @@ class NodeItem(QGraphicsItem):
         p.drawRoundedRect(card.translated(0, 2.5), CORNER, CORNER)
         body = QPainterPath()
         body.addRoundedRect(card, CORNER, CORNER)
+        if self.flow is not None:
+            glow = QColor(self.flow)
+            glow.setAlpha(150)
+            p.setPen(QPen(glow, 7.0))
+            p.drawRoundedRect(card.adjusted(-3, -3, 3, 3), CORNER + 2, CORNER + 2)
+            p.setPen(Qt.PenStyle.NoPen)
         p.fillPath(body, colors.card)
         header = QPainterPath()
         header.addRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT))
@@ -220,6 +240,20 @@ class NodeItem(QGraphicsItem):
         if self.problems and self.isSelected():
             p.setPen(QPen(colors.accent, 1.2, Qt.PenStyle.DashLine))
             p.drawRoundedRect(card.adjusted(-4, -4, 4, 4), CORNER + 3, CORNER + 3)
+        if self.badge:
+            self._paint_badge(p)
+
+    def _paint_badge(self, p: QPainter) -> None:
+        fonts = card_fonts()
+        text = self.badge or ""
+        width = QFontMetricsF(fonts.small).horizontalAdvance(text) + 12
+        rect = QRectF(NODE_WIDTH - width - 4, -9, width, 16)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(BADGE_COLOURS.get(text, "#666666")))
+        p.drawRoundedRect(rect, 8, 8)
+        p.setFont(fonts.small)
+        p.setPen(QColor("#ffffff"))
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_texts(self, p: QPainter, colors: CanvasColors) -> None:
         pad = 10.0
@@ -249,6 +283,10 @@ class NodeItem(QGraphicsItem):
             p.setFont(fonts.small)
             p.setPen(colors.text_dim)
             p.drawText(line2, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, self.params_text)
+
+
+#: Badge colours of the gradient flags (as in the gradient view: vanishing amber, exploding red).
+BADGE_COLOURS = {"vanishing": "#d9822b", "exploding": "#d93838"}
 
 
 def _escape(text: str) -> str:
@@ -292,6 +330,7 @@ class EdgeItem(QGraphicsPathItem):
         super().__init__()
         self.src, self.dst = src, dst
         self._hover = False
+        self.flow: QColor | None = None
         self._end = QPointF()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
@@ -326,10 +365,17 @@ class EdgeItem(QGraphicsPathItem):
         self._hover = False
         self.update()
 
+    def set_flow(self, colour: QColor | None) -> None:
+        if colour != self.flow:
+            self.flow = colour
+            self.update()
+
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         colors = _colors(self)
         if self.isSelected():
             pen = QPen(colors.accent, 2.6)
+        elif self.flow is not None:
+            pen = QPen(self.flow, 3.2)
         else:
             pen = QPen(colors.edge.darker(120) if self._hover and not colors.dark else
                        colors.edge.lighter(130) if self._hover else colors.edge, 2.0 if self._hover else 1.7)

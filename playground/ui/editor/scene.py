@@ -7,6 +7,8 @@ dropping a palette entry, dragging from an output port to a node, releasing drag
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -28,6 +30,7 @@ from playground.ui.editor.items import (
     ReasonBadge,
 )
 from playground.ui.editor.layout import COLUMN_SPACING
+from playground.ui.plots.colour_scale import LogColourScale
 from playground.ui.theme import CanvasColors
 
 MIME_LAYER = "application/x-nn-playground-layer"
@@ -87,6 +90,7 @@ class GraphScene(QGraphicsScene):
     connectRequested = Signal(str, str)
     nodesMoved = Signal(object)
     statusMessage = Signal(str)
+    flowScaleChanged = Signal(object)
 
     def __init__(self, document: ProjectDocument, colors: CanvasColors, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -106,6 +110,24 @@ class GraphScene(QGraphicsScene):
 
     def close(self) -> None:
         self.document.graph.unsubscribe(self._on_graph_event)
+
+    # ------------------------------------------------------------------ gradient flow
+    @Slot(dict, dict)
+    def set_gradient_flow(self, norms: Mapping[str, float], flags: Mapping[str, str]) -> None:
+        """Tint every node and edge by its log gradient norm on one shared scale, and badge the
+        nodes the gradient view flags. An edge takes the norm of the node it feeds (the gradient
+        flows back along it), or of its source when that node has no parameters. Empty
+        ``norms`` clears the tint. ``flowScaleChanged`` carries the scale for the legend."""
+        scale = LogColourScale.around(norms.values()) if norms else None
+        for node_id, item in self.nodes.items():
+            value = norms.get(node_id)
+            colour = scale.colour(value) if scale is not None and value is not None else None
+            text = f"gradient norm {value:.3g}" if value is not None else ""
+            item.set_flow(colour, flags.get(node_id) if scale is not None else None, text)
+        for (src, dst), edge in self.edges.items():
+            value = norms.get(dst, norms.get(src))
+            edge.set_flow(scale.colour(value) if scale is not None and value is not None else None)
+        self.flowScaleChanged.emit(scale)
 
     # ------------------------------------------------------------------ mirroring the model
     def rebuild(self) -> None:

@@ -3,11 +3,12 @@ rubber-band selection, and the themed grid background."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QPainter, QPen, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
 from playground.ui.editor.scene import GRID, GraphScene
+from playground.ui.plots.colour_scale import ColourScaleLegend, LogColourScale
 
 MIN_ZOOM = 0.2
 MAX_ZOOM = 3.0
@@ -39,6 +40,31 @@ class CanvasView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(320, 240)
         self.centerOn(0, 0)
+        self.legend = ColourScaleLegend(parent=self)
+        self.legend.setAutoFillBackground(True)
+        self.legend.setToolTip("Gradient flow while training: each layer and connection is tinted by the "
+                               "L2 norm of its gradient, on this shared log scale")
+        self.legend.hide()
+        scene.flowScaleChanged.connect(self.set_flow_scale)
+
+    @Slot(object)
+    def set_flow_scale(self, scale: LogColourScale | None) -> None:
+        """Show the gradient-flow legend for ``scale`` in the bottom-right corner (None hides it)."""
+        if scale is None:
+            self.legend.hide()
+            return
+        self.legend.set_range(scale.lo, scale.hi)
+        self._place_legend()
+        self.legend.show()
+
+    def _place_legend(self) -> None:
+        size = self.legend.sizeHint()
+        self.legend.setGeometry(self.width() - size.width() - 12, self.height() - size.height() - 12,
+                                size.width(), size.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_legend()
 
     # ------------------------------------------------------------------ zoom
     @property

@@ -223,8 +223,8 @@ class TrainingSession(QObject):
     def resume(self) -> None:
         self.control.resume()
 
-    def step(self) -> None:
-        self.control.step()
+    def step(self, n: int = 1) -> None:
+        self.control.step(n)
 
     def set_lr(self, lr: float) -> None:
         self.control.set_lr(lr)

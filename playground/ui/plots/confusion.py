@@ -1,0 +1,157 @@
+"""Confusion matrix of the validation split: which classes the network mixes up.
+
+Rows are true classes, columns predicted ones. Cell colour is the row-normalised share (the
+recall of each true class spreads along its row), so a rare class's mistakes are as visible
+as a common one's; the counts are written in the cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QWidget
+
+from playground.ui.plots.base import PlotView
+from playground.ui.plots.export import Cell
+from playground.ui.plots.style import Caption, colormap, lut, style_plot
+
+#: Classes up to which counts are written in the cells (beyond, the cells get too small).
+MAX_LABELLED = 20
+#: Class names longer than this are cut on the axes.
+NAME_CHARS = 10
+
+
+def confusion_matrix(true: Sequence[int] | np.ndarray, pred: Sequence[int] | np.ndarray, k: int) -> np.ndarray:
+    """``(k, k)`` int64 counts: entry [i, j] counts samples of true class i predicted as j.
+    Labels outside ``0..k-1`` are an error (they would silently vanish otherwise)."""
+    t = np.asarray(true, dtype=np.int64).ravel()
+    p = np.asarray(pred, dtype=np.int64).ravel()
+    if t.shape != p.shape:
+        raise ValueError(f"true and predicted labels differ in length: {t.size} vs {p.size}")
+    if t.size and (min(t.min(), p.min()) < 0 or max(t.max(), p.max()) >= k):
+        raise ValueError(f"labels must lie in 0..{k - 1}")
+    return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
+
+
+class ConfusionView(PlotView):
+    """``set_matrix(matrix, class_names)``: counts in cells, row-normalised colour, accuracy
+    in the title."""
+
+    export_name = "confusion_matrix"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Confusion matrix", parent)
+        self._matrix = np.zeros((0, 0), np.int64)
+        self._names: list[str] = []
+        self._texts: list[pg.TextItem] = []
+        self._font = QFont()
+        self._font.setPointSizeF(8)
+
+        self.caption = Caption("")
+        self.plot = pg.PlotItem()
+        self.plot.setAspectLocked(True)
+        self.plot.invertY(True)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        self.plot.setLabel("bottom", "predicted")
+        self.plot.setLabel("left", "true")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.graphics.addItem(self.caption, row=0, col=0)
+        self.graphics.addItem(self.plot, row=1, col=0)
+        self._apply_theme()
+        self.schedule()
+
+    def set_matrix(self, matrix: np.ndarray, class_names: Sequence[str] = ()) -> None:
+        """Counts ``(K, K)``, rows true, columns predicted; names default to 0..K-1."""
+        m = np.asarray(matrix, dtype=np.int64)
+        if m.ndim != 2 or m.shape[0] != m.shape[1]:
+            raise ValueError(f"a confusion matrix is square, got shape {m.shape}")
+        self._matrix = m
+        self._names = [str(n) for n in class_names][: len(m)] + [str(i) for i in range(len(class_names), len(m))]
+        self.schedule()
+
+    def matrix(self) -> np.ndarray:
+        return self._matrix.copy()
+
+    def accuracy(self) -> float | None:
+        """Share of the diagonal, or None without samples."""
+        total = int(self._matrix.sum())
+        return float(np.trace(self._matrix)) / total if total else None
+
+    def clear(self) -> None:
+        self.set_matrix(np.zeros((0, 0), np.int64))
+        self.flush()
+
+    # ------------------------------------------------------------------ drawing
+    def _shares(self) -> np.ndarray:
+        rows = self._matrix.sum(axis=1, keepdims=True)
+        return np.divide(self._matrix, rows, out=np.zeros(self._matrix.shape), where=rows > 0).astype(np.float32)
+
+    def _redraw(self) -> None:
+        c = self.colors
+        k = len(self._matrix)
+        accuracy = self.accuracy()
+        self.image.setVisible(k > 0)
+        if accuracy is None:
+            self.caption.setText("No validation results yet", color=c.hex(c.dim), size="9pt")
+        else:
+            self.caption.setText(f"<b>Validation accuracy {100 * accuracy:.1f}%</b> · "
+                                 f"{int(self._matrix.sum()):,} samples · colour: share of each true class",
+                                 color=c.hex(), size="9pt")
+        if k == 0:
+            for text in self._texts:
+                text.hide()
+            return
+        shares = self._shares()
+        self.image.setImage(shares, autoLevels=False, levels=(0.0, 1.0), lut=self._lut)
+        self.image.setRect(0, 0, k, k)
+        ticks = [[(i + 0.5, _short(n)) for i, n in enumerate(self._names)]]
+        self.plot.getAxis("bottom").setTicks(ticks)
+        self.plot.getAxis("left").setTicks(ticks)
+        self.plot.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
+        labelled = k <= MAX_LABELLED
+        cells = k * k if labelled else 0
+        while len(self._texts) < cells:
+            text = pg.TextItem(anchor=(0.5, 0.5))
+            text.setFont(self._font)
+            self.plot.addItem(text)
+            self._texts.append(text)
+        for n, text in enumerate(self._texts):
+            text.setVisible(n < cells)
+            if n < cells:
+                i, j = divmod(n, k)
+                text.setText(f"{self._matrix[i, j]:,}")
+                text.setPos(j + 0.5, i + 0.5)
+                text.setColor(self._ink(float(shares[i, j]), self._matrix[i, j] == 0))
+
+    def _ink(self, share: float, zero: bool) -> QColor:
+        """Text colour readable on the cell's colour (light on dark cells, dark on pale ones);
+        zeros are faint so that the mistakes stand out."""
+        r, g, b, _ = self._lut[int(share * (len(self._lut) - 1))]
+        light = 0.299 * r + 0.587 * g + 0.114 * b > 140
+        ink = QColor("#1d2330" if light else "#ffffff")
+        ink.setAlphaF(0.35 if zero else 1.0)
+        return ink
+
+    def _apply_theme(self) -> None:
+        c = self.colors
+        style_plot(self.plot, c, grid=False)
+        # from the background towards the strongest contrast with it
+        stops = ((c.background.lighter(125), "#2f6fe0", "#a9cbff") if c.dark
+                 else (c.background.darker(103), "#4a86e8", "#163f8f"))
+        self._lut = lut(colormap(stops))
+
+    # ------------------------------------------------------------------ export
+    def data_table(self) -> tuple[list[str], list[list[Cell]]]:
+        """The counts: one row per true class, one column per predicted class."""
+        header = ["true \\ predicted", *self._names]
+        return header, [[self._names[i], *map(int, row)] for i, row in enumerate(self._matrix)]

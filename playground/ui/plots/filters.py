@@ -1,0 +1,145 @@
+"""First-layer weights as pictures: the only layer that lives directly in pixel space.
+
+A trained CNN's first convolution shows edge and blob detectors (AlexNet); an MNIST MLP's
+first Dense layer shows each unit's template, noisy without dropout and clean strokes with
+it (the lectures' dropout figure). All filters share one symmetric colour scale (minus to
+plus the largest magnitude), so zero is always the neutral colour and filters can be
+compared with each other.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QWidget
+
+from playground.ui.plots.base import PlotView
+from playground.ui.plots.export import Cell
+from playground.ui.plots.style import Caption, bare_image_box, diverging_map, lut, symmetric_level
+
+if TYPE_CHECKING:
+    from playground.core.probes import Filters
+
+#: Filters drawn at most (a 512-unit Dense layer would be a wall of noise).
+MAX_TILES = 256
+#: Pixels between tiles; the gaps are transparent and show the background.
+GAP = 1
+
+PLACEHOLDER = "No filters yet: they need an image input read by a Conv2d or Dense layer."
+
+FilterKind = Literal["conv", "dense"]
+_TITLES = {"conv": "Conv2d kernels", "dense": "Dense unit weights as images", None: "First-layer weights as images"}
+
+
+def tile(images: np.ndarray, cols: int, gap: int = GAP) -> np.ndarray:
+    """``(n, H, W[, 3])`` -> one float32 picture of ``cols`` tiles per row with NaN gaps (drawn
+    transparent by ImageItem)."""
+    n, h, w = images.shape[:3]
+    extra = images.shape[3:]
+    rows = math.ceil(n / cols)
+    padded = np.full((rows * cols, h + gap, w + gap, *extra), np.nan, dtype=np.float32)
+    padded[:n, :h, :w] = images
+    grid = padded.reshape(rows, cols, h + gap, w + gap, *extra).swapaxes(1, 2)
+    grid = grid.reshape(rows * (h + gap), cols * (w + gap), *extra)
+    return np.ascontiguousarray(grid[:-gap, :-gap])
+
+
+class FilterView(PlotView):
+    """First-layer filters ``(n, C, H, W)`` as an image grid with 1-px gaps.
+
+    One channel: a diverging colour map with levels ±max|w| and a colour bar. Three channels:
+    RGB, scaled together so that zero is mid-grey. Other channel counts: one tile per
+    (filter, channel), a row per filter.
+    """
+
+    export_name = "filters"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("First-layer filters", parent)
+        self._filters: Filters | None = None
+        self._kind: FilterKind | None = None
+        self._label: str | None = None
+        self._level = 1.0
+
+        self.caption = Caption(PLACEHOLDER)
+        self.box = pg.ViewBox()
+        bare_image_box(self.box)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.box.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(values=(-1, 1), interactive=False, orientation="horizontal",
+                                        width=12)
+        self.graphics.addItem(self.caption, row=0, col=0)
+        self.graphics.addItem(self.box, row=1, col=0)
+        self.graphics.addItem(self.colorbar, row=2, col=0)
+        self._apply_theme()
+        self.schedule()
+
+    # ------------------------------------------------------------------ feeding
+    def set_filters(self, filters: Filters | None, kind: FilterKind | None = None, label: str | None = None) -> None:
+        """Show these filters. ``kind`` picks the title ("conv" kernels or "dense" unit
+        weights); ``label`` is the node's display name (default: its id). None clears."""
+        self._filters = filters
+        self._kind = kind
+        self._label = label
+        self.schedule()
+
+    def clear(self) -> None:
+        self.set_filters(None)
+        self.flush()
+
+    def levels(self) -> tuple[float, float]:
+        """The colour levels in use: symmetric around zero."""
+        return -self._level, self._level
+
+    # ------------------------------------------------------------------ drawing
+    def _redraw(self) -> None:
+        f = self._filters
+        has = f is not None and f.images.ndim == 4 and f.images.shape[0] > 0
+        self.image.setVisible(has)
+        self.colorbar.setVisible(has)
+        if not has:
+            self.caption.setText(PLACEHOLDER, color=self.colors.hex(self.colors.dim))
+            return
+        images = np.nan_to_num(np.asarray(f.images, dtype=np.float32), posinf=0.0, neginf=0.0)
+        total, channels, h, w = images.shape
+        n = min(total, MAX_TILES)
+        images = images[:n]
+        self._level = symmetric_level(images)
+        if channels == 3:
+            tiles = np.clip(0.5 + images.transpose(0, 2, 3, 1) / (2 * self._level), 0.0, 1.0)
+            self.image.setImage(tile(tiles, math.ceil(math.sqrt(n))), autoLevels=False, levels=(0.0, 1.0),
+                                lut=None)
+            self.colorbar.setVisible(False)
+        else:
+            cols = channels if channels > 1 else math.ceil(math.sqrt(n))
+            self.image.setImage(tile(images.reshape(n * channels, h, w), cols), autoLevels=False,
+                                levels=self.levels(), lut=self._lut)
+            self.colorbar.setLevels(self.levels())
+        self.box.autoRange(padding=0.01)
+        node = self._label or f.node_id
+        more = f" (first {n} of {total})" if total > n else ""
+        shape = f"{n} × {channels}×{h}×{w}" if self._kind != "dense" else f"{n} units of {h}×{w}"
+        self.caption.setText(f"<b>{_TITLES[self._kind]}</b> · {node} · {shape}{more} · "
+                             f"colour ±{self._level:.3g}", color=self.colors.hex(), size="9pt")
+
+    def _apply_theme(self) -> None:
+        c = self.colors
+        cmap = diverging_map(c)
+        self._lut = lut(cmap)
+        self.colorbar.setColorMap(cmap)
+        axis = self.colorbar.getAxis("bottom")
+        axis.setPen(c.dim)
+        axis.setTextPen(c.foreground)
+
+    # ------------------------------------------------------------------ export
+    def data_table(self) -> tuple[list[str], list[list[Cell]]]:
+        """One row per weight: filter, channel, row, column, value."""
+        header = ["node", "filter", "channel", "row", "col", "weight"]
+        if self._filters is None:
+            return header, []
+        images = np.asarray(self._filters.images)
+        node = self._filters.node_id
+        return header, [[node, *map(int, index), float(v)] for index, v in np.ndenumerate(images)]

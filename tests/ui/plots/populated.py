@@ -1,0 +1,109 @@
+"""Every live view filled with realistic made-up data: shared by the common view tests and
+``shots.py``, so the tests check exactly what the screenshots show."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from playground.ui.plots.activations import ActivationView
+from playground.ui.plots.base import PlotView
+from playground.ui.plots.boundary import BoundaryView
+from playground.ui.plots.confusion import ConfusionView, confusion_matrix
+from playground.ui.plots.filters import FilterView
+from playground.ui.plots.gradients import GradientView
+from playground.ui.plots.loss import LossView
+from playground.ui.plots.saliency import SaliencyView
+from tests.ui.plots import fakes
+
+DIGIT_NAMES = [str(i) for i in range(10)]
+
+
+def loss_view() -> LossView:
+    """A sigmoid run kept as the previous run under a faster ReLU run."""
+    view = LossView()
+    view.add_reports(fakes.training_run(decay=0.3, final_loss=0.45, seed=1))
+    view.keep_as_previous("sigmoid")
+    view.add_reports(fakes.training_run(decay=0.9, final_loss=0.05))
+    view.set_steps_per_epoch(50)
+    return view
+
+
+def gradient_view() -> GradientView:
+    """The lecture's ten sigmoid layers (vanishing) over the flat ReLU + He profile."""
+    view = GradientView()
+    view.set_node_order(fakes.DEEP_NODES, fakes.DEEP_LABELS)
+    view.add_reports(fakes.training_run(decay=0.9, seed=1))
+    view.keep_as_previous("ReLU + He")
+    view.add_reports(fakes.training_run(decay=0.3))
+    return view
+
+
+def activation_view() -> ActivationView:
+    view = ActivationView()
+    nodes = ["h1", "act1", "h2", "drop", "out"]
+    view.set_node_order(nodes, {"h1": "Dense 1", "act1": "ReLU", "h2": "Dense 2", "drop": "Dropout", "out": "Output"})
+    rng = np.random.default_rng(0)
+    acts = {"h1": fakes.activation(rng, "sigmoid"), "act1": fakes.activation(rng, "relu"),
+            "h2": fakes.activation(rng, "linear"), "drop": fakes.activation(rng, "linear"),
+            "out": fakes.activation(rng, "linear")}
+    weights = {"h1": fakes.weights(rng, 64), "h2": fakes.weights(rng, 32), "out": fakes.weights(rng, 16)}
+    view.add_report(fakes.report(120, activations=acts, weights=weights))
+    return view
+
+
+def filter_view() -> FilterView:
+    view = FilterView()
+    view.set_filters(fakes.gabor_filters(16, 5), "conv", "Conv 1")
+    return view
+
+
+def saliency_view() -> SaliencyView:
+    """Two digits picked (one misclassified) with plain-gradient and guided maps."""
+    view = SaliencyView()
+    images, labels = fakes.digit_images(12)
+    pred = labels.copy()
+    pred[3] = 5
+    view.set_samples(images, labels, pred, DIGIT_NAMES)
+    view.select([0, 3])
+    rng = np.random.default_rng(0)
+    for i in (0, 3):
+        image = images[i]
+        vanilla = np.abs(np.gradient(image[0])[0])[None] + rng.random((1, 8, 8))
+        guided = (image - image.mean()) / 16 * rng.random((1, 8, 8))
+        view.set_maps(image, {"vanilla": vanilla, "guided": guided}, index=i)
+    return view
+
+
+def boundary_view() -> BoundaryView:
+    """Two moons with a fitted boundary and two hidden layers' units."""
+    view = BoundaryView()
+    x, y = fakes.moons(200)
+    test_x, test_y = fakes.moons(60, seed=1)
+    view.set_points(x, y, test_x, test_y)
+    view.set_grid(fakes.moons_grid())
+    view.set_unit_grids(fakes.unit_grids(units=8), {"h1": "Dense 1", "h2": "Dense 2"})
+    return view
+
+
+def confusion_view() -> ConfusionView:
+    """Digits at 85% with 9s often taken for 4s."""
+    rng = np.random.default_rng(0)
+    true = rng.integers(0, 10, 360)
+    pred = np.where(rng.random(360) < 0.88, true, rng.integers(0, 10, 360))
+    pred[(true == 9) & (rng.random(360) < 0.3)] = 4
+    view = ConfusionView()
+    view.set_matrix(confusion_matrix(true, pred, 10), DIGIT_NAMES)
+    return view
+
+
+VIEWS: dict[str, Callable[[], PlotView]] = {
+    "loss": loss_view,
+    "gradients": gradient_view,
+    "activations": activation_view,
+    "filters": filter_view,
+    "saliency": saliency_view,
+    "boundary": boundary_view,
+    "confusion": confusion_view,
+}

@@ -1,0 +1,69 @@
+"""Training from the main window: the views fill, the editor locks, settings edits are
+undoable, and closing mid-run stops the thread cleanly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from pytestqt.qtbot import QtBot
+
+from playground.core.graph import Graph
+from playground.core.project import Project
+from playground.ui.main_window import MainWindow
+
+Factory = Callable[..., MainWindow]
+
+
+def xor_project(epochs: int = 400) -> Project:
+    graph, _ = Graph.from_dict({
+        "nodes": [{"id": "in", "type": "Input"},
+                  {"id": "h1", "type": "Dense", "params": {"units": 8, "activation": "tanh"}},
+                  {"id": "out", "type": "Output"}],
+        "edges": [["in", "h1"], ["h1", "out"]]})
+    graph.layout = {"in": (0.0, 0.0), "h1": (220.0, 0.0), "out": (440.0, 0.0)}
+    return Project("xor", {"name": "xor", "samples": 200}, graph,
+                   {"optimizer": "adam", "lr": 0.03, "batch_size": 10, "epochs": epochs})
+
+
+def test_train_50_steps_fills_loss_view_and_changes_the_boundary(make_window: Factory, qtbot: QtBot) -> None:
+    window = make_window(xor_project())
+    ws = window.training
+    ws.train_steps(1)
+    first = ws.boundary._grid
+    assert first is not None
+    first_values = first.values.copy()
+    ws.train_steps(50)
+    assert ws.last_report is not None
+    assert ws.last_report.step == 50
+    headers, rows = ws.loss.data_table()
+    series = headers.index("series")
+    assert len([r for r in rows if r[series] == "train_loss"]) >= 2
+    assert ws.boundary._grid is not None
+    assert not np.allclose(ws.boundary._grid.values, first_values)
+    assert ws.gradients.latest() == ws.last_report.grad_norm
+    assert window.scene.nodes["h1"].flow is not None
+
+
+def test_editor_is_locked_while_training_and_closing_stops_the_run(make_window: Factory, qtbot: QtBot) -> None:
+    window = make_window(xor_project(epochs=100_000))
+    ws = window.training
+    ws.train()
+    qtbot.waitUntil(lambda: ws.last_report is not None, timeout=20_000)
+    assert not window.view.isInteractive()
+    assert not window.palette_widget.isEnabled()
+    assert "locked" in window.lock_label.text()
+    session = ws.session
+    assert session is not None
+    window.close()
+    assert not session.running
+
+
+def test_settings_edits_are_undoable(make_window: Factory) -> None:
+    window = make_window(xor_project())
+    ws = window.training
+    ws.panel.form.editor("batch_size").box.setValue(25)
+    assert window.document.project.training["batch_size"] == 25
+    window.document.undo_stack.undo()
+    assert window.document.project.training["batch_size"] == 10
+    assert ws.panel.form.editor("batch_size").box.value() == 10
