@@ -65,6 +65,8 @@ MAX_PENDING = 1024
 DEFERRED_GRAD_BYTES = 64 * 2**20
 #: How often a paused trainer wakes up to yield (so a generator driver stays responsive).
 PAUSE_POLL = 0.05
+#: Activation and weight statistics may take at most 1/PROBE_BUDGET of the training time.
+PROBE_BUDGET = 20
 #: Standard deviation of the 'noise' augmentation, as a share of each feature's spread.
 NOISE_SHARE = 0.1
 #: Largest shift of the 'shift' augmentation, in pixels.
@@ -569,6 +571,7 @@ class Trainer:
         torch.manual_seed(self.config.seed)
         self._t0 = time.perf_counter()
         self._paused_for = 0.0
+        self._next_probe = 0.0
         self._next_report = self._t0 + self.report_interval if self.report_interval is not None else math.inf
         try:
             self._emit("on_start")
@@ -780,15 +783,21 @@ class Trainer:
             classify = self.objective.correct is not None
             train = ((self._loss_sum / self._seen, self._correct / self._seen if classify else None)
                      if self._seen else (None, None))
-        measure = probes and self._divergence is None
+        measure = probes and self._divergence is None and time.perf_counter() >= self._next_probe
+        began = time.perf_counter()
+        activations = activation_stats(self.model, self.probe_batch, self._activations) if measure else None
+        weights = weight_stats(self.model) if measure else None
+        if measure:
+            # Probes may cost far more than a step (a CNN's statistics on the probe batch): keep
+            # them to a fixed share of the run's time, whatever the report cadence.
+            cost = time.perf_counter() - began
+            self._next_probe = time.perf_counter() + max(self.report_interval or 0.0, PROBE_BUDGET * cost)
         report = Report(
             step=self.step, epoch=self.epoch, total_epochs=self.config.epochs, time=self._time(),
             lr=float(self.optimizer.param_groups[0]["lr"]), train_loss=train[0], train_acc=train[1],
             val_loss=val[0] if val else None, val_acc=val[1] if val else None,
             grad_norm=dict(zip(self._grad_norms.node_ids, self._last_norms)),
-            activations=activation_stats(self.model, self.probe_batch, self._activations) if measure else None,
-            weights=weight_stats(self.model) if measure else None,
-            epoch_end=epoch_end,
+            activations=activations, weights=weights, epoch_end=epoch_end,
         )
         self.last_report = report
         self._emit("on_report", report)
