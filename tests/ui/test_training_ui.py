@@ -67,3 +67,36 @@ def test_settings_edits_are_undoable(make_window: Factory) -> None:
     window.document.undo_stack.undo()
     assert window.document.project.training["batch_size"] == 10
     assert ws.panel.form.editor("batch_size").box.value() == 10
+
+
+def test_a_second_run_overlays_the_first_and_continues_from_its_weights(make_window: Factory) -> None:
+    window = make_window(xor_project())
+    ws = window.training
+    ws.train_steps(20)
+    assert ws.weights is not None
+    first = {k: v.clone() for k, v in ws.weights.items()}
+    ws.train_steps(20)
+    assert ws.loss.previous_labels() == ["run 1"]
+    assert ws.gradients.previous_label() == "run 1"
+    assert any(not (ws.weights[k] == first[k]).all() for k in first)
+    ws.reset_weights()
+    assert ws.weights is None
+    assert ws.loss.previous_labels() == []
+
+
+def test_a_diverging_run_says_so(make_window: Factory) -> None:
+    graph, _ = Graph.from_dict({
+        "nodes": [{"id": "in", "type": "Input"}] + [
+            {"id": f"h{i}", "type": "Dense", "params": {"units": 32, "activation": "relu", "init": "normal",
+                                                         "init_std": 3.0}} for i in range(4)]
+        + [{"id": "out", "type": "Output", "params": {"loss": "mse"}}],
+        "edges": [["in", "h0"], ["h0", "h1"], ["h1", "h2"], ["h2", "h3"], ["h3", "out"]]})
+    project = Project("boom", {"name": "plane", "samples": 200}, graph,
+                      {"optimizer": "sgd", "lr": 5.0, "batch_size": 10, "epochs": 50})
+    errors: list[tuple[str, str]] = []
+    window = make_window(project)
+    window.prompts.show_error = lambda parent, title, text: errors.append((title, text))
+    window.training.train_steps(2000)
+    assert errors
+    assert errors[0][0] == "Training diverged"
+    assert "diverged at step" in errors[0][1]

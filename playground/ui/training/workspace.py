@@ -185,6 +185,7 @@ class TrainingWorkspace(QObject):
         session.finished.connect(self._finished)
         session.failed.connect(self._failed)
         self.session = session
+        self.last_report = None
         self._pending.clear()
         if paused:
             session.pause()
