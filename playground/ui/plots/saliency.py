@@ -197,8 +197,16 @@ class SaliencyView(PlotView):
     def set_samples(self, images: np.ndarray, true_labels: Sequence[int], pred_labels: Sequence[int] | None = None,
                     class_names: Sequence[str] = ()) -> None:
         """The validation samples to pick from: raw images ``(N, C, H, W)``, their true and
-        predicted classes (predictions may come later through ``set_predictions``)."""
-        self._images = np.asarray(images, dtype=np.float32)
+        predicted classes (predictions may come later through ``set_predictions``). The same
+        samples again only update the labels: the selection and the maps stay."""
+        images = np.asarray(images, dtype=np.float32)
+        if images.shape == self._images.shape and np.array_equal(images, self._images) and \
+                [int(v) for v in true_labels] == self._true:
+            self._class_names = [str(n) for n in class_names]
+            self._fill_targets()
+            self.set_predictions(pred_labels if pred_labels is not None else self._pred)
+            return
+        self._images = images
         self._true = [int(v) for v in true_labels]
         self._pred = [int(v) for v in pred_labels] if pred_labels is not None else []
         self._class_names = [str(n) for n in class_names]

@@ -42,10 +42,3 @@ def drawn_share(view: PlotView) -> float:
     bg = np.array(view.colors.background.getRgb()[:3])
     return float((np.abs(rgb - bg).sum(axis=2) > 40).mean())
 
-
-#: PySide6 6.12.0 on CPython 3.11 loses one reference to ``True`` on every Python-side
-#: ``SignalInstance.emit()`` (``emit`` returns a borrowed ``Py_True``); pyqtgraph emits on
-#: every redraw, so after a few thousand emits ``True`` is freed and the process crashes at a
-#: random place (seen as segfaults in ImageItem.paint). Until the binding is fixed or the app
-#: guards it at start-up, these tests hold enough real references to outlive their emits.
-_TRUE_REFERENCES = (True,) * 2_000_000

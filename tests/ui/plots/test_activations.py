@@ -18,12 +18,14 @@ def test_rows_follow_the_node_order_with_statistics_in_the_text(show: Show) -> N
     rows = view._rows
     assert "saturated <b>62%</b>" in rows["h1"].act_caption.text
     assert "dead <b>19%</b>" in rows["act1"].act_caption.text
-    assert "mean" in rows["h2"].act_caption.text and "std" in rows["h2"].act_caption.text
+    assert "mean" in rows["h2"].act_caption.text
+    assert "std" in rows["h2"].act_caption.text
     assert rows["drop"].weight_caption.text == "no weights"
     assert "max |w|" in rows["h1"].weight_caption.text
     assert view.colors.warning.name() in rows["h1"].act_caption.text, "a saturated majority is a warning"
     x, y = rows["h1"].act_curve.getOriginalDataset()
-    assert len(x) == len(y) + 1 and y.sum() == pytest.approx(100.0), "bins as shares of the values"
+    assert len(x) == len(y) + 1, "bin edges and counts"
+    assert y.sum() == pytest.approx(100.0), "bins as shares of the values"
 
 
 def test_reports_without_probes_are_ignored_and_the_newest_measurement_wins(show: Show) -> None:

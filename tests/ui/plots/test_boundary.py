@@ -57,4 +57,5 @@ def test_many_classes_and_regression(show: Show) -> None:
     assert view.colorbar.isVisible()
     view.reset()
     view.flush()
-    assert view.point_counts() == (0, 0) and not view.heat.isVisible()
+    assert view.point_counts() == (0, 0)
+    assert not view.heat.isVisible()

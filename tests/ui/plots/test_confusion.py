@@ -16,7 +16,8 @@ def test_confusion_matrix_counts_pairs() -> None:
     expected = np.zeros((4, 4), int)
     for t, p in zip(true, pred):
         expected[t, p] += 1
-    assert m.dtype == np.int64 and np.array_equal(m, expected)
+    assert m.dtype == np.int64
+    assert np.array_equal(m, expected)
     assert confusion_matrix([0, 1, 1], [0, 1, 0], 3).tolist() == [[1, 0, 0], [1, 1, 0], [0, 0, 0]]
     assert confusion_matrix([], [], 2).tolist() == [[0, 0], [0, 0]]
 
@@ -35,11 +36,12 @@ def test_view_shows_counts_shares_and_accuracy(show: Show) -> None:
     view.flush()
     assert view.accuracy() == pytest.approx(22 / 30)
     assert "Validation accuracy 73.3%" in view.caption.text
-    assert np.allclose(view.image.image.sum(axis=1), 1.0), "colour is the share of each true class"
+    assert np.allclose(view._shares().sum(axis=1), 1.0), "colour is the share of each true class"
     texts = [t.textItem.toPlainText() for t in view._texts if t.isVisible()]
     assert texts == [str(v) for v in m.ravel()]
     labels = [label for _, label in view.plot.getAxis("bottom")._tickLevels[0]]
-    assert labels[:2] == ["cat", "dog"] and labels[2].endswith("…")
+    assert labels[:2] == ["cat", "dog"]
+    assert labels[2].endswith("…")
     header, rows = view.data_table()
     assert header == ["true \\ predicted", "cat", "dog", "a very long class name"]
     assert rows[2] == ["a very long class name", 0, 5, 5]

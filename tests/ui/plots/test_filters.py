@@ -17,7 +17,8 @@ def test_tile_puts_images_in_a_grid_with_transparent_gaps() -> None:
     assert grid.shape == (2 * 3 + 1, 3 * 4 + 2)
     assert np.array_equal(grid[:3, :4], images[0])
     assert np.array_equal(grid[4:7, 5:9], images[4])
-    assert np.isnan(grid[3]).all() and np.isnan(grid[:, 4]).all(), "1-pixel gaps"
+    assert np.isnan(grid[3]).all(), "a 1-pixel gap between rows"
+    assert np.isnan(grid[:, 4]).all(), "a 1-pixel gap between columns"
     assert np.isnan(grid[4:, 10:]).all(), "the missing sixth tile is empty"
 
 
@@ -33,7 +34,8 @@ def test_one_channel_filters_use_symmetric_levels(show: Show) -> None:
     assert tuple(view.colorbar.levels()) == pytest.approx((-peak, peak))
     assert view.image.image.shape == (4 * 5 + 3, 4 * 5 + 3)
     assert view.box.state["aspectLocked"] == 1.0, "square pixels"
-    assert "Conv2d kernels" in view.caption.text and "Conv 1" in view.caption.text
+    assert "Conv2d kernels" in view.caption.text
+    assert "Conv 1" in view.caption.text
 
 
 def test_rgb_kernels_are_centred_on_grey(show: Show) -> None:
@@ -44,7 +46,8 @@ def test_rgb_kernels_are_centred_on_grey(show: Show) -> None:
     view.flush()
     picture = view.image.image
     assert picture.shape == (3 * 3 + 2, 3 * 3 + 2, 3)
-    assert np.nanmin(picture) >= 0 and np.nanmax(picture) <= 1
+    assert np.nanmin(picture) >= 0
+    assert np.nanmax(picture) <= 1
     assert picture[1, 1] == pytest.approx([0.5, 0.5, 0.5]), "zero weight is mid-grey"
     assert not view.colorbar.isVisible()
 
@@ -57,6 +60,8 @@ def test_dense_templates_are_capped_and_titled(show: Show) -> None:
     assert "Dense unit weights as images" in view.caption.text
     assert f"first {MAX_TILES} of 300" in view.caption.text
     header, rows = view.data_table()
-    assert header[-1] == "weight" and len(rows) == 300 * 64, "the data export keeps every weight"
+    assert header[-1] == "weight"
+    assert len(rows) == 300 * 64, "the data export keeps every weight"
     view.clear()
-    assert not view.image.isVisible() and "No filters yet" in view.caption.text
+    assert not view.image.isVisible()
+    assert "No filters yet" in view.caption.text

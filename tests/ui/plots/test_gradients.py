@@ -104,7 +104,8 @@ def test_keep_as_previous_overlays_the_final_profile(show: Show, qtbot: QtBot) -
     view.add_reports(sigmoid)
     with qtbot.waitSignal(view.flagsChanged, timeout=1000) as signal:
         view.keep_as_previous("sigmoid")
-    assert signal.args[0] == {} and view.latest() == {}
+    assert signal.args[0] == {}
+    assert view.latest() == {}
     assert view.previous_label() == "sigmoid"
     view.add_reports(training_run(300, decay=0.9))
     view.flush()
@@ -114,7 +115,8 @@ def test_keep_as_previous_overlays_the_final_profile(show: Show, qtbot: QtBot) -
     assert "sigmoid" in view.bar_title.text
     view.reset()
     view.flush()
-    assert view.previous_label() is None and not view.previous_bars.isVisible()
+    assert view.previous_label() is None
+    assert not view.previous_bars.isVisible()
 
 
 def test_memory_stays_bounded_and_zero_or_infinite_norms_do_not_break_drawing(show: Show) -> None:
@@ -139,7 +141,8 @@ def test_log_norm_colour_runs_blue_to_red_on_a_log_scale() -> None:
     assert log_norm_colour(math.inf, 1e-6, 1.0) == QColor(GRADIENT_STOPS[-1])
     assert log_norm_colour(math.nan, 1e-6, 1.0) == MISSING
     warmth = [c.red() - c.blue() for c in (log_norm_colour(10.0 ** e, 1e-6, 1.0) for e in range(-6, 1))]
-    assert warmth == sorted(warmth) and warmth[0] < 0 < warmth[-1], "colder below, warmer above"
+    assert warmth == sorted(warmth), "warmer as the norm grows"
+    assert warmth[0] < 0 < warmth[-1], "blue below, red above"
     assert LogColourScale(1e-6, 1).fraction(1e-3) == pytest.approx(0.5)
 
 
@@ -161,4 +164,5 @@ def test_colour_scale_legend_paints(qtbot: QtBot) -> None:
     image = legend.grab().toImage()
     left = image.pixelColor(image.width() // 8, legend.fontMetrics().height() + 7)
     right = image.pixelColor(image.width() * 7 // 8, legend.fontMetrics().height() + 7)
-    assert left.blue() > left.red() and right.red() > right.blue()
+    assert left.blue() > left.red()
+    assert right.red() > right.blue()

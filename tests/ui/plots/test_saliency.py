@@ -55,6 +55,16 @@ def test_thumbnails_say_predicted_over_true(view: SaliencyView) -> None:
     assert view.samples.item(11).text() == "11/1"
 
 
+def test_the_same_samples_again_keep_selection_and_maps(view: SaliencyView) -> None:
+    images, labels = fakes.digit_images(12)
+    view.select([2])
+    view.set_maps(images[2], {"vanilla": np.ones((1, 8, 8))}, index=2)
+    view.set_samples(images, labels, np.zeros(12, int), [str(i) for i in range(10)])
+    assert view.selected_indices() == [2]
+    assert 2 in view._results
+    assert view.samples.item(2).text() == "0/2"
+
+
 def test_maps_are_drawn_with_signed_or_unsigned_levels(view: SaliencyView) -> None:
     view.select([3])
     image = fakes.digit_images(12)[0][3]
@@ -71,7 +81,8 @@ def test_maps_are_drawn_with_signed_or_unsigned_levels(view: SaliencyView) -> No
     assert cells[3].image.image.shape == (8, 8, 3), "overlay: the map over the input"
     assert not view._cells[1][0].box.isVisible(), "one sample selected: one row"
     header, rows = view.data_table()
-    assert len(rows) == 2 * 64 and header == ["sample", "method", "row", "col", "value"]
+    assert len(rows) == 2 * 64
+    assert header == ["sample", "method", "row", "col", "value"]
 
 
 def test_three_channel_images_and_grad_cam_maps(show: Show) -> None:
