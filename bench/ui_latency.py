@@ -35,7 +35,9 @@ PROBE_MS = 5
 
 
 def headless_rate(seconds: float) -> float:
-    """Steps per second of the bare Trainer (all probes at their default cadence), no UI."""
+    """Steps per second of the bare Trainer (all probes at their default cadence), no UI, with
+    the thread count the app's training thread uses (one core is left to the GUI)."""
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
     project = load_project(PROJECT)
     project.training["epochs"] = 100_000
     trainer = Trainer(project)
