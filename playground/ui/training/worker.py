@@ -136,6 +136,9 @@ class _GuiThreadCollector:
         self._active += 1
         if self._active == 1:
             gc.disable()
+            # What exists now (Qt wrappers, torch, the model) is long-lived: leave it out of the
+            # collections during training, which then stay short (no 100 ms gen-2 passes).
+            gc.freeze()
             self._timer = QTimer()
             self._timer.timeout.connect(self._collect)
             self._timer.start(250)
@@ -156,8 +159,8 @@ class _GuiThreadCollector:
         if self._active == 0 and self._timer is not None:
             self._timer.stop()
             self._timer = None
+            gc.unfreeze()
             gc.enable()
-            gc.collect()
 
 
 _collector = _GuiThreadCollector()

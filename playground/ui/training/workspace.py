@@ -36,6 +36,8 @@ from playground.ui.training.worker import Computed, RunInfo, TrainingSession
 
 #: Seconds between requests for pictures that need the live model (filters, boundary, ...).
 PICTURE_INTERVAL = 0.25
+#: Seconds between two re-tints of the graph by gradient flow (each repaints the canvas).
+TINT_INTERVAL = 0.25
 
 
 class TrainingWorkspace(QObject):
@@ -63,6 +65,7 @@ class TrainingWorkspace(QObject):
         self._runs = 0
         self._pending: set[str] = set()
         self._last_pictures = 0.0
+        self._last_tint = 0.0
         self._rate = (0.0, 0)
         self._speed = 0.0
 
@@ -346,7 +349,9 @@ class TrainingWorkspace(QObject):
             self._rate = (now, last.step)
         if self.info is not None:
             self.panel.show_progress(last, self.info.total_steps, self._speed, last.time)
-        self.gradientsChanged.emit(dict(last.grad_norm), self.gradients.flags())
+        if now - self._last_tint >= TINT_INTERVAL:
+            self._last_tint = now
+            self.gradientsChanged.emit(dict(last.grad_norm), self.gradients.flags())
         self._request_pictures(force=any(r.epoch_end for r in reports) and now - self._last_pictures > 1.0)
         self._update_actions()
 
@@ -428,6 +433,8 @@ class TrainingWorkspace(QObject):
     def _finished(self, result: TrainResult) -> None:
         assert self.session is not None
         self.weights = self.session.final_state
+        if self.last_report is not None:
+            self.gradientsChanged.emit(dict(self.last_report.grad_norm), self.gradients.flags())
         self._request_pictures(force=True)
         self.panel.set_running(False)
         text = {"finished": "Finished", "stopped": "Stopped", "diverged": "Diverged",
