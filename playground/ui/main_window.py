@@ -27,8 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.core.build import build_model
 from playground.core.datasets import resources_dir
+from playground.core.export import load_weights
 from playground.core.graph import Graph
+from playground.core.params import UserError
 from playground.core.project import (
     Project,
     ProjectError,
@@ -47,6 +50,7 @@ from playground.ui.editor.inspector import InspectorWidget
 from playground.ui.editor.palette import PaletteWidget
 from playground.ui.editor.scene import GraphScene
 from playground.ui.editor.view import CanvasView
+from playground.ui.export_dialog import ExportDialog
 from playground.ui.settings import APPLICATION, app_settings, data_dir
 from playground.ui.theme import ThemeManager
 from playground.ui.training.workspace import TrainingWorkspace
@@ -216,6 +220,10 @@ class MainWindow(QMainWindow):
         self.save_action = self._action("&Save", self.save, key.Save, "Save the project", sp.SP_DialogSaveButton)
         self.save_as_action = self._action("Save &As…", self.save_as, "Ctrl+Shift+S",
                                            "Save the project under a new name")
+        self.export_action = self._action("&Export…", self.export_model, "Ctrl+E",
+                                          "Export the model (ONNX, torch.export, safetensors, Python) and verify it")
+        self.load_weights_action = self._action("&Load Weights…", self.load_weights, "Ctrl+Shift+L",
+                                                "Load trained weights from a safetensors file to continue from them")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q", "Close the window")
         stack = self.document.undo_stack
         self.undo_action = stack.createUndoAction(self, "&Undo")
@@ -276,6 +284,8 @@ class MainWindow(QMainWindow):
         self.examples_menu.aboutToShow.connect(self._fill_examples_menu)
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action])
+        file_menu.addSeparator()
+        file_menu.addActions([self.export_action, self.load_weights_action])
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
@@ -651,6 +661,58 @@ class MainWindow(QMainWindow):
         self.controller.release_clipboard()
         self.scene.close()
         self.document.shutdown()
+
+    # ------------------------------------------------------------------ export and weights
+    def current_weights(self) -> dict | None:
+        """The weights to export: the live model's while a run is paused (copied on the training
+        thread), the last run's after it, None before any run. Raises UserError while training."""
+        session = self.training.session
+        if session is not None and session.running:
+            if not session.control.paused:
+                raise UserError("pause training (F6) before exporting, so the exported weights are one state")
+            future = session.control.call_between_steps(
+                lambda t: {k: v.detach().cpu().clone() for k, v in t.model.state_dict().items()})
+            return future.result(timeout=10)
+        return self.training.weights
+
+    def export_model(self) -> ExportDialog | None:
+        if not self.document.report.ok:
+            problem = self.document.report.problems[0].message if self.document.report.problems else ""
+            self.prompts.show_error(self, "Cannot export", f"The network is not valid: {problem}")
+            return None
+        try:
+            weights = self.current_weights()
+        except UserError as exc:
+            self.prompts.show_error(self, "Cannot export yet", str(exc))
+            return None
+        dialog = ExportDialog(self.document.project, weights, self.document.dataset, self)
+        dialog.show()
+        return dialog
+
+    def load_weights(self) -> bool:
+        """Load a safetensors file whose embedded network matches this one; the next Train
+        continues from it."""
+        if self.training.running:
+            self.prompts.show_error(self, "Cannot load weights", "Stop training first (Shift+F5).")
+            return False
+        data = self.document.dataset
+        if data is None or not self.document.report.ok:
+            self.prompts.show_error(self, "Cannot load weights", "The network and its dataset must be valid and "
+                                    "loaded first: " + (self.document.dataset_error or "the dataset is loading"))
+            return False
+        path = self.prompts.choose_path(self, "Load weights", "Weights (*.safetensors)", False)
+        if not path:
+            return False
+        try:
+            model = build_model(self.document.graph, data.meta, data.mean, data.std)
+            state = load_weights(path, model)
+        except UserError as exc:
+            self.prompts.show_error(self, "Cannot load weights", str(exc))
+            return False
+        self.training.weights = {k: v.detach().cpu().clone() for k, v in state.items()}
+        self.training._update_actions()
+        self.show_status(f"Loaded weights from {path}: the next run continues from them")
+        return True
 
     # ------------------------------------------------------------------ dialogs for panels
     def _choose_data_path(self, title: str, name_filter: str, folder: bool) -> str | None:
