@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 from playground.core.graph import Graph
 from playground.core.project import Project
 from playground.ui.main_window import MainWindow
+from tests.ui.test_worker import diverging_project
 
 Factory = Callable[..., MainWindow]
 
@@ -85,14 +86,7 @@ def test_a_second_run_overlays_the_first_and_continues_from_its_weights(make_win
 
 
 def test_a_diverging_run_says_so(make_window: Factory) -> None:
-    graph, _ = Graph.from_dict({
-        "nodes": [{"id": "in", "type": "Input"}] + [
-            {"id": f"h{i}", "type": "Dense", "params": {"units": 32, "activation": "relu", "init": "normal",
-                                                         "init_std": 3.0}} for i in range(4)]
-        + [{"id": "out", "type": "Output", "params": {"loss": "mse"}}],
-        "edges": [["in", "h0"], ["h0", "h1"], ["h1", "h2"], ["h2", "h3"], ["h3", "out"]]})
-    project = Project("boom", {"name": "plane", "samples": 200}, graph,
-                      {"optimizer": "sgd", "lr": 5.0, "batch_size": 10, "epochs": 50})
+    project = diverging_project()
     errors: list[tuple[str, str]] = []
     window = make_window(project)
     window.prompts.show_error = lambda parent, title, text: errors.append((title, text))

@@ -109,7 +109,8 @@ def test_bad_project_reaches_the_ui_as_a_message(qtbot: QtBot, sessions: list[Tr
     assert "augmentation 'hflip' needs an image dataset" in failed.args[0]
 
 
-def test_divergence_is_reported_as_a_result(qtbot: QtBot, sessions: list[TrainingSession]) -> None:
+def diverging_project() -> Project:
+    """Four wide ReLU layers with a huge init and SGD at lr 5: the loss overflows within steps."""
     graph, _ = Graph.from_dict({
         "nodes": [{"id": "in", "type": "Input"}] + [
             {"id": f"h{i}", "type": "Dense", "params": {"units": 32, "activation": "relu", "init": "normal",
@@ -118,6 +119,11 @@ def test_divergence_is_reported_as_a_result(qtbot: QtBot, sessions: list[Trainin
         "edges": [["in", "h0"], ["h0", "h1"], ["h1", "h2"], ["h2", "h3"], ["h3", "out"]]})
     project = Project("boom", {"name": "plane", "samples": 200}, graph,
                       {"optimizer": "sgd", "lr": 5.0, "batch_size": 10, "epochs": 50})
+    return project
+
+
+def test_divergence_is_reported_as_a_result(qtbot: QtBot, sessions: list[TrainingSession]) -> None:
+    project = diverging_project()
     session = TrainingSession(project)
     sessions.append(session)
     with qtbot.waitSignal(session.finished, timeout=60_000) as done:
