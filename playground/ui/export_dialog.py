@@ -54,6 +54,11 @@ class _ExportJob(QObject):
     def start(self) -> None:
         # The ONNX exporter shows tqdm bars; tqdm's monitor thread would outlive the export.
         tqdm.monitor_interval = 0
+        if self.args[2] == "onnx":
+            # Import the exporter's large dependencies here, on the GUI thread: a first import
+            # (compiling onnxscript's generated modules) on the export thread was seen to hang.
+            import onnxscript  # noqa: F401
+            import torch.onnx  # noqa: F401
         self.thread.start()
 
     def wait(self) -> None:
