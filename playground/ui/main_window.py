@@ -100,6 +100,11 @@ class Prompts:
         path, _ = QFileDialog.getSaveFileName(parent, title, directory, PROJECT_FILTER)
         return path or None
 
+    def export_path(self, parent: QWidget, title: str, start: str, name_filter: str) -> str | None:
+        """The file to export a model to (the export dialog's Browse…)."""
+        path, _ = QFileDialog.getSaveFileName(parent, title, start, name_filter)
+        return path or None
+
     def choose_path(self, parent: QWidget, title: str, name_filter: str, folder: bool) -> str | None:
         if folder:
             return QFileDialog.getExistingDirectory(parent, title) or None
@@ -168,6 +173,7 @@ class MainWindow(QMainWindow):
                                           self.show_status)
         self.training.runningChanged.connect(self._set_locked)
         self.training.gradientsChanged.connect(self.scene.set_gradient_flow)
+        self._run_active = False
         self.lock_label = QLabel()
         self.statusBar().addPermanentWidget(self.lock_label)
         self._connect()
@@ -179,6 +185,7 @@ class MainWindow(QMainWindow):
             self._restore_settings()
         self._update_title()
         self._update_validity()
+        self._update_weights_actions()
         QTimer.singleShot(0, self.view.fit_to_view)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -224,6 +231,7 @@ class MainWindow(QMainWindow):
                                           "Export the model (ONNX, torch.export, safetensors, Python) and verify it")
         self.load_weights_action = self._action("&Load Weights…", self.load_weights, "Ctrl+Shift+L",
                                                 "Load trained weights from a safetensors file to continue from them")
+        self._weights_tips = {a: a.toolTip() for a in (self.export_action, self.load_weights_action)}
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q", "Close the window")
         stack = self.document.undo_stack
         self.undo_action = stack.createUndoAction(self, "&Undo")
@@ -343,6 +351,12 @@ class MainWindow(QMainWindow):
         self.dataset_panel.datasetEdited.connect(self.controller.set_dataset)
         self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         self.theme.changed.connect(self._on_theme)
+        doc.reportChanged.connect(self._update_weights_actions)
+        self.training.runningChanged.connect(self._on_run_active)
+        # toggled follows every pause change made through the workspace; triggered also covers a
+        # click on Pause, whose own check-state flip (toggled) comes before the run pauses.
+        self.training.pause_action.toggled.connect(self._update_weights_actions)
+        self.training.pause_action.triggered.connect(self._update_weights_actions)
 
     # ------------------------------------------------------------------ state shown in the window
     @Slot()
@@ -663,53 +677,79 @@ class MainWindow(QMainWindow):
         self.document.shutdown()
 
     # ------------------------------------------------------------------ export and weights
-    def current_weights(self) -> dict | None:
-        """The weights to export: the live model's while a run is paused (copied on the training
-        thread), the last run's after it, None before any run. Raises UserError while training."""
+    @Slot(bool)
+    def _on_run_active(self, active: bool) -> None:
+        """Follow the workspace's notion of a run (the one the editor locks for): its thread may
+        outlive the run's end by a moment, and the run's weights are final from then on."""
+        self._run_active = active
+        self._update_weights_actions()
+
+    def _network_problem(self) -> str | None:
+        """Why no model can be built from the graph now, or None."""
+        report = self.document.report
+        if report.ok:
+            return None
+        return f"The network is not valid: {report.problems[0].message if report.problems else 'it has problems'}"
+
+    def _export_blocked(self) -> str | None:
+        """Why Export is not possible now, or None. A running run must be paused first so the
+        export takes one state of the weights, not a model changing under it."""
+        problem = self._network_problem()
+        if problem:
+            return problem
         session = self.training.session
-        if session is not None and session.running:
-            if not session.control.paused:
-                raise UserError("pause training (F6) before exporting, so the exported weights are one state")
-            future = session.control.call_between_steps(
-                lambda t: {k: v.detach().cpu().clone() for k, v in t.model.state_dict().items()})
-            return future.result(timeout=10)
-        return self.training.weights
+        if self._run_active and session is not None and not session.control.paused:
+            return "Pause training first (F6): the export takes the paused run's weights"
+        return None
+
+    @Slot()
+    def _update_weights_actions(self) -> None:
+        blocked = self._export_blocked()
+        self.export_action.setEnabled(blocked is None)
+        self.export_action.setToolTip(blocked or self._weights_tips[self.export_action])
+        self.load_weights_action.setEnabled(not self._run_active)
+        self.load_weights_action.setToolTip("Stop training first (Shift+F5): the run trains its own copy of the weights"
+                                            if self._run_active else self._weights_tips[self.load_weights_action])
 
     def export_model(self) -> ExportDialog | None:
-        if not self.document.report.ok:
-            problem = self.document.report.problems[0].message if self.document.report.problems else ""
-            self.prompts.show_error(self, "Cannot export", f"The network is not valid: {problem}")
+        """File > Export…: open the export dialog with the weights to export (the last run's or
+        loaded ones; during a paused run, the live model's, copied on the training thread)."""
+        blocked = self._export_blocked()
+        if blocked:
+            self.prompts.show_error(self, "Cannot export", blocked)
             return None
-        try:
-            weights = self.current_weights()
-        except UserError as exc:
-            self.prompts.show_error(self, "Cannot export yet", str(exc))
-            return None
-        dialog = ExportDialog(self.document.project, weights, self.document.dataset, self)
-        dialog.show()
+        live = self.training.session if self._run_active else None
+        dialog = ExportDialog(self.document.project, self.document.dataset,
+                              None if live else self.training.weights, choose_path=self.prompts.export_path,
+                              colors=self.theme.colors, live=live, parent=self)
+        dialog.open()
         return dialog
 
     def load_weights(self) -> bool:
-        """Load a safetensors file whose embedded network matches this one; the next Train
-        continues from it."""
-        if self.training.running:
+        """File > Load Weights…: take the weights of a safetensors file whose embedded network
+        matches this one, so the next Train continues from them. A file for another network
+        (node ids, shapes) or a damaged one is refused with a message saying why."""
+        if self._run_active:
             self.prompts.show_error(self, "Cannot load weights", "Stop training first (Shift+F5).")
             return False
-        data = self.document.dataset
-        if data is None or not self.document.report.ok:
-            self.prompts.show_error(self, "Cannot load weights", "The network and its dataset must be valid and "
-                                    "loaded first: " + (self.document.dataset_error or "the dataset is loading"))
+        problem = self._network_problem()
+        if problem:
+            self.prompts.show_error(self, "Cannot load weights", problem)
             return False
-        path = self.prompts.choose_path(self, "Load weights", "Weights (*.safetensors)", False)
+        data, error = self.document.dataset, self.document.dataset_error
+        if data is None:
+            self.prompts.show_error(self, "Cannot load weights", f"The dataset could not be loaded: {error}" if error
+                                    else "The dataset is still loading; try again in a moment.")
+            return False
+        path = self.prompts.choose_path(self, "Load weights", "Weights (*.safetensors);;All files (*)", False)
         if not path:
             return False
         try:
-            model = build_model(self.document.graph, data.meta, data.mean, data.std)
-            state = load_weights(path, model)
+            state = load_weights(path, build_model(self.document.graph, data.meta, data.mean, data.std))
         except UserError as exc:
             self.prompts.show_error(self, "Cannot load weights", str(exc))
             return False
-        self.training.weights = {k: v.detach().cpu().clone() for k, v in state.items()}
+        self.training.weights = dict(state)
         self.training._update_actions()
         self.show_status(f"Loaded weights from {path}: the next run continues from them")
         return True

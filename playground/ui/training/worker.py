@@ -123,7 +123,7 @@ class _TrainingThread(QThread):
             self.session = None
 
 
-class _GuiThreadCollector:
+class GuiThreadCollector:
     """While any run is active, Python's automatic garbage collection is off and the GUI thread
     collects on a timer instead, so Qt objects caught in reference cycles are never freed on
     the training thread (the reason pyqtgraph ships a GarbageCollector helper)."""
@@ -163,7 +163,7 @@ class _GuiThreadCollector:
             gc.enable()
 
 
-_collector = _GuiThreadCollector()
+gui_thread_gc = GuiThreadCollector()
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ class TrainingSession(QObject):
 
     # ---------------------------------------------------------------- commands (GUI thread)
     def start(self) -> None:
-        _collector.acquire()
+        gui_thread_gc.acquire()
         self._thread.finished.connect(self._on_thread_finished)
         self._thread.start()
 
@@ -258,7 +258,7 @@ class TrainingSession(QObject):
 
     @Slot()
     def _on_thread_finished(self) -> None:
-        _collector.release()
+        gui_thread_gc.release()
 
     # ---------------------------------------------------------------- delivery
     def _push(self, item: Any) -> None:
