@@ -12,6 +12,7 @@ from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from playground.core.project import load_project
+from playground.ui.collector import gui_thread_gc
 from playground.ui.editor.icons import app_icon
 from playground.ui.main_window import MainWindow
 from playground.ui.settings import APPLICATION, ORGANIZATION, app_settings
@@ -31,6 +32,7 @@ def create_application() -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setStyle("Fusion")
     app.setWindowIcon(app_icon())
+    gui_thread_gc.install()
     if QGuiApplication.platformName() in ("offscreen", "minimal"):
         # Headless platforms have no desktop font settings and fall back to a serif face.
         families = set(QFontDatabase.families())

@@ -39,8 +39,9 @@ from playground.core.export import EXPORTERS, ExportResult, export_project
 from playground.core.params import UserError
 from playground.core.project import Project
 from playground.core.training import Trainer
+from playground.ui.collector import gui_thread_gc
 from playground.ui.theme import CanvasColors
-from playground.ui.training.worker import Computed, TrainingSession, gui_thread_gc
+from playground.ui.training.worker import Computed, TrainingSession
 
 #: ``PathChooser(parent, title, suggested path, name filter)``: the file to export to, or None.
 PathChooser = Callable[[QWidget, str, str, str], str | None]

@@ -20,10 +20,17 @@ from pytestqt.qtbot import QtBot
 
 from playground.core.project import Project
 from playground.ui.app import create_application
+from playground.ui.collector import gui_thread_gc
 from playground.ui.main_window import MainWindow
 from playground.ui.settings import SETTINGS_ENV
 from playground.ui.theme import ThemeManager
 from tests.ui.helpers import ScriptedPrompts, wait_idle
+
+
+@pytest.fixture(autouse=True)
+def gc_on_event_loop(qapp: QApplication) -> None:
+    """Garbage collection as the app runs it: from the event loop, never inside a paint."""
+    gui_thread_gc.install()
 
 
 @pytest.fixture

@@ -194,6 +194,8 @@ class GraphScene(QGraphicsScene):
 
     def set_colors(self, colors: CanvasColors) -> None:
         self.colors = colors
+        for view in self.views():  # their cached background has the old colours
+            view.resetCachedContent()
         self.update()
 
     # ------------------------------------------------------------------ queries

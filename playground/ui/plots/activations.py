@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QScrollArea, QWidget
 
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
-from playground.ui.plots.style import Caption, faded, style_plot
+from playground.ui.plots.ranges import sticky_range
+from playground.ui.plots.style import Caption, faded, style_axis
 
 if TYPE_CHECKING:
     from playground.core.probes import ActivationStats, Histogram, WeightStats
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 #: Height of one node's row, in pixels: room for a title, a histogram and tick labels.
 ROW_HEIGHT = 118
 PLACEHOLDER = "No measurements yet: they arrive while training."
+#: Rows made per redraw when the nodes change (each costs ~10 ms of GUI-thread time).
+ROWS_PER_FRAME = 2
 #: Saturated or dead shares from this value on are shown in the warning colour.
 WARN_SHARE = 0.5
 
@@ -40,12 +43,63 @@ class _Row:
     label: pg.LabelItem
     act_caption: Caption
     weight_caption: Caption
-    act_plot: pg.PlotItem
-    act_curve: pg.PlotDataItem
-    act_mean: pg.InfiniteLine
-    weight_plot: pg.PlotItem
-    weight_curve: pg.PlotDataItem
-    weight_mean: pg.InfiniteLine
+    act_plot: _Histogram
+    weight_plot: _Histogram
+
+    @property
+    def act_curve(self) -> pg.PlotDataItem:
+        return self.act_plot.curve
+
+    @property
+    def weight_curve(self) -> pg.PlotDataItem:
+        return self.weight_plot.curve
+
+
+@dataclass
+class _Histogram:
+    """One histogram: a bare view box with a bottom axis (a full PlotItem per histogram costs
+    ~15 ms each to build, which froze the window for half a second when a run started), the
+    step curve and the mean line."""
+
+    box: pg.ViewBox
+    axis: pg.AxisItem
+    curve: pg.PlotDataItem
+    mean: pg.InfiniteLine
+    ranged: bool = False
+
+    @classmethod
+    def create(cls) -> _Histogram:
+        box = pg.ViewBox(enableMenu=False)
+        box.setMouseEnabled(False, False)
+        axis = pg.AxisItem("bottom", linkView=box)
+        curve = pg.PlotDataItem(stepMode="center", fillLevel=0, skipFiniteCheck=True)
+        mean = pg.InfiniteLine(angle=90, movable=False)
+        box.addItem(curve)
+        box.addItem(mean)
+        return cls(box, axis, curve, mean)
+
+    def show(self, histogram: Histogram | None, mean: float | None) -> None:
+        """Draw ``histogram`` as shares of its values, or nothing. Ranges move in steps
+        (``sticky_range``), so most redraws leave the axis as it was."""
+        self.axis.setVisible(histogram is not None)
+        if histogram is None:
+            self.curve.setData([], [])
+            self.mean.hide()
+            self.ranged = False
+            return
+        counts = np.asarray(histogram.counts, dtype=float)
+        shares = 100.0 * counts / max(counts.sum(), 1.0)
+        edges = histogram.edges
+        self.curve.setData(edges, shares, stepMode="center")
+        self.mean.setVisible(mean is not None)
+        if mean is not None:
+            self.mean.setValue(mean)
+        (x0, x1), (_, y1) = self.box.viewRange()
+        pad = 0.02 * float(edges[-1] - edges[0])
+        x_range = sticky_range((x0, x1) if self.ranged else None, float(edges[0]) - pad, float(edges[-1]) + pad)
+        y_range = sticky_range((0.0, y1) if self.ranged else None, 0.0, float(shares.max()) * 1.1 or 1.0)
+        self.box.setRange(xRange=x_range, yRange=y_range, padding=0)
+        self.ranged = True
 
 
 def _percent(share: float) -> str:
@@ -128,71 +182,53 @@ class ActivationView(PlotView):
         nodes = self._nodes()
         if nodes != self._structure:
             self._rebuild(nodes)
+        self._build_rows()
         for node, row in self._rows.items():
             self._draw_activation(row, self._activations.get(node))
             self._draw_weights(row, self._weights.get(node))
         self.title_label.setText("Activations and weights" if self._step is None
                                  else f"Activations and weights · step {self._step:,}")
+        if len(self._rows) < len(self._structure):
+            self.schedule()  # the next rows in the next frame
+
+    def flush(self) -> None:
+        """Draw now, every row (the rows are otherwise built a few per frame)."""
+        super().flush()
+        while len(self._rows) < len(self._structure):
+            super().flush()
 
     def _rebuild(self, nodes: list[str]) -> None:
-        """A different set of nodes: new rows (the only place items are made)."""
+        """A different set of nodes: the rows are made again, ``ROWS_PER_FRAME`` per redraw."""
         self._structure = nodes
         self.graphics.clear()
         self._rows = {}
         if not nodes:
             self.graphics.addItem(self.placeholder, row=0, col=0)
-        for i, node in enumerate(nodes):
-            label = pg.LabelItem(self._labels.get(node, node), justify="center")
-            label.setFixedWidth(84)
-            act_caption, weight_caption = Caption(""), Caption("")
-            act_plot, act_curve, act_mean = self._histogram_plot()
-            weight_plot, weight_curve, weight_mean = self._histogram_plot()
-            self.graphics.addItem(label, row=2 * i, col=0, rowspan=2)
-            self.graphics.addItem(act_caption, row=2 * i, col=1)
-            self.graphics.addItem(weight_caption, row=2 * i, col=2)
-            self.graphics.addItem(act_plot, row=2 * i + 1, col=1)
-            self.graphics.addItem(weight_plot, row=2 * i + 1, col=2)
-            self._rows[node] = _Row(label, act_caption, weight_caption, act_plot, act_curve, act_mean, weight_plot,
-                                    weight_curve, weight_mean)
         layout = self.graphics.ci.layout
         for col in (1, 2):
             layout.setColumnStretchFactor(col, 1)
         self.graphics.setMinimumHeight(max(1, len(nodes)) * ROW_HEIGHT)
-        self._apply_theme()
 
-    def _histogram_plot(self) -> tuple[pg.PlotItem, pg.PlotDataItem, pg.InfiniteLine]:
-        plot = pg.PlotItem()
-        plot.hideAxis("left")
-        plot.hideButtons()
-        plot.setMouseEnabled(False, False)
-        plot.setMenuEnabled(False)
-        curve = plot.plot(stepMode="center", fillLevel=0, skipFiniteCheck=True)
-        mean = pg.InfiniteLine(angle=90, movable=False)
-        plot.addItem(mean)
-        return plot, curve, mean
-
-    @staticmethod
-    def _draw_histogram(plot: pg.PlotItem, curve: pg.PlotDataItem, mean_line: pg.InfiniteLine,
-                        histogram: Histogram | None, mean: float | None) -> None:
-        plot.showAxis("bottom", histogram is not None)
-        if histogram is None:
-            curve.setData([], [])
-            mean_line.hide()
-            return
-        counts = np.asarray(histogram.counts, dtype=float)
-        shares = 100.0 * counts / max(counts.sum(), 1.0)
-        edges = histogram.edges
-        curve.setData(edges, shares, stepMode="center")
-        mean_line.setVisible(mean is not None)
-        if mean is not None:
-            mean_line.setValue(mean)
-        plot.setXRange(float(edges[0]), float(edges[-1]), padding=0.02)
-        plot.setYRange(0, float(shares.max()) * 1.1 or 1.0, padding=0)
+    def _build_rows(self) -> None:
+        """Make the next few missing rows (the only place items are made): a row costs ~10 ms
+        of GUI-thread time, so a deep network's rows are spread over several frames."""
+        for i, node in enumerate(self._structure[len(self._rows):len(self._rows) + ROWS_PER_FRAME], len(self._rows)):
+            label = pg.LabelItem(self._labels.get(node, node), justify="center")
+            label.setFixedWidth(84)
+            act_caption, weight_caption = Caption(""), Caption("")
+            act_plot, weight_plot = _Histogram.create(), _Histogram.create()
+            self.graphics.addItem(label, row=3 * i, col=0, rowspan=3)
+            self.graphics.addItem(act_caption, row=3 * i, col=1)
+            self.graphics.addItem(weight_caption, row=3 * i, col=2)
+            for col, histogram in ((1, act_plot), (2, weight_plot)):
+                self.graphics.addItem(histogram.box, row=3 * i + 1, col=col)
+                self.graphics.addItem(histogram.axis, row=3 * i + 2, col=col)
+            self._rows[node] = row = _Row(label, act_caption, weight_caption, act_plot, weight_plot)
+            self._style_row(node, row)
 
     def _draw_activation(self, row: _Row, stats: ActivationStats | None) -> None:
         c = self.colors
-        self._draw_histogram(row.act_plot, row.act_curve, row.act_mean,
-                             stats.histogram if stats else None, stats.mean if stats else None)
+        row.act_plot.show(stats.histogram if stats else None, stats.mean if stats else None)
         if stats is None:
             row.act_caption.setText("activations: not measured", size="8pt", color=c.hex(c.dim))
             return
@@ -205,8 +241,7 @@ class ActivationView(PlotView):
 
     def _draw_weights(self, row: _Row, stats: WeightStats | None) -> None:
         c = self.colors
-        self._draw_histogram(row.weight_plot, row.weight_curve, row.weight_mean,
-                             stats.histogram if stats else None, stats.mean if stats else None)
+        row.weight_plot.show(stats.histogram if stats else None, stats.mean if stats else None)
         text = f"weights · std {stats.std:.3g} · max |w| {stats.max_abs:.3g}" if stats else "no weights"
         row.weight_caption.setText(text, size="8pt", color=c.hex() if stats else c.hex(c.dim))
 
@@ -214,13 +249,16 @@ class ActivationView(PlotView):
         c = self.colors
         self.placeholder.setText(PLACEHOLDER, color=c.hex(c.dim))
         for node, row in self._rows.items():
-            row.label.setText(self._labels.get(node, node), color=c.hex(), bold=True, size="9pt")
-            for plot, curve, mean, color in ((row.act_plot, row.act_curve, row.act_mean, c.series(0)),
-                                             (row.weight_plot, row.weight_curve, row.weight_mean, c.series(2))):
-                style_plot(plot, c, grid=False)
-                curve.setPen(pg.mkPen(color, width=1.2))
-                curve.setBrush(pg.mkBrush(faded(color, 0.35)))
-                mean.setPen(pg.mkPen(c.foreground, width=1, style=Qt.PenStyle.DashLine))
+            self._style_row(node, row)
+
+    def _style_row(self, node: str, row: _Row) -> None:
+        c = self.colors
+        row.label.setText(self._labels.get(node, node), color=c.hex(), bold=True, size="9pt")
+        for histogram, color in ((row.act_plot, c.series(0)), (row.weight_plot, c.series(2))):
+            style_axis(histogram.axis, c)
+            histogram.curve.setPen(pg.mkPen(color, width=1.2))
+            histogram.curve.setBrush(pg.mkBrush(faded(color, 0.35)))
+            histogram.mean.setPen(pg.mkPen(c.foreground, width=1, style=Qt.PenStyle.DashLine))
 
     # ------------------------------------------------------------------ export
     def data_table(self) -> tuple[list[str], list[list[Cell]]]:

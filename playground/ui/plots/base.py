@@ -15,16 +15,38 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSize, QTimer, Slot
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from playground.ui.plots.export import Cell, ExportButton, export_picture, write_csv
 from playground.ui.plots.style import PlotColors
 
-#: Redraws per second at most, whatever the rate of incoming data (STYLE.md: <= 30 Hz). Each
-#: redraw of a pyqtgraph plot costs several ms of GUI-thread Python (axes above all); with
-#: every view visible, 12 Hz keeps the event loop responsive and leaves the GIL to training.
+#: Redraws per second at most, whatever the rate of incoming data (STYLE.md: <= 30 Hz).
 MAX_REDRAW_HZ = 12
+#: Redraws per second at least, however costly the view: it never lags more than a second.
+MIN_REDRAW_HZ = 1
+#: Share of the GUI thread's time one view may spend redrawing and painting. The GUI thread's
+#: Python holds the GIL the training thread needs between its tensor operations, so every
+#: millisecond drawn is taken from training: a view that costs 10 ms a frame redraws at most
+#: every 10 ms / DUTY (0.4 s), a cheap one up to MAX_REDRAW_HZ.
+DUTY = 0.025
+#: Milliseconds kept free between two views' redraws, so that input, timers and the other
+#: views' paints get a turn instead of every view drawing in one long event-loop pass.
+REDRAW_GAP_MS = 6
+
+
+class _Canvas(pg.GraphicsLayoutWidget):
+    """The view's pyqtgraph canvas, timing its paints (Qt paints after the redraw that asked
+    for it, so a redraw's cost is its own time plus that of the paints that follow)."""
+
+    def __init__(self, view: PlotView) -> None:
+        super().__init__()
+        self._view = view
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+        began = time.perf_counter()
+        super().paintEvent(event)
+        self._view._spent += time.perf_counter() - began
 
 
 class PlotView(QWidget):
@@ -33,12 +55,17 @@ class PlotView(QWidget):
 
     #: File name stem the export dialog suggests.
     export_name = "plot"
+    #: When any view last redrew (views keep REDRAW_GAP_MS between their redraws).
+    _last_any_draw = -1.0
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.colors = PlotColors.of(self)
         self._dirty = False
         self._last_draw = -1.0
+        #: GUI-thread seconds spent on the last redraw and the paints since; smoothed cost
+        self._spent = 0.0
+        self._cost = 0.0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer)
@@ -52,7 +79,7 @@ class PlotView(QWidget):
         self.toolbar.addStretch(1)
         self.toolbar.addWidget(self.export_button)
 
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = _Canvas(self)
         self.graphics.setBackground(self.colors.background)
         self.graphics.ci.setContentsMargins(4, 4, 8, 4)
         self.body = QVBoxLayout(self)
@@ -70,11 +97,16 @@ class PlotView(QWidget):
 
     # ------------------------------------------------------------------ redraw throttle
     def schedule(self) -> None:
-        """Ask for a redraw: at once if the last one is old enough, else when it is."""
+        """Ask for a redraw: at once if the last one is old enough, else when it is (at most
+        MAX_REDRAW_HZ, and no more often than the view's cost allows within DUTY)."""
         self._dirty = True
         if not self._timer.isActive():
-            wait = self._last_draw + 1.0 / MAX_REDRAW_HZ - time.monotonic()
+            wait = self._last_draw + self.redraw_interval() - time.monotonic()
             self._timer.start(max(0, int(wait * 1000)))
+
+    def redraw_interval(self) -> float:
+        """Seconds between two redraws, from what the view's redraws have been costing."""
+        return min(max(1.0 / MAX_REDRAW_HZ, self._cost / DUTY), 1.0 / MIN_REDRAW_HZ)
 
     def flush(self) -> None:
         """Draw pending data now (visible or not): before an export, a screenshot, a test."""
@@ -84,8 +116,13 @@ class PlotView(QWidget):
 
     @Slot()
     def _on_timer(self) -> None:
-        if self.isVisible():
-            self._draw()
+        if not self.isVisible():
+            return
+        since = (time.monotonic() - PlotView._last_any_draw) * 1000
+        if since < REDRAW_GAP_MS:  # another view just drew: let the event loop breathe first
+            self._timer.start(int(REDRAW_GAP_MS - since) + 1)
+            return
+        self._draw()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -94,8 +131,13 @@ class PlotView(QWidget):
 
     def _draw(self) -> None:
         self._dirty = False
-        self._last_draw = time.monotonic()
+        # the previous redraw's cost, now that its paints are done: smoothed, so one slow
+        # frame (a first draw that builds items) does not hold the view back for long
+        self._cost = 0.7 * self._cost + 0.3 * self._spent if self._last_draw >= 0 else self._spent
+        began = time.perf_counter()
         self._redraw()
+        self._spent = time.perf_counter() - began
+        self._last_draw = PlotView._last_any_draw = time.monotonic()
 
     def _redraw(self) -> None:
         """Push the stored data into the existing graphics items (never create items here

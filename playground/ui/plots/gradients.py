@@ -25,6 +25,7 @@ from playground.core.history import History
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
 from playground.ui.plots.gradient_flags import DEFAULT_HIGH, DEFAULT_LOW, EXPLODING, Flag, gradient_flags
+from playground.ui.plots.ranges import StickyViewBox
 from playground.ui.plots.style import Caption, DecadeAxis, faded, style_legend, style_plot
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class GradientView(PlotView):
         self._previous: tuple[str, dict[str, float]] | None = None
         self._history = History(HISTORY_CAPACITY)
         self._structure: list[str] = []
+        self._bar_labels: list[str] | None = None
 
         self.low_spin = self._threshold_spin(round(math.log10(DEFAULT_LOW)), -12, 0,
                                              "Flag a layer as vanishing when its gradient norm is below this "
@@ -78,7 +80,7 @@ class GradientView(PlotView):
         self.add_tool(QLabel("exploding >"))
         self.add_tool(self.high_spin)
 
-        self.time_plot = pg.PlotItem(axisItems={"left": DecadeAxis("left")})
+        self.time_plot = pg.PlotItem(viewBox=StickyViewBox(), axisItems={"left": DecadeAxis("left")})
         self.time_plot.setLabel("left", "gradient norm")
         self.time_plot.setLabel("bottom", "step")
         self.time_plot.setClipToView(True)
@@ -304,15 +306,18 @@ class GradientView(PlotView):
             flag = self._flags.get(nodes[i]) if i < len(nodes) else None
             text.setVisible(flag is not None)
             if flag is not None:
-                text.setText(f" {flag}")
-                text.setColor(c.error if flag == EXPLODING else c.warning)
+                if text.toPlainText() != f" {flag}":
+                    text.setText(f" {flag}")
+                    text.setColor(c.error if flag == EXPLODING else c.warning)
                 text.setPos(float(clip(logs[i:i + 1])[0]), float(i))
-        axis = self.bar_plot.getAxis("left")
         labels = [self._label(n) for n in nodes]
-        axis.setTicks([list(enumerate(labels))])
-        # wide enough for the labels now (the axis only grows by itself after a paint)
-        metrics = QFontMetrics(axis.style["tickFont"] or QFont())
-        axis.setWidth(max((metrics.horizontalAdvance(t) for t in labels), default=20) + 14)
+        if labels != self._bar_labels:  # new ticks re-lay out the axis: only when they change
+            self._bar_labels = labels
+            axis = self.bar_plot.getAxis("left")
+            axis.setTicks([list(enumerate(labels))])
+            # wide enough for the labels now (the axis only grows by itself after a paint)
+            metrics = QFontMetrics(axis.style["tickFont"] or QFont())
+            axis.setWidth(max((metrics.horizontalAdvance(t) for t in labels), default=20) + 14)
         self.bar_plot.setXRange(lo, right, padding=0)
         # a free row above the first bar holds the threshold lines' labels
         self.bar_plot.setYRange(-1.8, max(len(nodes), 1) - 0.4, padding=0)
@@ -331,6 +336,8 @@ class GradientView(PlotView):
         for line, color in zip(self._limits, (c.warning, c.error)):
             line.setPen(pg.mkPen(faded(color, 0.8), width=1, style=Qt.PenStyle.DashLine))
             line.label.setColor(color)
+        for text in self._flag_texts:  # recoloured by the next redraw
+            text.setText("")
         self._color_curves()
 
     # ------------------------------------------------------------------ export

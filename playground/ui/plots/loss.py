@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QWidget
 from playground.core.history import History, SeriesData
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
+from playground.ui.plots.ranges import StickyViewBox
 from playground.ui.plots.style import faded, style_legend, style_plot
 
 if TYPE_CHECKING:
@@ -82,8 +83,8 @@ class LossView(PlotView):
         self.add_tool(self.x_axis)
         self.add_tool(self.log_loss)
 
-        self.loss_plot = pg.PlotItem()
-        self.acc_plot = pg.PlotItem()
+        self.loss_plot = pg.PlotItem(viewBox=StickyViewBox())
+        self.acc_plot = pg.PlotItem(viewBox=StickyViewBox())
         self.acc_plot.setXLink(self.loss_plot)
         self.legend = self.loss_plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
         for plot, label in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy %")):

@@ -10,7 +10,6 @@ the data is produced, signals carry plain data, one queued signal in flight at a
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 import time
@@ -25,6 +24,7 @@ from playground.core.datasets import DatasetMeta, Split
 from playground.core.params import UserError
 from playground.core.project import Project
 from playground.core.training import Callback, Report, TrainControl, Trainer, TrainResult
+from playground.ui.collector import gui_thread_gc
 
 #: Shortest time between two deliveries of queued events to the GUI thread.
 DELIVERY_INTERVAL = 1 / 30
@@ -73,6 +73,8 @@ class Computed:
     key: str
     value: Any
     error: str | None = None
+    #: Seconds the computation took on the training thread (time taken from training).
+    seconds: float = 0.0
 
 
 class _Bridge(Callback):
@@ -123,47 +125,6 @@ class _TrainingThread(QThread):
             self.session = None
 
 
-class GuiThreadCollector:
-    """While any run is active, Python's automatic garbage collection is off and the GUI thread
-    collects on a timer instead, so Qt objects caught in reference cycles are never freed on
-    the training thread (the reason pyqtgraph ships a GarbageCollector helper)."""
-
-    def __init__(self) -> None:
-        self._active = 0
-        self._timer: QTimer | None = None
-
-    def acquire(self) -> None:
-        self._active += 1
-        if self._active == 1:
-            gc.disable()
-            # What exists now (Qt wrappers, torch, the model) is long-lived: leave it out of the
-            # collections during training, which then stay short (no 100 ms gen-2 passes).
-            gc.freeze()
-            self._timer = QTimer()
-            self._timer.timeout.connect(self._collect)
-            self._timer.start(250)
-
-    @staticmethod
-    def _collect() -> None:
-        """Collect the generations whose thresholds are exceeded, as automatic GC would."""
-        counts, thresholds = gc.get_count(), gc.get_threshold()
-        generation = -1
-        for level in range(3):
-            if counts[level] > thresholds[level]:
-                generation = level
-        if generation >= 0:
-            gc.collect(generation)
-
-    def release(self) -> None:
-        self._active -= 1
-        if self._active == 0 and self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-            gc.unfreeze()
-            gc.enable()
-
-
-gui_thread_gc = GuiThreadCollector()
 
 
 @dataclass(frozen=True)
@@ -238,13 +199,22 @@ class TrainingSession(QObject):
     def request(self, key: str, fn: Callable[[Trainer], Any]) -> None:
         """Ask the worker to run ``fn(trainer)`` between steps (it owns the live model); the
         result arrives as ``computed(Computed(key, value))``. ``fn`` must return plain data."""
-        future = self.control.call_between_steps(fn)
+        took = [0.0]
+
+        def timed(trainer: Trainer) -> Any:
+            began = time.perf_counter()
+            try:
+                return fn(trainer)
+            finally:
+                took[0] = time.perf_counter() - began
+
+        future = self.control.call_between_steps(timed)
 
         def done(f: Any) -> None:
             error = f.exception()
             message = None if error is None else (str(error) if isinstance(error, UserError)
                                                   else f"{type(error).__name__}: {error}")
-            self._push(Computed(key, None if error else f.result(), message))
+            self._push(Computed(key, None if error else f.result(), message, took[0]))
 
         future.add_done_callback(done)
 

@@ -36,8 +36,12 @@ from playground.ui.training.worker import Computed, RunInfo, TrainingSession
 
 #: Seconds between requests for pictures that need the live model (filters, boundary, ...).
 PICTURE_INTERVAL = 0.25
+#: Each kind of picture may take at most 1/PICTURE_BUDGET of the training thread's time: one
+#: that took 20 ms is asked for again after 1 s, not 0.25 s (the pictures run between steps,
+#: so their time is taken from training).
+PICTURE_BUDGET = 50
 #: Seconds between two re-tints of the graph by gradient flow (each repaints the canvas).
-TINT_INTERVAL = 0.25
+TINT_INTERVAL = 0.5
 
 
 class TrainingWorkspace(QObject):
@@ -65,6 +69,8 @@ class TrainingWorkspace(QObject):
         self._runs = 0
         self._pending: set[str] = set()
         self._last_pictures = 0.0
+        #: when each kind of picture may next be asked for (from its last computation's cost)
+        self._next_ask: dict[str, float] = {}
         self._last_tint = 0.0
         self._rate = (0.0, 0)
         self._speed = 0.0
@@ -190,6 +196,7 @@ class TrainingWorkspace(QObject):
         self.session = session
         self.last_report = None
         self._pending.clear()
+        self._next_ask.clear()
         if paused:
             session.pause()
         session.start()
@@ -357,22 +364,24 @@ class TrainingWorkspace(QObject):
 
     def _request_pictures(self, force: bool = False) -> None:
         """Ask the worker for the pictures that need the live model, one outstanding request
-        per kind, at most every PICTURE_INTERVAL seconds (hidden views ask for nothing)."""
+        per kind, at most every PICTURE_INTERVAL seconds and within each kind's PICTURE_BUDGET
+        (``force``: at an epoch's end, regardless of the budget; hidden views ask for nothing)."""
         now = time.monotonic()
         if self.session is None or self.info is None or (not force and now - self._last_pictures < PICTURE_INTERVAL):
             return
         self._last_pictures = now
         meta = self.info.meta
         if meta.is_image and self.filters.isVisible():
-            self._ask("filters", lambda t: first_layer_filters(t.model, t.dataset.meta.input_shape))
+            self._ask("filters", lambda t: first_layer_filters(t.model, t.dataset.meta.input_shape), force)
         if meta.input_shape == (2,) and self.boundary.isVisible():
             self._ask("boundary", lambda t: (decision_grid(t.model, t.dataset.train.x, t.loss_name),
-                                             unit_grids(t.model, t.dataset.train.x)))
+                                             unit_grids(t.model, t.dataset.train.x)), force)
         if meta.target_kind == "classification" and (self.confusion.isVisible() or self.saliency.isVisible()):
-            self._ask("predictions", _validation_predictions)
+            self._ask("predictions", _validation_predictions, force)
 
-    def _ask(self, key: str, fn: Callable[[Trainer], Any]) -> None:
-        if key in self._pending or self.session is None:
+    def _ask(self, key: str, fn: Callable[[Trainer], Any], force: bool = False) -> None:
+        waiting = not force and time.monotonic() < self._next_ask.get(key, 0.0)
+        if key in self._pending or self.session is None or waiting:
             return
         self._pending.add(key)
         self.session.request(key, fn)
@@ -380,6 +389,7 @@ class TrainingWorkspace(QObject):
     @Slot(object)
     def _computed(self, computed: Computed) -> None:
         self._pending.discard(computed.key)
+        self._next_ask[computed.key] = time.monotonic() + PICTURE_BUDGET * computed.seconds
         if computed.error:
             self.status(f"Could not compute {computed.key}: {computed.error}")
             return

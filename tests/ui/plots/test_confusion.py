@@ -37,8 +37,7 @@ def test_view_shows_counts_shares_and_accuracy(show: Show) -> None:
     assert view.accuracy() == pytest.approx(22 / 30)
     assert "Validation accuracy 73.3%" in view.caption.text
     assert np.allclose(view._shares().sum(axis=1), 1.0), "colour is the share of each true class"
-    texts = [t.textItem.toPlainText() for t in view._texts if t.isVisible()]
-    assert texts == [str(v) for v in m.ravel()]
+    assert view.cells.texts() == [str(v) for v in m.ravel()]
     labels = [label for _, label in view.plot.getAxis("bottom")._tickLevels[0]]
     assert labels[:2] == ["cat", "dog"]
     assert labels[2].endswith("…")
@@ -52,7 +51,7 @@ def test_many_classes_leave_the_cells_unlabelled(show: Show) -> None:
     k = MAX_LABELLED + 8
     view.set_matrix(np.eye(k, dtype=int) * 3)
     view.flush()
-    assert not any(t.isVisible() for t in view._texts)
+    assert view.cells.texts() == []
     assert view.accuracy() == 1.0
     with pytest.raises(ValueError, match="square"):
         view.set_matrix(np.zeros((2, 3)))
