@@ -1,0 +1,75 @@
+"""Axis ranges that move in steps: they always hold the data, stay put while the data moves
+inside them, and fit again when the data shrinks to a small part of them."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from PySide6.QtGui import QPicture
+from PySide6.QtWidgets import QApplication
+
+from playground.ui.plots.base import DUTY, MAX_REDRAW_HZ, MIN_REDRAW_HZ, PlotView
+from playground.ui.plots.loss import LossView
+from playground.ui.plots.ranges import SHRINK_BELOW, sticky_range
+from tests.ui.plots.conftest import Show
+
+finite = st.floats(-1e6, 1e6, allow_nan=False)
+
+
+@given(finite, finite, finite, finite)
+def test_the_range_always_holds_the_data(a: float, b: float, c: float, d: float) -> None:
+    lo, hi = sorted((a, b))
+    current = tuple(sorted((c, d)))
+    new_lo, new_hi = sticky_range(current, lo, hi)
+    assert new_lo <= lo
+    assert hi <= new_hi
+
+
+@given(finite, finite, st.floats(0, 1), st.floats(0, 1))
+def test_data_moving_inside_leaves_the_range_alone(a: float, b: float, f: float, g: float) -> None:
+    lo, hi = sorted((a, b))
+    span = hi - lo
+    inner_lo = lo + f * (1 - SHRINK_BELOW) * span
+    inner_hi = inner_lo + max(SHRINK_BELOW * span * (1 + 1e-9), g * (hi - inner_lo))
+    if inner_hi > hi:
+        return
+    assert sticky_range((lo, hi), inner_lo, inner_hi) == (lo, hi)
+
+
+def test_growing_data_moves_the_range_in_steps_and_shrinking_data_refits() -> None:
+    current = sticky_range(None, 0.0, 100.0)
+    changes = 0
+    for step in range(101, 10_000):
+        new = sticky_range(current, 0.0, float(step))
+        changes += new != current
+        current = new
+    assert changes < 30, "a curve growing to 100x its length re-lays out its axis a few times, not every frame"
+    assert sticky_range(current, 0.0, 1.0) == (0.0, 1.0)
+
+
+def test_a_loss_curve_leaves_its_axes_alone_most_frames(show: Show) -> None:
+    from tests.ui.plots import fakes
+
+    view = show(LossView())
+    axes = [view.loss_plot.getAxis("left"), view.acc_plot.getAxis("bottom")]
+    relayouts = [0, 0]
+    for step in range(1, 300):
+        view.add_report(fakes.report(step, loss=1.0 / step))
+        drawn = [QPicture(), QPicture()]  # pyqtgraph draws a new picture when the range changes
+        for axis, picture in zip(axes, drawn):
+            axis.picture = picture
+        view.flush()
+        QApplication.processEvents()
+        for i, (axis, picture) in enumerate(zip(axes, drawn)):
+            relayouts[i] += axis.picture is not picture
+    assert max(relayouts) < 50, f"axes re-laid out {relayouts} times in 300 frames (299 when following every point)"
+
+
+def test_a_costly_view_redraws_less_often_within_its_share_of_the_gui_thread(show: Show) -> None:
+    view: PlotView = show(LossView())
+    view._cost = 0.0
+    assert view.redraw_interval() == 1.0 / MAX_REDRAW_HZ
+    view._cost = 0.010
+    assert view.redraw_interval() == 0.010 / DUTY
+    view._cost = 5.0
+    assert view.redraw_interval() == 1.0 / MIN_REDRAW_HZ, "never more than a second behind"
