@@ -28,8 +28,8 @@ MIN_REDRAW_HZ = 1
 #: Share of the GUI thread's time one view may spend redrawing and painting. The GUI thread's
 #: Python holds the GIL the training thread needs between its tensor operations, so every
 #: millisecond drawn is taken from training: a view that costs 10 ms a frame redraws at most
-#: every 10 ms / DUTY (0.4 s), a cheap one up to MAX_REDRAW_HZ.
-DUTY = 0.025
+#: every 10 ms / DUTY (0.5 s), a cheap one up to MAX_REDRAW_HZ.
+DUTY = 0.02
 #: Milliseconds kept free between two views' redraws, so that input, timers and the other
 #: views' paints get a turn instead of every view drawing in one long event-loop pass.
 REDRAW_GAP_MS = 6

@@ -15,26 +15,35 @@ import pyqtgraph as pg
 
 #: Room added beyond the data on the side it overflowed, as a fraction of the data's span.
 HEADROOM = 0.25
+#: Data this far outside the range (as a fraction of it) still counts as inside: the plot's own
+#: padding shows it, and pyqtgraph widens a curve's bounds by its symbols' size in pixels, which
+#: would otherwise push the range out by a little on every frame.
+TOLERANCE = 0.03
+#: A box smaller than this (pixels) is being laid out: its bounds are not used for the envelope.
+MIN_PIXELS = 50
 #: The range is fitted again when the data spans less than this fraction of it.
 SHRINK_BELOW = 0.5
 
 
-def sticky_range(current: tuple[float, float] | None, lo: float, hi: float) -> tuple[float, float]:
+def sticky_range(current: tuple[float, float] | None, lo: float, hi: float,
+                 tolerance: float = TOLERANCE) -> tuple[float, float]:
     """The range to show data spanning ``[lo, hi]`` given the range shown now: ``current`` as
-    long as it holds the data and the data fills at least ``SHRINK_BELOW`` of it; otherwise
-    the data's range with ``HEADROOM`` on each side it outgrew (or exactly, after a shrink)."""
+    long as it holds the data (give or take ``tolerance`` of it) and the data fills at least
+    ``SHRINK_BELOW`` of it; otherwise the data's range with ``HEADROOM`` on each side it
+    outgrew (or exactly, after a shrink)."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return current if current is not None else (lo, hi)
     span = hi - lo
     if current is None:
         return (lo, hi)
     c_lo, c_hi = current
-    inside = c_lo <= lo and hi <= c_hi
-    if inside and span >= SHRINK_BELOW * (c_hi - c_lo):
+    slack = tolerance * (c_hi - c_lo)
+    below, above = lo < c_lo - slack, hi > c_hi + slack
+    if not (below or above) and span >= SHRINK_BELOW * (c_hi - c_lo):
         return current
-    if not inside and span >= SHRINK_BELOW * (max(c_hi, hi) - min(c_lo, lo)):
+    if (below or above) and span >= SHRINK_BELOW * (max(c_hi, hi) - min(c_lo, lo)):
         room = HEADROOM * span
-        return (min(c_lo, lo - room) if lo < c_lo else c_lo, max(c_hi, hi + room) if hi > c_hi else c_hi)
+        return (lo - room if below else min(c_lo, lo), hi + room if above else max(c_hi, hi))
     return (lo, hi)
 
 
@@ -54,10 +63,14 @@ class StickyViewBox(pg.ViewBox):
         bounds = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)
         if items is not None:
             return bounds
-        for axis in (0, 1):
-            if bounds[axis] is None:
+        for axis, pixels in ((0, self.width()), (1, self.height())):
+            # while the box is being laid out it can be a few pixels wide, and the symbols'
+            # padding, a few pixels, then spans half the data: no envelope from that
+            if bounds[axis] is None or pixels < MIN_PIXELS:
                 continue
             lo, hi = bounds[axis]
-            self._envelope[axis] = sticky_range(self._envelope[axis], float(lo), float(hi))
+            # the padding pyqtgraph adds around the range shows data that far outside it
+            self._envelope[axis] = sticky_range(self._envelope[axis], float(lo), float(hi),
+                                                max(TOLERANCE, self.suggestPadding(axis)))
             bounds[axis] = list(self._envelope[axis])
         return bounds

@@ -110,6 +110,8 @@ def style_axis(axis: pg.AxisItem, colors: PlotColors) -> None:
     axis.setTextPen(pg.mkPen(colors.foreground))
     axis.setStyle(tickFont=font)
     axis.label.setDefaultTextColor(colors.foreground)
+    # plain numbers: a loss of 0.65 reads "0.65", not "650" under a "(x0.001)" label
+    axis.enableAutoSIPrefix(False)
     # Qt keeps the drawn axis (ticks, labels, grid) as a pixmap and repaints it without calling
     # pyqtgraph's Python paint until the axis changes: a redrawn curve no longer replays every
     # axis picture (5 ms each with a grid) under it.

@@ -286,6 +286,9 @@ class TrainingWorkspace(QObject):
             dock.show()
         row[0].raise_()
         self.window.resizeDocks([self.docks["training"], picture], [300, 420], Qt.Orientation.Vertical)
+        # tall enough for the gradient view's per-layer bars under its curves
+        self.window.resizeDocks(row, [400, 400], Qt.Orientation.Vertical)
+        self.window.resizeDocks(row, [420, 520], Qt.Orientation.Horizontal)
 
     def shutdown(self) -> None:
         """Stop a run and wait for its thread (closing the window, opening another project)."""

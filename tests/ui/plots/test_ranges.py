@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from playground.ui.plots.base import DUTY, MAX_REDRAW_HZ, MIN_REDRAW_HZ, PlotView
 from playground.ui.plots.loss import LossView
-from playground.ui.plots.ranges import SHRINK_BELOW, sticky_range
+from playground.ui.plots.ranges import SHRINK_BELOW, TOLERANCE, sticky_range
 from tests.ui.plots.conftest import Show
 
 finite = st.floats(-1e6, 1e6, allow_nan=False)
@@ -21,8 +21,9 @@ def test_the_range_always_holds_the_data(a: float, b: float, c: float, d: float)
     lo, hi = sorted((a, b))
     current = tuple(sorted((c, d)))
     new_lo, new_hi = sticky_range(current, lo, hi)
-    assert new_lo <= lo
-    assert hi <= new_hi
+    slack = TOLERANCE * (new_hi - new_lo)
+    assert new_lo - slack <= lo
+    assert hi <= new_hi + slack
 
 
 @given(finite, finite, st.floats(0, 1), st.floats(0, 1))
