@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set up (if needed) and run the whole default test suite headless. With arguments, they go to
 # one pytest run. Without, the suite runs as three pytest processes (core and CLI, the main
-# window, the live views): each UI process then starts with a fresh QApplication, so Qt and
-# pyqtgraph objects left by hundreds of earlier widgets cannot pile up in one process.
+# window, the live views), so each UI group starts from a fresh QApplication and a failure in
+# one group cannot hide the others. (The whole suite also passes in one process since garbage
+# collection runs only from the event loop: see playground/ui/collector.py.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
