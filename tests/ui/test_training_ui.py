@@ -8,8 +8,9 @@ from collections.abc import Callable
 import numpy as np
 from pytestqt.qtbot import QtBot
 
+from playground.core.datasets import resources_dir
 from playground.core.graph import Graph
-from playground.core.project import Project
+from playground.core.project import Project, load_project
 from playground.ui.main_window import MainWindow
 from tests.ui.test_worker import diverging_project
 
@@ -94,3 +95,31 @@ def test_a_diverging_run_says_so(make_window: Factory) -> None:
     assert errors
     assert errors[0][0] == "Training diverged"
     assert "diverged at step" in errors[0][1]
+
+
+def test_sigmoid_gradients_vanish_on_the_nodes_and_relu_he_overlays_a_flat_profile(make_window: Factory) -> None:
+    """Issue 5's "done when": the lecture's ten sigmoid layers on digits show the first layers'
+    gradients orders of magnitude below the last, flagged in the view and on the nodes; after
+    switching every layer to ReLU with He init the next run starts afresh and its profile is
+    flat, with the sigmoid run kept as the overlay."""
+    window = make_window(load_project(resources_dir() / "examples" / "vanishing_sigmoid_digits.json"))
+    ws = window.training
+    ws.train_steps(40)
+    sigmoid = ws.gradients.latest()
+    assert sigmoid["h1"] < 1e-3 * sigmoid["out"], sigmoid
+    assert ws.gradients.flags()["h1"] == "vanishing"
+    assert window.scene.nodes["h1"].badge == "vanishing"
+
+    dense = [n.id for n in window.document.graph.nodes.values() if n.type == "Dense"]
+    for node_id in dense:
+        window.controller.set_param(node_id, "activation", "relu")
+        window.controller.set_param(node_id, "init", "he_normal")
+    ws.train_steps(40)
+    assert ws.started_fresh, "He init applies: the edited network does not continue from the sigmoid weights"
+    assert ws.gradients.previous_label() == "run 1"
+    relu = ws.gradients.latest()
+    assert min(relu[n] for n in dense) > 0, relu
+    spread = max(relu[n] for n in dense) / min(relu[n] for n in dense)
+    assert spread < 100, relu
+    assert not any(flag == "vanishing" for flag in ws.gradients.flags().values())
+    assert window.scene.nodes["h1"].badge is None

@@ -63,7 +63,12 @@ class TrainingWorkspace(QObject):
         self.error = error
         self.status = status
         self.session: TrainingSession | None = None
-        self.weights: dict[str, Any] | None = None
+        self._weights: dict[str, Any] | None = None
+        #: the network (graph without layout) the kept weights belong to
+        self._weights_graph: dict[str, Any] | None = None
+        #: whether the latest run started from a fresh initialisation because the network had
+        #: changed since the weights it would have continued from
+        self.started_fresh = False
         self.info: RunInfo | None = None
         self.last_report: Report | None = None
         self._runs = 0
@@ -169,6 +174,23 @@ class TrainingWorkspace(QObject):
     def running(self) -> bool:
         return self.session is not None and self.session.running
 
+    @property
+    def weights(self) -> dict[str, Any] | None:
+        """The weights the next run continues from: the last run's, or a loaded file's."""
+        return self._weights
+
+    @weights.setter
+    def weights(self, state: dict[str, Any] | None) -> None:
+        self._weights = state
+        self._weights_graph = None if state is None else self.document.graph.to_dict()
+
+    def _initial_state(self) -> dict[str, Any] | None:
+        """The kept weights if the network is still the one they belong to. After an edit of
+        the network (sigmoid to ReLU, another initialisation, more units) the next run starts
+        from a fresh initialisation, the earlier run staying as the overlay to compare with."""
+        self.started_fresh = self._weights is not None and self.document.graph.to_dict() != self._weights_graph
+        return None if self.started_fresh else self._weights
+
     def train(self, *, paused: bool = False) -> None:
         """Start a run (or resume a paused one) from the current project and weights."""
         if self.session is not None and self.session.running:
@@ -187,7 +209,7 @@ class TrainingWorkspace(QObject):
             self.gradients.keep_as_previous(label)
         for view in (self.loss, self.gradients, self.activations, self.filters, self.boundary, self.confusion):
             view.clear()
-        session = TrainingSession(self.document.project, parent=self, initial_state=self.weights)
+        session = TrainingSession(self.document.project, parent=self, initial_state=self._initial_state())
         session.started.connect(self._started)
         session.reports.connect(self._reports)
         session.computed.connect(self._computed)
@@ -341,7 +363,8 @@ class TrainingWorkspace(QObject):
             self.saliency.set_samples(info.samples[0], info.samples[1], info.samples[1],
                                       list(info.meta.class_names))
         self._rate = (time.monotonic(), 0)
-        self.status(f"Training on {info.device}: {info.total_steps:,} steps")
+        fresh = " from fresh weights: the network changed since the last run" if self.started_fresh else ""
+        self.status(f"Training on {info.device}: {info.total_steps:,} steps{fresh}")
         self._update_actions()
         self._request_pictures(force=True)
 
