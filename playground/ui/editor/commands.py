@@ -126,57 +126,69 @@ class SetParamsCommand(QUndoCommand):
         self.graph.set_params(self.node_id, copy.deepcopy(self.old))
 
 
-class SetDatasetCommand(QUndoCommand):
-    """Change the project's dataset; consecutive edits of one option merge like parameters."""
+class _SetSectionCommand(QUndoCommand):
+    """Replace one section of the project file (dataset, training settings): consecutive edits
+    of one field merge into one undo step, and an edit back to the original disappears."""
+
+    command_id = -1
+
+    def __init__(self, document: ProjectDocument, old: Mapping[str, Any], new: Mapping[str, Any], field: str,
+                 text: str, parent: QUndoCommand | None = None) -> None:
+        super().__init__(text, parent)
+        self.document, self.field = document, field
+        self.old = copy.deepcopy(dict(old))
+        self.new = copy.deepcopy(dict(new))
+
+    def id(self) -> int:
+        return self.command_id
+
+    def _merges(self, other: QUndoCommand) -> bool:
+        return type(other) is type(self) and other.field == self.field
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not self._merges(other):
+            return False
+        self.new = other.new
+        self.setObsolete(self.new == self.old)
+        return True
+
+    def redo(self) -> None:
+        self._apply(copy.deepcopy(self.new))
+
+    def undo(self) -> None:
+        self._apply(copy.deepcopy(self.old))
+
+    def _apply(self, section: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class SetDatasetCommand(_SetSectionCommand):
+    """Change the project's dataset. Choosing another dataset is always its own step."""
+
+    command_id = DATASET_ID
 
     def __init__(self, document: ProjectDocument, spec: Mapping[str, Any], field: str = "name",
                  parent: QUndoCommand | None = None) -> None:
         what = "dataset" if field == "name" else f"dataset {field.replace('_', ' ')}"
-        super().__init__(f"Change {what}", parent)
-        self.document, self.field = document, field
-        self.old = copy.deepcopy(document.project.dataset)
-        self.new = copy.deepcopy(dict(spec))
+        super().__init__(document, document.project.dataset, spec, field, f"Change {what}", parent)
 
-    def id(self) -> int:
-        return DATASET_ID
+    def _merges(self, other: QUndoCommand) -> bool:
+        return (super()._merges(other) and self.field != "name"
+                and other.new.get("name") == self.new.get("name"))
 
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if not (isinstance(other, SetDatasetCommand) and other.field == self.field != "name"
-                and other.new.get("name") == self.new.get("name")):
-            return False
-        self.new = other.new
-        self.setObsolete(self.new == self.old)
-        return True
-
-    def redo(self) -> None:
-        self.document.set_dataset(copy.deepcopy(self.new))
-
-    def undo(self) -> None:
-        self.document.set_dataset(copy.deepcopy(self.old))
+    def _apply(self, section: dict[str, Any]) -> None:
+        self.document.set_dataset(section)
 
 
-class SetTrainingCommand(QUndoCommand):
-    """Change the project's training settings; consecutive edits of one setting merge."""
+class SetTrainingCommand(_SetSectionCommand):
+    """Change the project's training settings."""
+
+    command_id = TRAINING_ID
 
     def __init__(self, document: ProjectDocument, training: Mapping[str, Any], field: str,
                  parent: QUndoCommand | None = None) -> None:
-        super().__init__(f"Change {field.replace('_', ' ')}", parent)
-        self.document, self.field = document, field
-        self.old = copy.deepcopy(document.project.training)
-        self.new = copy.deepcopy(dict(training))
+        super().__init__(document, document.project.training, training, field,
+                         f"Change {field.replace('_', ' ')}", parent)
 
-    def id(self) -> int:
-        return TRAINING_ID
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if not (isinstance(other, SetTrainingCommand) and other.field == self.field):
-            return False
-        self.new = other.new
-        self.setObsolete(self.new == self.old)
-        return True
-
-    def redo(self) -> None:
-        self.document.set_training(copy.deepcopy(self.new))
-
-    def undo(self) -> None:
-        self.document.set_training(copy.deepcopy(self.old))
+    def _apply(self, section: dict[str, Any]) -> None:
+        self.document.set_training(section)
