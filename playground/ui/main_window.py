@@ -713,14 +713,16 @@ class MainWindow(QMainWindow):
 
     def export_model(self) -> ExportDialog | None:
         """File > Export…: open the export dialog with the weights to export (the last run's or
-        loaded ones; during a paused run, the live model's, copied on the training thread)."""
+        loaded ones if the network has not been edited since; during a paused run, the live
+        model's, copied on the training thread)."""
         blocked = self._export_blocked()
         if blocked:
             self.prompts.show_error(self, "Cannot export", blocked)
             return None
         live = self.training.session if self._run_active else None
         dialog = ExportDialog(self.document.project, self.document.dataset,
-                              None if live else self.training.weights, choose_path=self.prompts.export_path,
+                              None if live else self.training.weights_for_network(),
+                              choose_path=self.prompts.export_path,
                               colors=self.theme.colors, live=live, parent=self)
         dialog.open()
         return dialog

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from playground.core.export import EXPORTERS, read_weights
-from playground.ui.export_dialog import TRAINED_NOTE, ExportDialog
+from playground.ui.export_dialog import INITIALISED_NOTE, TRAINED_NOTE, ExportDialog
 from playground.ui.main_window import MainWindow
 from tests.ui.helpers import blank_project
 from tests.ui.test_training_ui import xor_project
@@ -187,3 +187,18 @@ def test_the_dialog_explains_what_it_cannot_do_and_closes_only_after_an_export(
         assert dialog.isVisible()
         assert "closing when the export has finished" in dialog.stage.text()
     assert (tmp_path / "closing.safetensors").exists()
+
+
+def test_after_an_edit_of_the_network_the_old_weights_are_neither_exported_nor_continued(
+        make_window: Factory, qtbot: QtBot, tmp_path: Path) -> None:
+    window = trained_window(make_window)
+    window.controller.set_param("h1", "units", 5)
+    dialog = open_dialog(window, "safetensors", tmp_path / "edited.safetensors")
+    assert dialog.note.text() == INITIALISED_NOTE, "the 8-unit weights do not belong to the 5-unit network"
+    assert "verified" in run_export(dialog, qtbot)
+    assert read_weights(tmp_path / "edited.safetensors").tensors["h1.linear.weight"].shape == (5, 2)
+    dialog.close()
+    window.training.train_steps(5)
+    assert window.training.started_fresh
+    assert not window.prompts.errors, "a run of the edited network starts afresh instead of failing"
+    assert window.training.loss.previous_labels() == ["run 1"]

@@ -184,12 +184,19 @@ class TrainingWorkspace(QObject):
         self._weights = state
         self._weights_graph = None if state is None else self.document.graph.to_dict()
 
+    def weights_for_network(self) -> dict[str, Any] | None:
+        """The kept weights if the network is still the one they belong to, else None. After an
+        edit of the network (sigmoid to ReLU, another initialisation, more units) the next run
+        starts from a fresh initialisation, the earlier run staying as the overlay to compare
+        with, and an export writes the edited network's initialisation, not stale weights."""
+        if self._weights is None or self.document.graph.to_dict() != self._weights_graph:
+            return None
+        return self._weights
+
     def _initial_state(self) -> dict[str, Any] | None:
-        """The kept weights if the network is still the one they belong to. After an edit of
-        the network (sigmoid to ReLU, another initialisation, more units) the next run starts
-        from a fresh initialisation, the earlier run staying as the overlay to compare with."""
-        self.started_fresh = self._weights is not None and self.document.graph.to_dict() != self._weights_graph
-        return None if self.started_fresh else self._weights
+        state = self.weights_for_network()
+        self.started_fresh = self._weights is not None and state is None
+        return state
 
     def train(self, *, paused: bool = False) -> None:
         """Start a run (or resume a paused one) from the current project and weights."""
