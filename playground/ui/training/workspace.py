@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QStyle, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QStyle, QTabBar, QToolBar, QWidget
 
 from playground.core.probes import decision_grid, first_layer_filters, predict, unit_grids
 from playground.core.saliency import SALIENCY_METHODS, predicted_classes, vanilla_gradient
@@ -318,6 +318,11 @@ class TrainingWorkspace(QObject):
         # tall enough for the gradient view's per-layer bars under its curves
         self.window.resizeDocks(row, [400, 400], Qt.Orientation.Vertical)
         self.window.resizeDocks(row, [420, 520], Qt.Orientation.Horizontal)
+        # Qt leaves the tab bar of the dissolved tab group drawn over the loss view; hidden,
+        # the next layout pass shows only the tab bars still in use
+        for bar in self.window.findChildren(QTabBar):
+            bar.hide()
+        self.window.layout().invalidate()
 
     def shutdown(self) -> None:
         """Stop a run and wait for its thread (closing the window, opening another project)."""
