@@ -50,8 +50,8 @@ class GuiThreadCollector:
                 generation = level
         if generation >= 0:
             gc.collect(generation)
-        if generation >= 0 and self._runs:
-            gc.freeze()
+            if self._runs:
+                gc.freeze()
 
     def acquire(self) -> None:
         """A run starts (on the GUI thread)."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QTransform
+from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QWidget
 
 from playground.ui.plots.base import PlotView
@@ -71,7 +71,7 @@ class CellLabels(pg.GraphicsObject):
         return self._bounds
 
     def paint(self, p: QPainter, *_args: object) -> None:
-        transform = QTransform(p.transform())
+        transform = p.transform()
         p.save()
         p.resetTransform()
         p.setFont(self._font)

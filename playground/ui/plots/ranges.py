@@ -4,7 +4,7 @@ A pyqtgraph axis re-lays out its ticks, labels and grid whenever its range chang
 costs milliseconds of GUI-thread Python per axis; a live curve whose auto-range follows every
 new point pays it on every frame, for every axis. With a little headroom the range only moves
 when the data leaves it or shrinks to a fraction of it, so most frames reuse the axes as they
-are (and, with the item cache ``style_plot`` turns on, Qt blits them without calling Python).
+are (and, with the item cache ``style_axis`` turns on, Qt blits them without calling Python).
 """
 
 from __future__ import annotations
@@ -54,10 +54,6 @@ class StickyViewBox(pg.ViewBox):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._envelope: list[tuple[float, float] | None] = [None, None]
-
-    def forget_range(self) -> None:
-        """Fit the next data exactly (new data that has nothing to do with the old)."""
-        self._envelope = [None, None]
 
     def childrenBounds(self, frac=None, orthoRange=(None, None), items=None):  # noqa: N802 (Qt API)
         bounds = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)

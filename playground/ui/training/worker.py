@@ -125,8 +125,6 @@ class _TrainingThread(QThread):
             self.session = None
 
 
-
-
 @dataclass(frozen=True)
 class _Failure:
     message: str
