@@ -93,6 +93,13 @@ class ProjectDocument(QObject):
         self.project.training = dict(training)
         self.trainingChanged.emit()
 
+    def network_problems(self) -> list[str]:
+        """Every reason the network cannot be built and trained now (empty when it can)."""
+        report = self.report
+        if report.ok:
+            return []
+        return [p.message for p in report.problems] or ["the network is not valid"]
+
     def mark_saved(self, path: Path) -> None:
         self.project.path = Path(path)
         self.undo_stack.setClean()

@@ -201,4 +201,4 @@ def test_after_an_edit_of_the_network_the_old_weights_are_neither_exported_nor_c
     window.training.train_steps(5)
     assert window.training.started_fresh
     assert not window.prompts.errors, "a run of the edited network starts afresh instead of failing"
-    assert window.training.loss.previous_labels() == ["run 1"]
+    assert window.training.view("loss").previous_labels() == ["run 1"]

@@ -32,18 +32,18 @@ def test_train_50_steps_fills_loss_view_and_changes_the_boundary(make_window: Fa
     window = make_window(xor_project())
     ws = window.training
     ws.train_steps(1)
-    first = ws.boundary._grid
+    first = ws.view("boundary")._grid
     assert first is not None
     first_values = first.values.copy()
     ws.train_steps(50)
     assert ws.last_report is not None
     assert ws.last_report.step == 50
-    headers, rows = ws.loss.data_table()
+    headers, rows = ws.view("loss").data_table()
     series = headers.index("series")
     assert len([r for r in rows if r[series] == "train_loss"]) >= 2
-    assert ws.boundary._grid is not None
-    assert not np.allclose(ws.boundary._grid.values, first_values)
-    assert ws.gradients.latest() == ws.last_report.grad_norm
+    assert ws.view("boundary")._grid is not None
+    assert not np.allclose(ws.view("boundary")._grid.values, first_values)
+    assert ws.view("gradients").latest() == ws.last_report.grad_norm
     assert window.scene.nodes["h1"].flow is not None
 
 
@@ -78,12 +78,12 @@ def test_a_second_run_overlays_the_first_and_continues_from_its_weights(make_win
     assert ws.weights is not None
     first = {k: v.clone() for k, v in ws.weights.items()}
     ws.train_steps(20)
-    assert ws.loss.previous_labels() == ["run 1"]
-    assert ws.gradients.previous_label() == "run 1"
+    assert ws.view("loss").previous_labels() == ["run 1"]
+    assert ws.view("gradients").previous_label() == "run 1"
     assert any(not (ws.weights[k] == first[k]).all() for k in first)
     ws.reset_weights()
     assert ws.weights is None
-    assert ws.loss.previous_labels() == []
+    assert ws.view("loss").previous_labels() == []
 
 
 def test_a_diverging_run_says_so(make_window: Factory) -> None:
@@ -105,9 +105,9 @@ def test_sigmoid_gradients_vanish_on_the_nodes_and_relu_he_overlays_a_flat_profi
     window = make_window(load_project(resources_dir() / "examples" / "vanishing_sigmoid_digits.json"))
     ws = window.training
     ws.train_steps(40)
-    sigmoid = ws.gradients.latest()
+    sigmoid = ws.view("gradients").latest()
     assert sigmoid["h1"] < 1e-3 * sigmoid["out"], sigmoid
-    assert ws.gradients.flags()["h1"] == "vanishing"
+    assert ws.view("gradients").flags()["h1"] == "vanishing"
     assert window.scene.nodes["h1"].badge == "vanishing"
 
     dense = [n.id for n in window.document.graph.nodes.values() if n.type == "Dense"]
@@ -116,10 +116,10 @@ def test_sigmoid_gradients_vanish_on_the_nodes_and_relu_he_overlays_a_flat_profi
         window.controller.set_param(node_id, "init", "he_normal")
     ws.train_steps(40)
     assert ws.started_fresh, "He init applies: the edited network does not continue from the sigmoid weights"
-    assert ws.gradients.previous_label() == "run 1"
-    relu = ws.gradients.latest()
+    assert ws.view("gradients").previous_label() == "run 1"
+    relu = ws.view("gradients").latest()
     assert min(relu[n] for n in dense) > 0, relu
     spread = max(relu[n] for n in dense) / min(relu[n] for n in dense)
     assert spread < 100, relu
-    assert not any(flag == "vanishing" for flag in ws.gradients.flags().values())
+    assert not any(flag == "vanishing" for flag in ws.view("gradients").flags().values())
     assert window.scene.nodes["h1"].badge is None

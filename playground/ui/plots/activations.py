@@ -9,7 +9,7 @@ warning colour from ``WARN_SHARE`` on. Rows scroll when there are many nodes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QScrollArea, QWidget
 
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
+from playground.ui.plots.live import RunInfo
 from playground.ui.plots.ranges import sticky_range
 from playground.ui.plots.style import Caption, faded, style_axis
 
@@ -113,6 +114,8 @@ class ActivationView(PlotView):
     ``set_stats``; ``set_node_order`` gives the row order and labels.
     """
 
+    dock_id = "activations"
+    dock_title = "Activations"
     export_name = "activations"
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -142,6 +145,13 @@ class ActivationView(PlotView):
         self._labels = dict(labels or {})
         self._structure = []  # labels may have changed: rebuild
         self.schedule()
+
+    def on_run_started(self, info: RunInfo, previous: str | None) -> None:
+        super().on_run_started(info, previous)
+        self.set_node_order(info.node_order, info.labels)
+
+    def on_reports(self, reports: Sequence[Report]) -> None:
+        self.add_reports(list(reports))
 
     def add_report(self, report: Report) -> None:
         """Take the report's probe results, if it has any (most reports do not)."""

@@ -11,15 +11,22 @@ screenshots and tests.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QSize, QTimer, Slot
-from PySide6.QtGui import QPaintEvent, QShowEvent
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QPaintEvent, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from playground.ui.plots.export import Cell, ExportButton, export_picture, write_csv
+from playground.ui.plots.live import PictureRequest, RunInfo
 from playground.ui.plots.style import PlotColors
+
+if TYPE_CHECKING:
+    from playground.core.datasets import DatasetMeta
+    from playground.core.training import Report
 
 #: Redraws per second at most, whatever the rate of incoming data (STYLE.md: <= 30 Hz).
 MAX_REDRAW_HZ = 12
@@ -51,10 +58,20 @@ class _Canvas(pg.GraphicsLayoutWidget):
 
 class PlotView(QWidget):
     """Base class of the live views. Subclasses implement ``_redraw``, ``_apply_theme``,
-    ``clear`` and ``data_table``, and may override ``picture_item`` and ``reset``."""
+    ``clear`` and ``data_table``, and may override ``picture_item`` and ``reset``; the
+    live-view protocol (``live.py``) has do-nothing defaults here."""
 
+    #: The dock the workspace makes for the view: its object-name stem and its title.
+    dock_id: ClassVar[str] = ""
+    dock_title: ClassVar[str] = ""
+    #: Where the overview layout (``--screenshot --train-steps``) puts the view: "row" (curves
+    #: side by side under the canvas), "picture" (the run's main picture, beside the training
+    #: panel, when the view applies) or "tab" (behind the curves).
+    overview: ClassVar[str] = "tab"
     #: File name stem the export dialog suggests.
     export_name = "plot"
+    #: The view wants its pictures now (a person picked a sample, a method...).
+    picturesWanted = Signal()
     #: When any view last redrew (views keep REDRAW_GAP_MS between their redraws).
     _last_any_draw = -1.0
 
@@ -87,6 +104,16 @@ class PlotView(QWidget):
         self.body.setSpacing(2)
         self.body.addLayout(self.toolbar)
         self.body.addWidget(self.graphics, 1)
+        #: Why the view shows nothing for this project, drawn over its content (``show_reason``).
+        self.reason = QLabel(self)
+        self.reason.setObjectName("notApplicable")
+        self.reason.setWordWrap(True)
+        self.reason.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.reason.setAutoFillBackground(True)
+        self.reason.setBackgroundRole(QPalette.ColorRole.Base)
+        self.reason.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.reason.setMargin(24)
+        self.reason.hide()
 
     def sizeHint(self) -> QSize:
         return QSize(520, 380)
@@ -128,6 +155,18 @@ class PlotView(QWidget):
         super().showEvent(event)
         if self._dirty:
             self.schedule()
+        # a view that comes on screen mid-run (its tab raised, its dock reopened) wants its
+        # pictures now rather than at the next round of requests
+        self.picturesWanted.emit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_reason()
+
+    def _place_reason(self) -> None:
+        top = self.graphics.mapTo(self, self.graphics.rect().topLeft()).y() if self.graphics.isVisible() else 0
+        top = max(top, self.toolbar.geometry().bottom() + 2)
+        self.reason.setGeometry(0, top, self.width(), max(0, self.height() - top))
 
     def _draw(self) -> None:
         self._dirty = False
@@ -156,6 +195,46 @@ class PlotView(QWidget):
     def _apply_theme(self) -> None:
         """Restyle axes, labels and colour maps from ``self.colors``."""
         raise NotImplementedError
+
+    # ------------------------------------------------------------------ live-view protocol
+    def on_project(self, meta: DatasetMeta | None) -> None:
+        """The open project (or its dataset) changed; ``meta`` is None while the data loads.
+        A view that cannot show this kind of data says why instead of drawing empty axes."""
+        self.show_reason(self.not_applicable(meta) if meta is not None else None)
+
+    def not_applicable(self, meta: DatasetMeta) -> str | None:
+        """Why this view has nothing to show for such a dataset, or None when it applies."""
+        return None
+
+    def on_run_started(self, info: RunInfo, previous: str | None) -> None:
+        """A run began: forget the last run's data (views that compare runs keep it as an
+        overlay named ``previous`` when that is given)."""
+        self.show_reason(self.not_applicable(info.meta))
+        self.clear()
+
+    def on_reports(self, reports: Sequence[Report]) -> None:
+        """A batch of training reports, oldest first: buffer what the view draws."""
+
+    def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
+        """Computations on the live model the view wants now (asked only while it is shown)."""
+        return []
+
+    def on_picture(self, key: str, value: Any) -> None:
+        """The result of one of this view's picture requests."""
+
+    def show_reason(self, text: str | None) -> None:
+        """Cover the view with ``text`` (why it does not apply), or uncover it (None)."""
+        if not text:
+            self.reason.hide()
+            return
+        self.reason.setText(text)
+        self._place_reason()
+        self.reason.show()
+        self.reason.raise_()
+
+    def reason_shown(self) -> str | None:
+        """The reason the view is covered with, or None."""
+        return self.reason.text() if not self.reason.isHidden() else None
 
     # ------------------------------------------------------------------ state
     def clear(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyqtgraph as pg
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QWidget
 
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
+from playground.ui.plots.live import PictureRequest, RunInfo, describe_input
 from playground.ui.plots.style import (
     CLASS0_ORANGE,
     CLASS1_BLUE,
@@ -35,6 +36,7 @@ from playground.ui.plots.style import (
 )
 
 if TYPE_CHECKING:
+    from playground.core.datasets import DatasetMeta
     from playground.core.probes import Grid
 
 GridKind = Literal["classification", "regression"]
@@ -70,6 +72,9 @@ class BoundaryView(PlotView):
     """Decision boundary (``set_grid``) with data points (``set_points``) and hidden-unit
     pictures (``set_unit_grids``). Points and grids are in raw input units, y upwards."""
 
+    dock_id = "boundary"
+    dock_title = "Decision boundary"
+    overview = "picture"
     export_name = "decision_boundary"
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -148,6 +153,35 @@ class BoundaryView(PlotView):
         """Forget grids and points."""
         self._points = None
         self.clear()
+
+    # ------------------------------------------------------------------ live-view protocol
+    def not_applicable(self, meta: DatasetMeta) -> str | None:
+        if meta.input_shape == (2,):
+            return None
+        return (f"The decision boundary is the network's answer at every point of the input plane, so it "
+                f"needs exactly two input features (x₁, x₂). This dataset has {describe_input(meta)}"
+                + (": the Filters and Saliency views show what an image network looks at." if meta.is_image
+                   else "."))
+
+    def on_run_started(self, info: RunInfo, previous: str | None) -> None:
+        super().on_run_started(info, previous)
+        if info.two_d:
+            self._kind = "classification" if info.classifies else "regression"
+            self._unit_labels = dict(info.labels)
+            self.set_points(*info.train, *info.test)
+        else:
+            self.reset()
+
+    def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
+        if not info.two_d:
+            return []
+        from playground.core.pictures import boundary_picture
+
+        return [PictureRequest("boundary", boundary_picture)]
+
+    def on_picture(self, key: str, value: Any) -> None:
+        self.set_grid(value.grid, self._kind)
+        self.set_unit_grids(value.units)
 
     def unit_count(self) -> int:
         """Hidden-unit pictures on show."""

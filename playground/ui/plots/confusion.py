@@ -8,6 +8,7 @@ as a common one's; the counts are written in the cells.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -17,7 +18,11 @@ from PySide6.QtWidgets import QWidget
 
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
+from playground.ui.plots.live import PictureRequest, RunInfo
 from playground.ui.plots.style import Caption, colormap, lut, style_plot
+
+if TYPE_CHECKING:
+    from playground.core.datasets import DatasetMeta
 
 #: Classes up to which counts are written in the cells (beyond, the cells get too small).
 MAX_LABELLED = 20
@@ -86,12 +91,15 @@ class ConfusionView(PlotView):
     """``set_matrix(matrix, class_names)``: counts in cells, row-normalised colour, accuracy
     in the title."""
 
+    dock_id = "confusion"
+    dock_title = "Confusion"
     export_name = "confusion_matrix"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Confusion matrix", parent)
         self._matrix = np.zeros((0, 0), np.int64)
         self._names: list[str] = []
+        self._classes: list[str] = []
         self._ticked: list[str] | None = None
 
         self.caption = Caption("")
@@ -121,6 +129,10 @@ class ConfusionView(PlotView):
         self._names = [str(n) for n in class_names][: len(m)] + [str(i) for i in range(len(class_names), len(m))]
         self.schedule()
 
+    def class_names(self) -> list[str]:
+        """The class names on the axes."""
+        return list(self._ticked or [])
+
     def matrix(self) -> np.ndarray:
         return self._matrix.copy()
 
@@ -132,6 +144,28 @@ class ConfusionView(PlotView):
     def clear(self) -> None:
         self.set_matrix(np.zeros((0, 0), np.int64))
         self.flush()
+
+    # ------------------------------------------------------------------ live-view protocol
+    def not_applicable(self, meta: DatasetMeta) -> str | None:
+        if meta.target_kind == "classification":
+            return None
+        return ("A confusion matrix counts which classes the network mixes up; this dataset's targets are "
+                "numbers (regression), so the Loss view's error is the measure to watch.")
+
+    def on_run_started(self, info: RunInfo, previous: str | None) -> None:
+        super().on_run_started(info, previous)
+        self._classes = list(info.meta.class_names) or [str(k) for k in range(info.meta.target_size)]
+
+    def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
+        if not info.classifies:
+            return []
+        from playground.core.pictures import validation_predictions
+
+        return [PictureRequest("predictions", validation_predictions)]
+
+    def on_picture(self, key: str, value: Any) -> None:
+        k = len(self._classes)
+        self.set_matrix(confusion_matrix(value.true, value.predicted, k), self._classes)
 
     # ------------------------------------------------------------------ drawing
     def _shares(self) -> np.ndarray:
@@ -149,18 +183,18 @@ class ConfusionView(PlotView):
             self.caption.setText(f"<b>Validation accuracy {100 * accuracy:.1f}%</b> · "
                                  f"{int(self._matrix.sum()):,} samples · colour: share of each true class",
                                  color=c.hex(), size="9pt")
-        if k == 0:
-            self.cells.set_cells([])
-            return
-        shares = self._shares()
-        self.image.setImage(shares, autoLevels=False, levels=(0.0, 1.0), lut=self._lut)
-        self.image.setRect(0, 0, k, k)
         if self._names != self._ticked:  # new ticks re-lay out both axes: only when they change
             self._ticked = list(self._names)
             ticks = [[(i + 0.5, _short(n)) for i, n in enumerate(self._names)]]
             self.plot.getAxis("bottom").setTicks(ticks)
             self.plot.getAxis("left").setTicks(ticks)
-            self.plot.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
+            self.plot.setRange(xRange=(0, max(k, 1)), yRange=(0, max(k, 1)), padding=0.02)
+        if k == 0:  # no classes named on the axes either: they may be another project's
+            self.cells.set_cells([])
+            return
+        shares = self._shares()
+        self.image.setImage(shares, autoLevels=False, levels=(0.0, 1.0), lut=self._lut)
+        self.image.setRect(0, 0, k, k)
         if k <= MAX_LABELLED:
             self.cells.set_cells([(j + 0.5, i + 0.5, f"{self._matrix[i, j]:,}",
                                    self._ink(float(shares[i, j]), self._matrix[i, j] == 0))

@@ -10,7 +10,7 @@ compared with each other.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyqtgraph as pg
@@ -18,9 +18,11 @@ from PySide6.QtWidgets import QWidget
 
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
+from playground.ui.plots.live import PictureRequest, RunInfo, describe_input
 from playground.ui.plots.style import Caption, bare_image_box, diverging_map, lut, symmetric_level
 
 if TYPE_CHECKING:
+    from playground.core.datasets import DatasetMeta
     from playground.core.probes import Filters
 
 #: Filters drawn at most (a 512-unit Dense layer would be a wall of noise).
@@ -55,6 +57,9 @@ class FilterView(PlotView):
     (filter, channel), a row per filter.
     """
 
+    dock_id = "filters"
+    dock_title = "Filters"
+    overview = "picture"
     export_name = "filters"
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -62,6 +67,7 @@ class FilterView(PlotView):
         self._filters: Filters | None = None
         self._kind: FilterKind | None = None
         self._label: str | None = None
+        self._labels: dict[str, str] = {}
         self._level = 1.0
 
         self.caption = Caption(PLACEHOLDER)
@@ -89,6 +95,31 @@ class FilterView(PlotView):
     def clear(self) -> None:
         self.set_filters(None)
         self.flush()
+
+    # ------------------------------------------------------------------ live-view protocol
+    def not_applicable(self, meta: DatasetMeta) -> str | None:
+        if meta.is_image:
+            return None
+        return (f"First-layer filters are pictures in the input's own pixel space, so they need image "
+                f"input (C, H, W). This dataset has {describe_input(meta)}: for 2-D data the Decision boundary "
+                f"view shows what each hidden unit has learned.")
+
+    def on_run_started(self, info: RunInfo, previous: str | None) -> None:
+        super().on_run_started(info, previous)
+        self._labels = dict(info.labels)
+
+    def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
+        if not info.meta.is_image:
+            return []
+        from playground.core.pictures import filter_picture
+
+        return [PictureRequest("filters", filter_picture)]
+
+    def on_picture(self, key: str, value: Any) -> None:
+        if value is None:
+            self.set_filters(None)
+        else:
+            self.set_filters(value.filters, value.kind, self._labels.get(value.filters.node_id))
 
     def levels(self) -> tuple[float, float]:
         """The colour levels in use: symmetric around zero."""

@@ -12,7 +12,7 @@ data (``flags()``, ``flagsChanged``) for the editor's node badges.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,6 +25,7 @@ from playground.core.history import History
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
 from playground.ui.plots.gradient_flags import DEFAULT_HIGH, DEFAULT_LOW, EXPLODING, Flag, gradient_flags
+from playground.ui.plots.live import RunInfo
 from playground.ui.plots.ranges import StickyViewBox
 from playground.ui.plots.style import Caption, DecadeAxis, faded, style_legend, style_plot
 
@@ -54,6 +55,9 @@ class GradientView(PlotView):
     """
 
     flagsChanged = Signal(dict)
+    dock_id = "gradients"
+    dock_title = "Gradients"
+    overview = "row"
     export_name = "gradients"
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -139,6 +143,15 @@ class GradientView(PlotView):
         self._output = output
         self._update_flags()
         self.schedule()
+
+    def on_run_started(self, info: RunInfo, previous: str | None) -> None:
+        if previous is not None:
+            self.keep_as_previous(previous)
+        self.clear()
+        self.set_node_order(info.node_order, info.labels)
+
+    def on_reports(self, reports: Sequence[Report]) -> None:
+        self.add_reports(list(reports))
 
     def add_report(self, report: Report) -> None:
         """Take one report's gradient norms: cheap (buffers and flags; drawing is throttled)."""

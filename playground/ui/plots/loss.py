@@ -11,6 +11,7 @@ those few thousand points to the same curve items.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QWidget
 from playground.core.history import History, SeriesData
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
+from playground.ui.plots.live import RunInfo
 from playground.ui.plots.ranges import StickyViewBox
 from playground.ui.plots.style import faded, style_legend, style_plot
 
@@ -63,6 +65,9 @@ class LossView(PlotView):
     new run turns the current curves into a comparison overlay.
     """
 
+    dock_id = "loss"
+    dock_title = "Loss"
+    overview = "row"
     export_name = "loss"
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -130,6 +135,15 @@ class LossView(PlotView):
         """Append a batch of reports (what the training session delivers) with one redraw."""
         for report in reports:
             self.add_report(report)
+
+    def on_reports(self, reports: Sequence[Report]) -> None:
+        self.add_reports(list(reports))
+
+    def on_run_started(self, info: RunInfo, previous: str | None) -> None:
+        if previous is not None:
+            self.keep_as_previous(previous)
+        self.clear()
+        self.set_steps_per_epoch(info.steps_per_epoch)
 
     def set_steps_per_epoch(self, steps: int) -> None:
         """Steps in one epoch, for the epoch axis."""

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Slot
 from PySide6.QtGui import QBrush, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,7 +34,14 @@ from PySide6.QtWidgets import (
 
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
+from playground.ui.plots.live import PictureRequest, RunInfo, describe_input
 from playground.ui.plots.style import Caption, apply_lut, bare_image_box, diverging_map, lut, sequential_map
+
+if TYPE_CHECKING:
+    from playground.core.datasets import DatasetMeta
+
+#: Maps wanted: the samples' indices, the method and the class (None: each one's prediction).
+Wanted = tuple[list[int], str, "int | None"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,7 @@ METHODS: tuple[Method, ...] = (
 _BY_NAME = {m.name: m for m in METHODS}
 #: The method shown next to the plain gradient unless the person picks another.
 DEFAULT_METHOD = "guided"
-#: Samples shown side by side at most (more selected ones are requested but not drawn).
+#: Samples shown side by side at most (the first ones selected).
 MAX_ROWS = 3
 #: Thumbnail edge in the sample picker, in pixels.
 THUMB = 56
@@ -114,13 +123,15 @@ class _Cell:
 class SaliencyView(PlotView):
     """Sample picker, method and class choosers, and input | gradient | method | overlay rows.
 
-    ``requested(indices: list[int], method: str, target: int | None)`` asks for maps of the
-    selected samples (``target`` None: each sample's predicted class). Answer each sample with
-    ``set_maps(input_image, {"vanilla": map, method: map}, index)``; maps are shaped like the
-    input ``(C, H, W)`` or ``(H, W)`` (Grad-CAM).
+    Picking samples, a method or a class makes the view want maps (``wanted()``: the shown
+    samples, the method, the class or None for each sample's predicted class) and emit
+    ``picturesWanted``; its picture request computes them on the training thread. Maps arrive
+    per sample through ``set_maps(input_image, {"vanilla": map, method: map}, index)``, shaped
+    like the input ``(C, H, W)`` or ``(H, W)`` (Grad-CAM).
     """
 
-    requested = Signal(list, str, object)
+    dock_id = "saliency"
+    dock_title = "Saliency"
     export_name = "saliency"
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -130,6 +141,7 @@ class SaliencyView(PlotView):
         self._pred: list[int] = []
         self._class_names: list[str] = []
         self._results: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+        self._wanted: Wanted | None = None
 
         self.method_box = QComboBox()
         for m in METHODS:
@@ -235,6 +247,55 @@ class SaliencyView(PlotView):
         self._results[key] = (as_image(input_image), {k: as_image(v) for k, v in maps.items()})
         self.schedule()
 
+    # ------------------------------------------------------------------ live-view protocol
+    def not_applicable(self, meta: DatasetMeta) -> str | None:
+        if meta.is_image and meta.target_kind == "classification":
+            return None
+        if not meta.is_image:
+            return (f"Saliency maps show which pixels of an image decide the network's class, so they need "
+                    f"an image classifier. This dataset has {describe_input(meta)}"
+                    + (": the Decision boundary view shows the network's answer over the whole input plane."
+                       if meta.input_shape == (2,) else "."))
+        return "Saliency maps explain a class score; this image dataset has numeric targets (regression)."
+
+    def on_run_started(self, info: RunInfo, previous: str | None) -> None:
+        self.show_reason(self.not_applicable(info.meta))
+        self.clear()
+        if self.reason_shown() is None:
+            self.set_samples(info.samples[0], info.samples[1], None, list(info.meta.class_names))
+        self._wanted = self._maps_wanted()
+
+    def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
+        if self.not_applicable(info.meta) is not None:
+            return []
+        from playground.core.pictures import saliency_maps, validation_predictions
+
+        requests = [PictureRequest("predictions", validation_predictions)]
+        if self._wanted is not None:
+            indices, method, target = self._wanted
+            requests.append(PictureRequest("saliency", partial(saliency_maps, images=self._images, indices=indices,
+                                                               method=method, target=target)))
+        return requests
+
+    def on_picture(self, key: str, value: Any) -> None:
+        if key == "predictions":
+            self.set_predictions(value.predicted[: len(self._images)])
+            return
+        wanted = self._wanted
+        if wanted is None or (value.indices, value.method, value.target) != wanted:
+            return  # computed for an earlier choice: the current one is asked for next
+        self._wanted = None
+        for row, index in enumerate(value.indices):
+            self.set_maps(value.images[row], {name: maps[row] for name, maps in value.maps.items()}, index)
+
+    def wanted(self) -> Wanted | None:
+        """The maps the view waits for (samples, method, class), or None."""
+        return self._wanted
+
+    def _maps_wanted(self) -> Wanted | None:
+        indices = self.selected_indices()[:MAX_ROWS]
+        return (indices, self.method(), self.target()) if indices else None
+
     def show_message(self, text: str) -> None:
         """Show a note above the maps (a method that does not apply, a failed computation)."""
         self.caption.setText(text, color=self.colors.hex(self.colors.warning), size="9pt")
@@ -280,11 +341,11 @@ class SaliencyView(PlotView):
 
     @Slot()
     def request(self) -> None:
-        """Ask for maps of the selected samples with the current method and class."""
-        indices = self.selected_indices()
+        """Ask for maps of the shown samples with the current method and class."""
+        self._wanted = self._maps_wanted()
         self.schedule()
-        if indices:
-            self.requested.emit(indices, self.method(), self.target())
+        if self._wanted is not None:
+            self.picturesWanted.emit()
 
     @Slot(int)
     def _on_choice(self, _index: int) -> None:

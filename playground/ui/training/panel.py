@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -39,6 +40,7 @@ from playground.ui.param_form import ParamForm
 
 #: Settings that may change while a run is going (applied between steps).
 LIVE_SETTINGS = ("lr",)
+START_MESSAGE = "Press Train (F5) to start."
 
 
 def duration(seconds: float) -> str:
@@ -90,20 +92,18 @@ class OptionalForm(QWidget):
 class TrainingPanel(QWidget):
     """Settings (from the schemas), device picker and progress of the current run.
 
-    Signals: ``settingsEdited(dict)`` with the whole new ``training`` object, and
-    ``lrEdited(float)`` whenever the learning rate changes (also while training).
+    Signal: ``settingsEdited(dict)`` with the whole new ``training`` object, for every edit,
+    also of the learning rate while a run goes (the workspace passes it on to the run).
     """
 
     settingsEdited = Signal(dict)
-    lrEdited = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._training: dict[str, Any] = {}
-        self._running = False
         flat = [p for p in TRAINING_PARAMS if p.name != "device"]
         self.form = ParamForm(flat, {})
-        self.form.valueChanged.connect(self._flat_changed)
+        self.form.valueChanged.connect(self._edit)
 
         self.device = QComboBox()
         self.device.setObjectName("device")
@@ -141,10 +141,16 @@ class TrainingPanel(QWidget):
         self.progress.setObjectName("progress")
         self.progress.setTextVisible(True)
         self.progress.setFormat("not started")
-        self.status = QLabel("Press Train (F5) to start.")
+        self.status = QLabel(START_MESSAGE)
         self.status.setObjectName("trainingStatus")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.next_run = QLabel()
+        self.next_run.setObjectName("nextRun")
+        self.next_run.setWordWrap(True)
+        self.next_run.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.next_run.setToolTip("Training settings (epochs, learning rate, optimiser...) can change between runs "
+                                 "without losing the weights; an edit of the network or the dataset starts afresh.")
 
         content = QWidget()
         layout = QVBoxLayout(content)
@@ -152,6 +158,7 @@ class TrainingPanel(QWidget):
         run = QVBoxLayout(run_box)
         run.addWidget(self.progress)
         run.addWidget(self.status)
+        run.addWidget(self.next_run)
         layout.addWidget(run_box)
         settings_box = QGroupBox("Settings")
         settings = QVBoxLayout(settings_box)
@@ -220,13 +227,6 @@ class TrainingPanel(QWidget):
             self._training = training
             self.settingsEdited.emit(training)
 
-    def _flat_changed(self, name: str, value: Any) -> None:
-        if name == "lr":
-            self.lrEdited.emit(float(value))
-            if self._running:
-                return
-        self._edit(name, value)
-
     def _scheduler_changed(self) -> None:
         name = self.scheduler.currentData()
         for key, form in self.scheduler_forms.items():
@@ -246,7 +246,6 @@ class TrainingPanel(QWidget):
     # ---------------------------------------------------------------- run state
     def set_running(self, running: bool) -> None:
         """While a run goes, only the learning rate stays editable (it applies between steps)."""
-        self._running = running
         for name, editor in self.form.editors.items():
             editor.widget.setEnabled(not running or name in LIVE_SETTINGS)
         for widget in (self.device, self.scheduler, self.clip, self.early, *self.augment.values(),
@@ -268,3 +267,15 @@ class TrainingPanel(QWidget):
 
     def show_message(self, text: str) -> None:
         self.status.setText(text)
+
+    def show_next_run(self, text: str) -> None:
+        """What the next Train does with the weights (continue or start afresh), or nothing."""
+        self.next_run.setText(text)
+        self.next_run.setVisible(bool(text))
+
+    def reset_progress(self) -> None:
+        """Nothing run yet (another project was opened)."""
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("not started")
+        self.status.setText(START_MESSAGE)

@@ -17,53 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from playground.core.datasets import DatasetMeta, Split
 from playground.core.params import UserError
 from playground.core.project import Project
 from playground.core.training import Callback, Report, TrainControl, Trainer, TrainResult
 from playground.ui.collector import gui_thread_gc
+from playground.ui.plots.live import RunInfo
 
 #: Shortest time between two deliveries of queued events to the GUI thread.
 DELIVERY_INTERVAL = 1 / 30
-
-
-#: Validation examples sent to the views for picking saliency samples and confusion matrices.
-SAMPLE_COUNT = 64
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """What the views need once the run has started: sizes, node order and owned copies of the
-    data they draw (2-D points for the boundary view, validation images for saliency)."""
-
-    steps_per_epoch: int
-    total_steps: int
-    device: str
-    node_order: list[str]
-    meta: DatasetMeta
-    loss: str
-    train: tuple[np.ndarray, np.ndarray]
-    test: tuple[np.ndarray, np.ndarray]
-    samples: tuple[np.ndarray, np.ndarray]
-
-    @classmethod
-    def of(cls, trainer: Trainer) -> RunInfo:
-        data = trainer.dataset
-        flat_2d = data.meta.input_shape == (2,)
-
-        def points(split: Split) -> tuple[np.ndarray, np.ndarray]:
-            if not flat_2d:
-                return np.empty((0, 2), np.float32), np.empty(0)
-            return split.x.numpy().copy(), split.y.numpy().copy()
-
-        samples = data.val if len(data.val) else data.test
-        return cls(trainer.steps_per_epoch, trainer.total_steps, str(trainer.device),
-                   [node_id for node_id, _ in trainer.model.node_modules()], data.meta, trainer.loss_name,
-                   points(data.train), points(data.test),
-                   (samples.x[:SAMPLE_COUNT].numpy().copy(), samples.y[:SAMPLE_COUNT].numpy().copy()))
 
 
 @dataclass(frozen=True)

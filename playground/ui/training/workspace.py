@@ -2,10 +2,12 @@
 views as docks, and the runs that feed them.
 
 The main window owns one ``TrainingWorkspace``. A run trains a frozen copy of the project on
-a ``TrainingSession`` (its own thread); this class routes the session's batched reports to
-the views, asks the worker for the pictures that need the live model (filters, decision
-boundary, confusion matrix, saliency) between steps, and keeps the trained weights so the
-next run continues from them until Reset. The graph is locked while a run is active.
+a ``TrainingSession`` (its own thread); this class makes a dock for every view of the
+registry (``plots/registry.py``) and loops over them with the live-view protocol
+(``plots/live.py``): the project, the start of a run, the session's batched reports, and the
+pictures the shown views ask the worker to compute from the live model between steps. It
+keeps the trained weights, so that the next run continues from them while the network and
+its data are unchanged, and the graph is locked while a run is active.
 """
 
 from __future__ import annotations
@@ -14,25 +16,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-import torch
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QStyle, QTabBar, QToolBar, QWidget
 
-from playground.core.probes import decision_grid, first_layer_filters, predict, unit_grids
-from playground.core.saliency import SALIENCY_METHODS, predicted_classes, vanilla_gradient
-from playground.core.training import Report, Trainer, TrainResult
+from playground.core.training import Report, TrainResult
 from playground.ui.document import ProjectDocument
-from playground.ui.plots.activations import ActivationView
-from playground.ui.plots.boundary import BoundaryView
-from playground.ui.plots.confusion import ConfusionView, confusion_matrix
-from playground.ui.plots.filters import FilterView
+from playground.ui.plots import registry
+from playground.ui.plots.base import PlotView
 from playground.ui.plots.gradients import GradientView
-from playground.ui.plots.loss import LossView
-from playground.ui.plots.saliency import SaliencyView
+from playground.ui.plots.live import PictureRequest, RunInfo
 from playground.ui.training.panel import TrainingPanel
-from playground.ui.training.worker import Computed, RunInfo, TrainingSession
+from playground.ui.training.worker import Computed, TrainingSession
 
 #: Seconds between requests for pictures that need the live model (filters, boundary, ...).
 PICTURE_INTERVAL = 0.25
@@ -64,15 +59,16 @@ class TrainingWorkspace(QObject):
         self.status = status
         self.session: TrainingSession | None = None
         self._weights: dict[str, Any] | None = None
-        #: the network (graph without layout) the kept weights belong to
-        self._weights_graph: dict[str, Any] | None = None
+        #: the network and dataset (graph without layout, dataset spec) the kept weights belong to
+        self._weights_for: tuple[dict[str, Any], dict[str, Any]] | None = None
         #: whether the latest run started from a fresh initialisation because the network had
         #: changed since the weights it would have continued from
         self.started_fresh = False
         self.info: RunInfo | None = None
         self.last_report: Report | None = None
         self._runs = 0
-        self._pending: set[str] = set()
+        #: keys of the pictures asked for and not yet back, with the views waiting for each
+        self._pending: dict[str, list[PlotView]] = {}
         self._last_pictures = 0.0
         #: when each kind of picture may next be asked for (from its last computation's cost)
         self._next_ask: dict[str, float] = {}
@@ -81,26 +77,28 @@ class TrainingWorkspace(QObject):
         self._speed = 0.0
 
         self.panel = TrainingPanel()
-        self.loss = LossView()
-        self.gradients = GradientView()
-        self.activations = ActivationView()
-        self.filters = FilterView()
-        self.saliency = SaliencyView()
-        self.boundary = BoundaryView()
-        self.confusion = ConfusionView()
-        self.views = [self.loss, self.gradients, self.activations, self.filters, self.saliency, self.boundary,
-                      self.confusion]
+        self.views: dict[str, PlotView] = {cls.dock_id: cls() for cls in registry.LIVE_VIEWS}
         self.docks: dict[str, QDockWidget] = {}
         self._make_docks()
         self._make_actions()
         self.panel.set_training(self.document.project.training)
-        self.panel.settingsEdited.connect(self._settings_edited)
-        self.panel.lrEdited.connect(self._lr_edited)
-        self.gradients.flagsChanged.connect(lambda flags: self.gradientsChanged.emit(self.gradients.latest(), flags))
-        self.saliency.requested.connect(self._saliency_requested)
+        self.panel.settingsEdited.connect(self.edit_training)
+        for view in self.views.values():
+            view.picturesWanted.connect(self._pictures_wanted)
+        gradients = self.views.get("gradients")
+        if isinstance(gradients, GradientView):
+            gradients.flagsChanged.connect(lambda flags: self.gradientsChanged.emit(gradients.latest(), flags))
         self.document.projectReset.connect(self._project_reset)
-        self.document.trainingChanged.connect(lambda: self.panel.set_training(self.document.project.training))
+        self.document.trainingChanged.connect(self._training_changed)
+        self.document.datasetStateChanged.connect(self._dataset_changed)
+        self.document.reportChanged.connect(self._update_next_run)
+        self.document.datasetChanged.connect(self._update_next_run)
+        self._dataset_changed()
         self._update_actions()
+
+    def view(self, dock_id: str) -> PlotView:
+        """The live view registered under ``dock_id`` ("loss", "boundary", ...)."""
+        return self.views[dock_id]
 
     # ------------------------------------------------------------------ construction
     def _make_docks(self) -> None:
@@ -110,17 +108,15 @@ class TrainingWorkspace(QObject):
         self.window.setCorner(Qt.Corner.BottomRightCorner, area.RightDockWidgetArea)
         self.docks["training"] = self._dock("Training", "trainingDock", self.panel, area.RightDockWidgetArea)
         first: QDockWidget | None = None
-        for key, view, name in (("loss", self.loss, "Loss"), ("gradients", self.gradients, "Gradients"),
-                                ("boundary", self.boundary, "Decision boundary"),
-                                ("activations", self.activations, "Activations"), ("filters", self.filters, "Filters"),
-                                ("saliency", self.saliency, "Saliency"), ("confusion", self.confusion, "Confusion")):
-            dock = self._dock(name, f"{key}Dock", view, area.BottomDockWidgetArea)
+        for key, view in self.views.items():
+            dock = self._dock(view.dock_title, f"{key}Dock", view, area.BottomDockWidgetArea)
             self.docks[key] = dock
             if first is None:
                 first = dock
             else:
                 self.window.tabifyDockWidget(first, dock)
-        self.docks["loss"].raise_()
+        if first is not None:
+            first.raise_()
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self.window)
@@ -145,8 +141,9 @@ class TrainingWorkspace(QObject):
             self.window.addAction(act)
             return act
 
-        self.train_action = action("&Train", self.train, "F5", "Train the network (continues from the last "
-                                   "weights until Reset)", sp.SP_MediaPlay)
+        self.train_action = action("&Train", self.train, "F5", "Train the network: continues from the last run's "
+                                   "weights while the network and dataset are unchanged, else starts afresh",
+                                   sp.SP_MediaPlay)
         self.pause_action = action("&Pause", self.toggle_pause, "F6", "Pause or resume training", sp.SP_MediaPause)
         self.pause_action.setCheckable(True)
         self.stop_action = action("S&top", self.stop, "Shift+F5", "Stop training", sp.SP_MediaStop)
@@ -182,16 +179,37 @@ class TrainingWorkspace(QObject):
     @weights.setter
     def weights(self, state: dict[str, Any] | None) -> None:
         self._weights = state
-        self._weights_graph = None if state is None else self.document.graph.to_dict()
+        self._weights_for = None if state is None else self._network_and_data()
+        self._update_next_run()
+
+    def _network_and_data(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        return self.document.graph.to_dict(), dict(self.document.project.dataset)
 
     def weights_for_network(self) -> dict[str, Any] | None:
-        """The kept weights if the network is still the one they belong to, else None. After an
-        edit of the network (sigmoid to ReLU, another initialisation, more units) the next run
-        starts from a fresh initialisation, the earlier run staying as the overlay to compare
-        with, and an export writes the edited network's initialisation, not stale weights."""
-        if self._weights is None or self.document.graph.to_dict() != self._weights_graph:
+        """The kept weights if the network and its dataset are still the ones they belong to,
+        else None. The rule a person can predict: a change of training settings (epochs,
+        learning rate, optimiser) continues from the last weights; an edit of the network
+        (sigmoid to ReLU, another initialisation, more units) or of the dataset starts from a
+        fresh initialisation, the earlier run staying as the overlay to compare with. An
+        export likewise writes the edited network's initialisation, not stale weights."""
+        if self._weights is None or self._network_and_data() != self._weights_for:
             return None
         return self._weights
+
+    def next_run(self) -> str:
+        """What the next Train does with the weights, as the Run panel says it."""
+        if self._weights is None:
+            return "Next run starts from a fresh initialisation."
+        if self.weights_for_network() is None:
+            changed = "network" if self.document.graph.to_dict() != (self._weights_for or ({}, {}))[0] else "dataset"
+            return (f"Next run starts from fresh weights: the {changed} changed since the last run "
+                    "(which stays as the dashed overlay).")
+        return ("Next run continues from the last run's weights (settings changes apply). "
+                "Reset Weights (Ctrl+Shift+W) starts afresh.")
+
+    @Slot()
+    def _update_next_run(self) -> None:
+        self.panel.show_next_run("" if self.running else self.next_run())
 
     def _initial_state(self) -> dict[str, Any] | None:
         state = self.weights_for_network()
@@ -204,18 +222,11 @@ class TrainingWorkspace(QObject):
             if self.session.control.paused:
                 self.toggle_pause()
             return
-        report = self.document.report
-        if not report.ok:
-            problem = report.problems[0].message if report.problems else "the network is not valid"
-            self.error("Cannot train", f"The network cannot be trained yet: {problem}")
+        problems = self.document.network_problems()
+        if problems:
+            self.error("Cannot train", "The network cannot be trained yet:\n" + "\n".join(f"• {p}" for p in problems))
             return
         self._runs += 1
-        if self._runs > 1:
-            label = f"run {self._runs - 1}"
-            self.loss.keep_as_previous(label)
-            self.gradients.keep_as_previous(label)
-        for view in (self.loss, self.gradients, self.activations, self.filters, self.boundary, self.confusion):
-            view.clear()
         session = TrainingSession(self.document.project, parent=self, initial_state=self._initial_state())
         session.started.connect(self._started)
         session.reports.connect(self._reports)
@@ -223,6 +234,7 @@ class TrainingWorkspace(QObject):
         session.finished.connect(self._finished)
         session.failed.connect(self._failed)
         self.session = session
+        self.info = None
         self.last_report = None
         self._pending.clear()
         self._next_ask.clear()
@@ -230,6 +242,7 @@ class TrainingWorkspace(QObject):
             session.pause()
         session.start()
         self.panel.set_running(True)
+        self.panel.show_next_run("")
         self.panel.show_message("Preparing data and model…")
         self.runningChanged.emit(True)
         self._update_actions()
@@ -250,7 +263,8 @@ class TrainingWorkspace(QObject):
     def step(self) -> None:
         if not self.running:
             self.train(paused=True)
-        assert self.session is not None
+        if self.session is None:
+            return
         if not self.session.control.paused:
             self.session.pause()
         self.session.step()
@@ -266,7 +280,7 @@ class TrainingWorkspace(QObject):
             return
         self.weights = None
         self._runs = 0
-        for view in self.views:
+        for view in self.views.values():
             view.reset()
         self.gradientsChanged.emit({}, {})
         self.panel.show_message("Weights reset: the next run starts from a fresh initialisation.")
@@ -278,7 +292,8 @@ class TrainingWorkspace(QObject):
         from PySide6.QtCore import QCoreApplication
 
         self.train(paused=True)
-        assert self.session is not None
+        if self.session is None:
+            return
         session = self.session
         session.step(steps)
         deadline = time.monotonic() + timeout_s
@@ -292,32 +307,40 @@ class TrainingWorkspace(QObject):
             time.sleep(0.002)
         session.shutdown()
         QCoreApplication.processEvents()
-        for view in self.views:
+        for view in self.views.values():
             view.flush()
 
     def show_all_views(self) -> None:
-        """Lay the live views out for an overview (what a screenshot shows): curves and
-        gradients side by side under the canvas, this dataset's picture beside the training
-        panel, and the other views tabbed behind the curves."""
-        two_d = self.info is not None and self.info.meta.input_shape == (2,)
-        picture = self.docks["boundary" if two_d else "filters"]
-        row = [self.docks["loss"], self.docks["gradients"]]
-        rest = [d for name, d in self.docks.items() if name != "training" and d not in (*row, picture)]
-        for dock in (*row, *rest, picture):
+        """Lay the live views out for an overview (what a screenshot shows): the "row" views
+        side by side under the canvas, this run's main picture (the first "picture" view that
+        applies) beside the training panel, and the other views tabbed behind the curves."""
+        meta = self.info.meta if self.info is not None else self.document.meta
+        pictures = [k for k, v in self.views.items()
+                    if v.overview == "picture" and (meta is None or v.not_applicable(meta) is None)]
+        picture = self.docks[pictures[0]] if pictures else None
+        row = [self.docks[k] for k, v in self.views.items() if v.overview == "row"]
+        rest = [self.docks[k] for k in self.views if self.docks[k] not in (*row, picture)]
+        if not row:
+            row, rest = rest[:1], rest[1:]
+        placed = [*row, *rest] + ([picture] if picture is not None else [])
+        for dock in placed:
             self.window.removeDockWidget(dock)
         self.window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, row[0])
-        self.window.splitDockWidget(row[0], row[1], Qt.Orientation.Horizontal)
-        self.window.splitDockWidget(self.docks["training"], picture, Qt.Orientation.Vertical)
+        for left, right in zip(row, row[1:]):
+            self.window.splitDockWidget(left, right, Qt.Orientation.Horizontal)
+        if picture is not None:
+            self.window.splitDockWidget(self.docks["training"], picture, Qt.Orientation.Vertical)
         for dock in rest:
             self.window.tabifyDockWidget(row[0], dock)
-        for dock in (*row, *rest, picture):
+        for dock in placed:
             dock.widget().setMinimumSize(200, 160)
             dock.show()
         row[0].raise_()
-        self.window.resizeDocks([self.docks["training"], picture], [300, 420], Qt.Orientation.Vertical)
+        if picture is not None:
+            self.window.resizeDocks([self.docks["training"], picture], [300, 420], Qt.Orientation.Vertical)
         # tall enough for the gradient view's per-layer bars under its curves
-        self.window.resizeDocks(row, [400, 400], Qt.Orientation.Vertical)
-        self.window.resizeDocks(row, [420, 520], Qt.Orientation.Horizontal)
+        self.window.resizeDocks(row, [400] * len(row), Qt.Orientation.Vertical)
+        self.window.resizeDocks(row, [420, 520, 420][: len(row)], Qt.Orientation.Horizontal)
         # Qt leaves the tab bar of the dissolved tab group drawn over the loss view; hidden,
         # the next layout pass shows only the tab bars still in use
         for bar in self.window.findChildren(QTabBar):
@@ -340,40 +363,57 @@ class TrainingWorkspace(QObject):
         self.step_action.setEnabled(not running or paused)
         self.reset_action.setEnabled(not running and self.weights is not None)
 
-    # ------------------------------------------------------------------ settings
-    def _settings_edited(self, training: dict[str, Any]) -> None:
-        self.edit_training(training)
-
-    def _lr_edited(self, lr: float) -> None:
-        if self.running and self.session is not None:
-            self.session.set_lr(lr)
+    # ------------------------------------------------------------------ the project
+    @Slot()
+    def _training_changed(self) -> None:
+        """Settings are a project edit (undoable, saved); the learning rate also reaches a
+        running run, between two steps."""
+        training = self.document.project.training
+        self.panel.set_training(training)
+        lr = training.get("lr")
+        if self.running and self.session is not None and isinstance(lr, (int, float)) and lr > 0:
+            self.session.set_lr(float(lr))
             self.status(f"Learning rate {lr:g} applies from the next step")
 
     @Slot()
+    def _dataset_changed(self) -> None:
+        for view in self.views.values():
+            view.on_project(self.document.meta)
+
+    @Slot()
     def _project_reset(self) -> None:
+        """Another project: nothing of the last one's runs may stay on show."""
         self.shutdown()
+        self.session = None
+        self.info = None
+        self.last_report = None
+        self._pending.clear()
         self.weights = None
         self._runs = 0
-        for view in self.views:
+        for view in self.views.values():
             view.reset()
+            view.on_project(self.document.meta)
         self.panel.set_training(self.document.project.training)
+        self.panel.set_running(False)
+        self.panel.reset_progress()
         self.gradientsChanged.emit({}, {})
+        self._update_next_run()
         self._update_actions()
 
     # ------------------------------------------------------------------ run events
+    def _current(self) -> bool:
+        """Whether the signal being handled comes from the current session (a replaced
+        project's run may still deliver its last events)."""
+        return self.session is not None and self.sender() is self.session
+
     @Slot(object)
     def _started(self, info: RunInfo) -> None:
+        if not self._current():
+            return
         self.info = info
-        graph = self.document.graph
-        labels = {n: f"{graph.nodes[n].type} '{n}'" for n in info.node_order if n in graph.nodes}
-        self.gradients.set_node_order(info.node_order, labels)
-        self.activations.set_node_order(info.node_order, labels)
-        self.loss.set_steps_per_epoch(info.steps_per_epoch)
-        if info.meta.input_shape == (2,):
-            self.boundary.set_points(*info.train, *info.test)
-        if info.meta.target_kind == "classification" and info.meta.is_image:
-            self.saliency.set_samples(info.samples[0], info.samples[1], info.samples[1],
-                                      list(info.meta.class_names))
+        previous = f"run {self._runs - 1}" if self._runs > 1 else None
+        for view in self.views.values():
+            view.on_run_started(info, previous)
         self._rate = (time.monotonic(), 0)
         fresh = " from fresh weights: the network changed since the last run" if self.started_fresh else ""
         self.status(f"Training on {info.device}: {info.total_steps:,} steps{fresh}")
@@ -382,9 +422,10 @@ class TrainingWorkspace(QObject):
 
     @Slot(list)
     def _reports(self, reports: list[Report]) -> None:
-        self.loss.add_reports(reports)
-        self.gradients.add_reports(reports)
-        self.activations.add_reports(reports)
+        if not self._current():
+            return
+        for view in self.views.values():
+            view.on_reports(reports)
         last = reports[-1]
         self.last_report = last
         now = time.monotonic()
@@ -396,93 +437,65 @@ class TrainingWorkspace(QObject):
             self.panel.show_progress(last, self.info.total_steps, self._speed, last.time)
         if now - self._last_tint >= TINT_INTERVAL:
             self._last_tint = now
-            self.gradientsChanged.emit(dict(last.grad_norm), self.gradients.flags())
+            gradients = self.views.get("gradients")
+            flags = gradients.flags() if isinstance(gradients, GradientView) else {}
+            self.gradientsChanged.emit(dict(last.grad_norm), flags)
         self._request_pictures(force=any(r.epoch_end for r in reports) and now - self._last_pictures > 1.0)
         self._update_actions()
 
-    def _request_pictures(self, force: bool = False) -> None:
-        """Ask the worker for the pictures that need the live model, one outstanding request
-        per kind, at most every PICTURE_INTERVAL seconds and within each kind's PICTURE_BUDGET
-        (``force``: at an epoch's end, regardless of the budget; hidden views ask for nothing)."""
+    @Slot()
+    def _pictures_wanted(self) -> None:
+        """A view needs its pictures now (a person picked something, or it came on screen)."""
+        view = self.sender()
+        if isinstance(view, PlotView):
+            self._request_pictures(force=True, views=[view])
+
+    def _request_pictures(self, force: bool = False, views: list[PlotView] | None = None) -> None:
+        """Ask the worker for the pictures the shown views want, one outstanding request per
+        key, at most every PICTURE_INTERVAL seconds and within each key's PICTURE_BUDGET
+        (``force``: at an epoch's end or when a person asked, regardless of the budget).
+        Hidden views (closed, or a tab behind another) ask for nothing."""
         now = time.monotonic()
         if self.session is None or self.info is None or (not force and now - self._last_pictures < PICTURE_INTERVAL):
             return
-        self._last_pictures = now
-        meta = self.info.meta
-        if meta.is_image and self.filters.isVisible():
-            self._ask("filters", lambda t: first_layer_filters(t.model, t.dataset.meta.input_shape), force)
-        if meta.input_shape == (2,) and self.boundary.isVisible():
-            self._ask("boundary", lambda t: (decision_grid(t.model, t.dataset.train.x, t.loss_name),
-                                             unit_grids(t.model, t.dataset.train.x)), force)
-        if meta.target_kind == "classification" and (self.confusion.isVisible() or self.saliency.isVisible()):
-            self._ask("predictions", _validation_predictions, force)
-
-    def _ask(self, key: str, fn: Callable[[Trainer], Any], force: bool = False) -> None:
-        waiting = not force and time.monotonic() < self._next_ask.get(key, 0.0)
-        if key in self._pending or self.session is None or waiting:
-            return
-        self._pending.add(key)
-        self.session.request(key, fn)
+        if views is None:
+            self._last_pictures = now
+        wanted: dict[str, tuple[PictureRequest, list[PlotView]]] = {}
+        for view in views if views is not None else self.views.values():
+            if not view.isVisible():
+                continue
+            for request in view.picture_requests(self.info):
+                entry = wanted.setdefault(request.key, (request, []))
+                entry[1].append(view)
+        for key, (request, asking) in wanted.items():
+            waiting = not force and now < self._next_ask.get(key, 0.0)
+            if key in self._pending or waiting:
+                continue
+            self._pending[key] = asking
+            self.session.request(key, request.compute)
 
     @Slot(object)
     def _computed(self, computed: Computed) -> None:
-        self._pending.discard(computed.key)
+        if not self._current():
+            return
+        asking = self._pending.pop(computed.key, [])
         self._next_ask[computed.key] = time.monotonic() + PICTURE_BUDGET * computed.seconds
         if computed.error:
             self.status(f"Could not compute {computed.key}: {computed.error}")
             return
-        value = computed.value
-        if computed.key == "filters":
-            if value is not None:
-                kind = "conv" if value.images.shape[2:] != (self.info.meta.input_shape[1:] if self.info else ()) \
-                    else "dense"
-                self.filters.set_filters(value, kind, self._label(value.node_id))
-        elif computed.key == "boundary":
-            grid, units = value
-            self.boundary.set_grid(grid, self.info.meta.target_kind if self.info else "classification")
-            self.boundary.set_unit_grids(units)
-        elif computed.key == "predictions":
-            true, pred = value
-            k = self.info.meta.target_size if self.info else int(max(true.max(), pred.max()) + 1)
-            names = list(self.info.meta.class_names) if self.info else [str(i) for i in range(k)]
-            self.confusion.set_matrix(confusion_matrix(true, pred, k), names)
-            if self.info is not None and self.info.meta.is_image:
-                count = len(self.info.samples[1])
-                self.saliency.set_samples(self.info.samples[0], self.info.samples[1], pred[:count], names)
-        elif computed.key == "saliency":
-            image, maps = value
-            self.saliency.set_maps(image, maps)
-
-    def _label(self, node_id: str) -> str:
-        node = self.document.graph.nodes.get(node_id)
-        return f"{node.type} '{node_id}'" if node else node_id
-
-    @Slot(list, str, object)
-    def _saliency_requested(self, indices: list, method: str, target: object) -> None:
-        if self.info is None:
-            self.status("Train the network first: saliency needs a trained model")
-            return
-        images = self.info.samples[0]
-        if not len(indices):
-            return
-        x = torch.from_numpy(images[list(indices)[:1]])
-
-        def compute(trainer: Trainer) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-            classes = predicted_classes(trainer.model, x) if target is None else np.array([int(target)])
-            maps = {"vanilla": vanilla_gradient(trainer.model, x, classes)}
-            if method != "vanilla":
-                maps[method] = SALIENCY_METHODS[method].compute(trainer.model, x, classes)
-            return x.numpy()[0], {k: v[0] for k, v in maps.items()}
-
-        if self.session is not None:
-            self.session.request("saliency", compute)
+        for view in asking:
+            view.on_picture(computed.key, computed.value)
 
     @Slot(object)
     def _finished(self, result: TrainResult) -> None:
+        if not self._current():
+            return
         assert self.session is not None
         self.weights = self.session.final_state
         if self.last_report is not None:
-            self.gradientsChanged.emit(dict(self.last_report.grad_norm), self.gradients.flags())
+            gradients = self.views.get("gradients")
+            flags = gradients.flags() if isinstance(gradients, GradientView) else {}
+            self.gradientsChanged.emit(dict(self.last_report.grad_norm), flags)
         self._request_pictures(force=True)
         self.panel.set_running(False)
         text = {"finished": "Finished", "stopped": "Stopped", "diverged": "Diverged",
@@ -492,19 +505,16 @@ class TrainingWorkspace(QObject):
         if result.status == "diverged":
             self.error("Training diverged", result.message)
         self.runningChanged.emit(False)
+        self._update_next_run()
         self._update_actions()
 
     @Slot(str)
     def _failed(self, message: str) -> None:
+        if not self._current():
+            return
         self.panel.set_running(False)
         self.panel.show_message(message)
         self.error("Training failed", message)
         self.runningChanged.emit(False)
+        self._update_next_run()
         self._update_actions()
-
-
-def _validation_predictions(trainer: Trainer) -> tuple[np.ndarray, np.ndarray]:
-    """True and predicted classes on the validation split (the test split when there is none)."""
-    split = trainer.dataset.val if len(trainer.dataset.val) else trainer.dataset.test
-    probabilities = predict(trainer.model, split.x.to(trainer.device), trainer.loss_name)
-    return split.y.numpy().copy(), probabilities.argmax(dim=1).cpu().numpy().copy()

@@ -1,5 +1,6 @@
-"""SaliencyView: picking samples, method and class emits ``requested``; maps come back with
-``set_maps`` and are drawn with the right levels; 1- and 3-channel images."""
+"""SaliencyView: picking samples, method and class makes the view want maps (and say so with
+``picturesWanted``); maps come back per sample and are drawn with the right levels; 1- and
+3-channel images."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
+from playground.core.pictures import SaliencyMaps
 from playground.core.saliency import SALIENCY_METHODS
 from playground.ui.plots.saliency import METHODS, SaliencyView, display_rgb, reduce_map
 from tests.ui.plots import fakes
@@ -28,22 +30,43 @@ def test_methods_match_the_core_registry() -> None:
     assert all(m.signed == SALIENCY_METHODS[m.name].signed for m in METHODS)
 
 
-def test_choices_emit_requested_with_indices_method_and_target(view: SaliencyView, qtbot: QtBot) -> None:
-    with qtbot.waitSignal(view.requested, timeout=1000) as signal:
+def test_choices_want_maps_of_the_shown_samples_with_method_and_target(view: SaliencyView, qtbot: QtBot) -> None:
+    with qtbot.waitSignal(view.picturesWanted, timeout=1000):
         view.select([4, 1])
-    assert signal.args == [[1, 4], "guided", None]
-    with qtbot.waitSignal(view.requested, timeout=1000) as signal:
+    assert view.wanted() == ([1, 4], "guided", None)
+    with qtbot.waitSignal(view.picturesWanted, timeout=1000):
         view.set_method("integrated_gradients")
-    assert signal.args == [[1, 4], "integrated_gradients", None]
-    with qtbot.waitSignal(view.requested, timeout=1000) as signal:
+    assert view.wanted() == ([1, 4], "integrated_gradients", None)
+    with qtbot.waitSignal(view.picturesWanted, timeout=1000):
         view.target_box.setCurrentIndex(view.target_box.findData(7))
-    assert signal.args == [[1, 4], "integrated_gradients", 7]
-    with qtbot.waitSignal(view.requested, timeout=1000) as signal:
+    assert view.wanted() == ([1, 4], "integrated_gradients", 7)
+    with qtbot.waitSignal(view.picturesWanted, timeout=1000):
         view.samples.item(0).setSelected(True)  # picking by hand
-    assert signal.args[0] == [0, 1, 4]
-    with qtbot.waitSignal(view.requested, timeout=1000) as signal:
+    assert view.wanted()[0] == [0, 1, 4]
+    view.samples.item(6).setSelected(True)
+    assert view.wanted()[0] == [0, 1, 4], "at most MAX_ROWS samples are drawn, so asked for"
+    with qtbot.waitSignal(view.picturesWanted, timeout=1000):
         view.refresh_button.click()
-    assert signal.args[0] == [0, 1, 4]
+
+
+def test_every_selected_sample_gets_its_row(view: SaliencyView) -> None:
+    """Defect: only the first of several selected samples was drawn. The view's picture
+    request computes maps for each shown sample, and each arrives in its own row."""
+    images, labels = fakes.digit_images(12)
+    view.select([2, 5, 7])
+    indices, method, target = view.wanted()
+    rng = np.random.default_rng(0)
+    maps = {"vanilla": rng.random((3, 1, 8, 8)), method: rng.random((3, 1, 8, 8)) - 0.5}
+    view.on_picture("saliency", SaliencyMaps(indices, method, target, images[indices], maps))
+    view.flush()
+    assert view.wanted() is None
+    for row in range(3):
+        assert all(cell.image.isVisible() for cell in view._cells[row]), f"row {row} is drawn"
+        assert view._cells[row][1].image.image is not None
+    stale = SaliencyMaps(indices, "smoothgrad", None, images[indices], maps)
+    view.select([1])
+    view.on_picture("saliency", stale)
+    assert view.wanted() == ([1], method, None), "a result for an earlier choice is not taken"
 
 
 def test_thumbnails_say_predicted_over_true(view: SaliencyView) -> None:

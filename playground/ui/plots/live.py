@@ -1,0 +1,100 @@
+"""What the training workspace tells every live view, and what a view may ask of a run.
+
+The live-view protocol is implemented by ``PlotView`` (``base.py``) with do-nothing defaults;
+a view overrides what it needs:
+
+- ``dock_id`` / ``dock_title``: the dock the workspace makes for it;
+- ``on_project(meta)``: a project was opened or its dataset changed (``meta`` None while the
+  data loads); a view that cannot show this kind of data says why;
+- ``on_run_started(info, previous)``: a run began; ``previous`` names the run before it when
+  the view should keep that run's data as an overlay (else it clears);
+- ``on_reports(reports)``: a batch of reports in order (every view gets them, shown or not:
+  feeding only buffers, drawing waits until the view is on screen);
+- ``picture_requests(info)``: computations on the live model the view wants now, run by the
+  training thread between steps; asked only while the view is on screen;
+- ``on_picture(key, value)``: one of those results arrived;
+- ``reset()``: forget everything, overlays too (another project, weights reset);
+- ``picturesWanted``: a signal the view emits when a person asked for something at once.
+
+Adding a view is: write it, then add its class to ``LIVE_VIEWS`` (``registry.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from playground.core.datasets import DatasetMeta
+
+if TYPE_CHECKING:
+    from playground.core.datasets import Split
+    from playground.core.training import Trainer
+
+#: Validation examples sent to the views for picking saliency samples and confusion matrices.
+SAMPLE_COUNT = 64
+
+
+@dataclass(frozen=True)
+class PictureRequest:
+    """A computation a view wants from the live model. ``compute(trainer)`` runs on the
+    training thread between two steps and returns plain data; views asking for the same
+    ``key`` in one round share one computation and all receive its result."""
+
+    key: str
+    compute: Callable[[Trainer], Any]
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the views need once a run has started: sizes, node order and labels, and owned
+    copies of the data they draw (2-D points for the boundary view, validation samples)."""
+
+    steps_per_epoch: int
+    total_steps: int
+    device: str
+    node_order: list[str]
+    #: node id -> the name views show ("Dense 'h1'")
+    labels: dict[str, str]
+    meta: DatasetMeta
+    loss: str
+    train: tuple[np.ndarray, np.ndarray]
+    test: tuple[np.ndarray, np.ndarray]
+    samples: tuple[np.ndarray, np.ndarray]
+
+    @classmethod
+    def of(cls, trainer: Trainer) -> RunInfo:
+        data = trainer.dataset
+        flat_2d = data.meta.input_shape == (2,)
+
+        def points(split: Split) -> tuple[np.ndarray, np.ndarray]:
+            if not flat_2d:
+                return np.empty((0, 2), np.float32), np.empty(0)
+            return split.x.numpy().copy(), split.y.numpy().copy()
+
+        order = [node_id for node_id, _ in trainer.model.node_modules()]
+        nodes = trainer.graph.nodes
+        labels = {n: f"{nodes[n].type} '{n}'" for n in order if n in nodes}
+        samples = data.val if len(data.val) else data.test
+        return cls(trainer.steps_per_epoch, trainer.total_steps, str(trainer.device), order, labels,
+                   data.meta, trainer.loss_name, points(data.train), points(data.test),
+                   (samples.x[:SAMPLE_COUNT].numpy().copy(), samples.y[:SAMPLE_COUNT].numpy().copy()))
+
+    @property
+    def two_d(self) -> bool:
+        return self.meta.input_shape == (2,)
+
+    @property
+    def classifies(self) -> bool:
+        return self.meta.target_kind == "classification"
+
+
+def describe_input(meta: DatasetMeta) -> str:
+    """'2 input features' or 'images of 1×8×8': how views name a dataset's input when they
+    say why they do not apply to it."""
+    shape = meta.input_shape
+    if len(shape) == 1:
+        return f"{shape[0]} input feature{'s' if shape[0] != 1 else ''}"
+    return f"{'images' if meta.is_image else 'inputs'} of {'×'.join(map(str, shape))}"

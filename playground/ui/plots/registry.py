@@ -1,0 +1,27 @@
+"""The live views the training workspace shows, in dock order.
+
+Adding a view is writing its ``PlotView`` subclass (the protocol in ``live.py``) and adding
+the class here: the workspace makes its dock, feeds it, asks it for pictures and lays it out
+from this tuple alone.
+"""
+
+from __future__ import annotations
+
+from playground.ui.plots.activations import ActivationView
+from playground.ui.plots.base import PlotView
+from playground.ui.plots.boundary import BoundaryView
+from playground.ui.plots.confusion import ConfusionView
+from playground.ui.plots.filters import FilterView
+from playground.ui.plots.gradients import GradientView
+from playground.ui.plots.loss import LossView
+from playground.ui.plots.saliency import SaliencyView
+
+LIVE_VIEWS: tuple[type[PlotView], ...] = (
+    LossView,
+    GradientView,
+    BoundaryView,
+    ActivationView,
+    FilterView,
+    SaliencyView,
+    ConfusionView,
+)
