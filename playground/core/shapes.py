@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from playground.core.datasets.base import DatasetMeta
-from playground.core.graph import Graph, structural_problems
+from playground.core.graph import Graph, Node, structural_problems
 from playground.core.layers import (
     LAYER_TYPES,
     MAX_ACTIVATION_ELEMENTS,
@@ -108,29 +108,72 @@ def _output_units(graph: Graph, meta: DatasetMeta | None, reports: dict[str, Nod
 
 def _infer_node(graph: Graph, node_id: str, meta: DatasetMeta, units: int | None,
                 reports: dict[str, NodeReport], problems: list[Problem]) -> None:
-    node = graph.nodes[node_id]
-    layer = LAYER_TYPES.get(node.type)
     report = reports[node_id]
     sources = graph.inputs_of(node_id)
-    if layer is None or any(reports[s].shape is None for s in sources):
-        return
-    if len(sources) < layer.min_inputs or (layer.max_inputs is not None and len(sources) > layer.max_inputs):
-        return
-    ctx = ShapeContext(node_id, node.type, meta.input_shape, units or meta.target_size)
-    inputs = [(s, reports[s].shape) for s in sources]
+    result = _apply_rule(graph.nodes[node_id], [(s, reports[s].shape) for s in sources], meta, units)
+    if isinstance(result, Problem):
+        problems.append(result)
+        report.problems.append(result)
+    elif result is not None:
+        report.shape, report.parameters = result
+
+
+def _apply_rule(node: Node, inputs: list[tuple[str, Shape | None]], meta: DatasetMeta,
+                units: int | None) -> tuple[Shape, int] | Problem | None:
+    """The node's shape rule on its input shapes: (shape, parameter count), the problem it
+    raises, or None when it cannot be asked yet (an unknown input shape, too few or too many
+    inputs: structure reports those)."""
+    layer = LAYER_TYPES.get(node.type)
+    known = [(s, shape) for s, shape in inputs if shape is not None]
+    if layer is None or len(known) < len(inputs):
+        return None
+    if len(inputs) < layer.min_inputs or (layer.max_inputs is not None and len(inputs) > layer.max_inputs):
+        return None
+    ctx = ShapeContext(node.id, node.type, meta.input_shape, units or meta.target_size)
     try:
-        shape, count = layer.infer(inputs, node.resolved_params(), ctx)
+        shape, count = layer.infer(known, node.resolved_params(), ctx)
     except ShapeError as exc:
-        problem = Problem(str(exc), node_id, "graph")
-        problems.append(problem)
-        report.problems.append(problem)
-        return
-    size_problem = _size_problem(ctx, shape, count)
-    if size_problem:
-        problems.append(size_problem)
-        report.problems.append(size_problem)
-        return
-    report.shape, report.parameters = shape, count
+        return Problem(str(exc), node.id, "graph")
+    return _size_problem(ctx, shape, count) or (shape, count)
+
+
+def edge_shape_problem(graph: Graph, meta: DatasetMeta | None, src: str, dst: str,
+                       report: ShapeReport | None = None) -> str | None:
+    """Why adding the edge ``src -> dst`` would break shapes at ``dst``, or None.
+
+    The editor asks this while a connection is dragged, so a Dense output dropped on a Conv2d
+    is refused with the reason instead of accepted and then flagged. Only ``dst``'s inputs
+    change, and nothing that feeds ``dst`` can depend on the new edge (cycles are refused
+    first, by ``Graph.connection_problem``), so ``dst``'s shape rule on its current input
+    shapes plus ``src``'s gives exactly what ``infer_shapes`` would report for ``dst`` on the
+    graph with the edge added, at the cost of one node instead of the whole graph.
+
+    Only a problem this edge causes counts: one ``dst`` already has is not repeated, and an
+    edge whose effect cannot be known yet (no dataset, a source the Input does not reach, an
+    Add waiting for its second input) is allowed, so an unfinished network can still be wired.
+    ``report`` is ``infer_shapes(graph, meta)`` when the caller already has it.
+    """
+    if meta is None or src not in graph.nodes or dst not in graph.nodes:
+        return None
+    report = report if report is not None else infer_shapes(graph, meta)
+    if report.order is None or src not in report.nodes or dst not in report.nodes:
+        return None
+    inputs = [(s, report.nodes[s].shape if s in report.nodes else None) for s in graph.inputs_of(dst)]
+    result = _apply_rule(graph.nodes[dst], [*inputs, (src, report.nodes[src].shape)], meta,
+                         report.output_units)
+    if not isinstance(result, Problem):
+        return None
+    if any(p.message == result.message for p in report.nodes[dst].problems):
+        return None
+    return result.message
+
+
+def connection_problem(graph: Graph, meta: DatasetMeta | None, src: str, dst: str,
+                       report: ShapeReport | None = None) -> str | None:
+    """Why ``src -> dst`` may not be added: the structural rules (``Graph.connection_problem``:
+    cycles, arity, ends of the network) first, then the shapes (``edge_shape_problem``). One
+    answer for the canvas drag and for every other way an edge is requested."""
+    return graph.connection_problem(src, dst) or edge_shape_problem(graph, meta, src, dst, report)
 
 
 def _size_problem(ctx: ShapeContext, shape: Shape, count: int) -> Problem | None:

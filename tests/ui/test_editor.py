@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -16,6 +17,7 @@ from playground.core.datasets import resources_dir
 from playground.core.graph import Graph, Node
 from playground.core.layers import GROUPS, LAYER_TYPES
 from playground.core.project import Project, dumps, load_project, new_project
+from playground.ui.editor import scene as scene_module
 from playground.ui.editor.items import NODE_WIDTH
 from playground.ui.main_window import MainWindow
 from tests.ui.helpers import (
@@ -108,6 +110,84 @@ def test_refusal_shows_while_dragging(make_window: Factory) -> None:
     QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, over)
     assert window.scene._link is None
     assert len(window.document.graph.edges) == 2
+
+
+def test_shape_mismatch_is_refused_while_dragging(make_window: Factory,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dense output onto a Conv2d input: red port, the reason beside the cursor and in the status
+    bar while dragging, no edge on release; asked once per node reached, not per mouse move."""
+    project = chain(("in", "Input"), ("d", "Dense"))
+    project.graph.add_node(Node("conv1", "Conv2d"), (440, 160))
+    window = make_window(project)
+    asked: list[tuple[str, str]] = []
+    real = scene_module.connection_problem
+
+    def counting(graph: Graph, meta: Any, src: str, dst: str, report: Any = None) -> str | None:
+        asked.append((src, dst))
+        return real(graph, meta, src, dst, report)
+
+    monkeypatch.setattr(scene_module, "connection_problem", counting)
+    viewport = window.view.viewport()
+    start = viewport_point(window, window.scene.nodes["d"].out_port.scenePos())
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    target = window.scene.nodes["conv1"]
+    over = window.view.mapFromScene(target.in_port.scenePos())
+    for i in range(1, 9):
+        QTest.mouseMove(viewport, start + (over - start) * (i / 8))
+    for dx in (2, 4, 6, 8):  # wiggling over the same node asks nothing more
+        QTest.mouseMove(viewport, over + QPoint(dx, 1))
+    link = window.scene._link
+    assert link is not None
+    assert link.target is target
+    assert asked == [("d", "conv1")]
+    reason = "Conv2d 'conv1' needs an image input (C, H, W) but gets 16 features"
+    assert link.problem is not None
+    assert link.problem.startswith(reason)
+    assert link.label.isVisible()
+    assert link.label.text.startswith(reason)
+    assert target.in_port.state == "bad"
+    assert not link.line.ok
+    assert window.statusBar().currentMessage().startswith(f"Cannot connect: {reason}")
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, over)
+    assert window.scene._link is None
+    assert target.in_port.state == ""
+    assert window.document.graph.edges == [("in", "d")]
+    assert window.document.undo_stack.count() == 0
+    assert window.statusBar().currentMessage().startswith(f"Cannot connect: {reason}")
+    drag_connect(window, "in", "conv1")  # an image fits: accepted, port green on the way
+    assert ("in", "conv1") in window.document.graph.edges
+
+
+def test_controller_refuses_a_shape_mismatch_asked_another_way(make_window: Factory) -> None:
+    project = chain(("in", "Input"), ("d", "Dense"))
+    project.graph.add_node(Node("conv1", "Conv2d"), (440, 160))
+    window = make_window(project)
+    assert not window.controller.connect_nodes("d", "conv1")
+    assert window.document.graph.edges == [("in", "d")]
+    assert "needs an image input" in window.statusBar().currentMessage()
+    window.scene.select_nodes(["d"])
+    new = window.controller.insert_after("Conv2d")  # added, but not wired into a mismatch
+    assert window.document.graph.inputs_of(new) == []
+    assert "not connected" in window.statusBar().currentMessage()
+    assert window.controller.connect_nodes("in", "conv1")  # an unfinished network still wires
+
+
+def test_escape_cancels_a_drag_and_clears_the_port(make_window: Factory) -> None:
+    window = make_window(chain(("in", "Input"), ("a", "Dense"), ("b", "Dense")))
+    window.document.graph.disconnect("a", "b")
+    viewport = window.view.viewport()
+    start = viewport_point(window, window.scene.nodes["a"].out_port.scenePos())
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    port = window.scene.nodes["b"].in_port
+    over = window.view.mapFromScene(port.scenePos())
+    QTest.mouseMove(viewport, (start + over) / 2)
+    QTest.mouseMove(viewport, over)
+    assert port.state == "ok"
+    QTest.keyClick(viewport, Qt.Key.Key_Escape)
+    assert window.scene._link is None
+    assert port.state == ""
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, over)
+    assert window.document.graph.edges == [("in", "a")]
 
 
 def test_add_merges_several_inputs(make_window: Factory) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtGui import QGuiApplication, QUndoStack
 from playground.core.graph import Graph, Node, Point
 from playground.core.layers import LAYER_TYPES
 from playground.core.params import non_default
+from playground.core.shapes import connection_problem
 from playground.ui.document import ProjectDocument
 from playground.ui.editor.clipboard import MIME_NODES, clip_to_text, parse_clip, place_clip
 from playground.ui.editor.commands import (
@@ -86,7 +87,7 @@ class EditorController(QObject):
         downstream = self.graph.outputs_of(anchor)
         self.stack.beginMacro(f"Insert {type_name} '{node.id}' after '{anchor}'")
         self.stack.push(AddNodeCommand(self.graph, node, (ax + COLUMN_SPACING, ay)))
-        problem = self.graph.connection_problem(anchor, node.id)
+        problem = self.connection_problem(anchor, node.id)
         if problem is None:
             if len(downstream) == 1 and LAYER_TYPES[type_name].min_outputs:
                 after = downstream[0]
@@ -106,9 +107,15 @@ class EditorController(QObject):
                                                                     f" after '{anchor}'"))
         return node.id
 
+    def connection_problem(self, src: str, dst: str) -> str | None:
+        """Why ``src -> dst`` may not be added, by the rules the canvas drag shows: structure,
+        then the shapes the edge would give ``dst`` on the current dataset."""
+        return connection_problem(self.graph, self.document.meta, src, dst, self.document.report)
+
     @Slot(str, str)
     def connect_nodes(self, src: str, dst: str) -> bool:
-        problem = self.graph.connection_problem(src, dst)
+        """Add the edge, or refuse it with the reason in the status bar (however it was asked)."""
+        problem = self.connection_problem(src, dst)
         if problem:
             self.statusMessage.emit(f"Cannot connect: {problem}")
             return False

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.core.graph import Edge, GraphEvent, Point
+from playground.core.shapes import connection_problem
 from playground.ui.document import ProjectDocument
 from playground.ui.editor.items import (
     NODE_HEIGHT,
@@ -40,7 +41,9 @@ SCENE_EXTENT = 20000.0
 
 class _LinkDrag:
     """State of one connection drag: the dashed curve, the node under the cursor, and why it
-    may not be connected (checked with ``Graph.connection_problem`` on every move)."""
+    may not be connected (``connection_problem``: structure, then the shapes the new edge would
+    give the target). The reason is worked out when the cursor reaches another node, not on
+    every move, so dragging stays smooth on a big graph."""
 
     def __init__(self, scene: GraphScene, src: NodeItem) -> None:
         assert src.out_port is not None
@@ -54,20 +57,32 @@ class _LinkDrag:
 
     def move(self, pos: QPointF) -> None:
         target = self.scene.node_at(pos, exclude=self.src)
-        if self.target is not None and self.target is not target and self.target.in_port is not None:
+        if target is not self.target:
+            self._retarget(target)
+        end = pos
+        if target is not None and target.in_port is not None:
+            end = target.in_port.scenePos() - QPointF(PORT_RADIUS + 1, 0)
+        self.line.set_end(end, self.problem is None)
+        self.label.setPos(pos + QPointF(14, 14))
+
+    def _retarget(self, target: NodeItem | None) -> None:
+        if self.target is not None and self.target.in_port is not None:
             self.target.in_port.set_state("")
         self.target = target
         self.problem = None
-        end = pos
         if target is not None:
-            self.problem = self.scene.document.graph.connection_problem(self.src.node_id, target.node_id)
+            document = self.scene.document
+            self.problem = connection_problem(document.graph, document.meta, self.src.node_id, target.node_id,
+                                              document.report)
             if target.in_port is not None:
                 target.in_port.set_state("bad" if self.problem else "ok")
-                end = target.in_port.scenePos() - QPointF(PORT_RADIUS + 1, 0)
-        self.line.set_end(end, self.problem is None)
         self.label.set_text(self.problem or "")
-        self.label.setPos(pos + QPointF(14, 14))
         self.scene.statusMessage.emit(f"Cannot connect: {self.problem}" if self.problem else "")
+
+    def cancel(self) -> None:
+        """Escape: drop the drag without connecting, and leave no port coloured."""
+        self._retarget(None)
+        self.finish()
 
     def finish(self) -> tuple[str, str] | None:
         """Remove the drag visuals; the edge to add, when the drop target accepts it."""
@@ -283,8 +298,7 @@ class GraphScene(QGraphicsScene):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape and self._link is not None:
-            self._link.target = None
-            self._link.finish()
+            self._link.cancel()
             self._link = None
             self.statusMessage.emit("")
             return
