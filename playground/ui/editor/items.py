@@ -7,9 +7,10 @@ or the report (apart from the transient drag position of a node being moved).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -37,15 +38,21 @@ from playground.core.shapes import NodeReport, format_shape
 from playground.ui.editor.icons import paint_layer_icon
 from playground.ui.theme import CanvasColors, group_color
 
-if TYPE_CHECKING:
-    from playground.ui.editor.scene import GraphScene
-
 NODE_WIDTH = 168.0
 NODE_HEIGHT = 74.0
 HEADER_HEIGHT = 26.0
 CORNER = 8.0
 PORT_RADIUS = 5.5
 ARROW = 9.0
+#: The gradient-flow glow: a ring this far outside the card, stroked this wide.
+GLOW_OUT, GLOW_PEN = 3.0, 7.0
+#: The dashed outline of a selected invalid node: this far outside the card.
+OUTLINE_OUT, OUTLINE_PEN = 4.0, 1.2
+#: The vanishing/exploding badge straddles the card's top edge.
+BADGE_TOP, BADGE_HEIGHT = -9.0, 16.0
+SHADOW_DROP = 2.5
+#: One pixel more for antialiasing, so nothing painted is left outside the bounding rect.
+_AA = 1.0
 
 
 @dataclass(frozen=True)
@@ -68,18 +75,19 @@ def card_fonts() -> CardFonts:
     return CardFonts(font(0.5, bold=True), font(0.0), font(-0.5, mono=True), font(-1.0))
 
 
-def _colors(item: QGraphicsItem) -> CanvasColors:
-    scene: GraphScene = item.scene()  # type: ignore[assignment]
-    return scene.colors
+#: Maps a dragged node's proposed top-left to where it may go (the scene's grid snap).
+SnapFn = Callable[[QPointF], QPointF]
 
 
 class PortItem(QGraphicsItem):
     """An input (left) or output (right) port. ``multi`` ports (Add, Concat) take several edges
-    and are drawn as a pill; ``state`` colours the port while a connection is dragged."""
+    and are drawn as a pill; ``state`` colours the port while a connection is dragged. Its
+    colours are its node's (``NodeItem.set_colors`` passes them on)."""
 
     def __init__(self, node: NodeItem, kind: str, multi: bool = False) -> None:
         super().__init__(node)
         self.node, self.kind, self.multi = node, kind, multi
+        self.colors = node.colors
         self.state = ""
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.CrossCursor if kind == "out" else Qt.CursorShape.ArrowCursor)
@@ -105,8 +113,12 @@ class PortItem(QGraphicsItem):
             self.state = state
             self.update()
 
+    def set_colors(self, colors: CanvasColors) -> None:
+        self.colors = colors
+        self.update()
+
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        colors = _colors(self)
+        colors = self.colors
         fill = {"ok": colors.ok, "bad": colors.error}.get(self.state, colors.card)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(QPen(group_color(self.node.group), 2.0))
@@ -116,11 +128,18 @@ class PortItem(QGraphicsItem):
 
 class NodeItem(QGraphicsItem):
     """A node card: coloured header with icon and id, the layer summary, the output shape and
-    parameter count, or the first problem in red (all problems in the tooltip)."""
+    parameter count, or the first problem in red (all problems in the tooltip).
 
-    def __init__(self, node_id: str, type_name: str) -> None:
+    What it needs from its scene is pushed in, never looked up (the way Orange's ``NodeItem``
+    is handed its palette), so items know nothing of the scene class: ``colors`` (renewed by
+    ``set_colors`` when the theme changes) and ``snap``, which maps a dragged position to where
+    the node may go (the scene's grid; None moves freely)."""
+
+    def __init__(self, node_id: str, type_name: str, colors: CanvasColors, snap: SnapFn | None = None) -> None:
         super().__init__()
         layer = LAYER_TYPES[type_name]
+        self.colors = colors
+        self.snap = snap
         self.node_id, self.type_name, self.group = node_id, type_name, layer.group
         self.summary = type_name
         self.shape_text = "?"
@@ -152,6 +171,14 @@ class NodeItem(QGraphicsItem):
         self._update_tooltip()
         self.update()
 
+    def set_colors(self, colors: CanvasColors) -> None:
+        """The theme changed: repaint the card and its ports in the new colours."""
+        self.colors = colors
+        for port in (self.in_port, self.out_port):
+            if port is not None:
+                port.set_colors(colors)
+        self.update()
+
     def set_flow(self, colour: QColor | None, badge: str | None, text: str = "") -> None:
         """Gradient flow while training: a tint on the log-norm colour scale and a
         'vanishing'/'exploding' badge (None clears both)."""
@@ -176,20 +203,40 @@ class NodeItem(QGraphicsItem):
 
     # ------------------------------------------------------------------ geometry
     def boundingRect(self) -> QRectF:
-        return QRectF(-2, -2, NODE_WIDTH + 4, NODE_HEIGHT + 6)
+        """Everything ``paint`` draws: the glow and the dashed outline reach outside the card
+        and the badge straddles its top. Qt repaints only this rect when the node changes or
+        goes away, so anything painted outside it would stay on screen after a delete or undo."""
+        out = max(GLOW_OUT + GLOW_PEN / 2, OUTLINE_OUT + OUTLINE_PEN / 2, SHADOW_DROP) + _AA
+        top = min(BADGE_TOP, -out) - _AA
+        return QRectF(-out, top, NODE_WIDTH + 2 * out, NODE_HEIGHT + out - top)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
         path.addRoundedRect(QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT), CORNER, CORNER)
         return path
 
+    @staticmethod
+    def glow_rect() -> QRectF:
+        """The ring stroked (``GLOW_PEN`` wide) around a node tinted by its gradient norm."""
+        return QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT).adjusted(-GLOW_OUT, -GLOW_OUT, GLOW_OUT, GLOW_OUT)
+
+    @staticmethod
+    def outline_rect() -> QRectF:
+        """The dashed ring (``OUTLINE_PEN`` wide) around a selected invalid node."""
+        return QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT).adjusted(-OUTLINE_OUT, -OUTLINE_OUT, OUTLINE_OUT, OUTLINE_OUT)
+
+    def badge_rect(self) -> QRectF:
+        """Where the vanishing/exploding badge is drawn (kept within the card's width)."""
+        text = self.badge or ""
+        width = min(QFontMetricsF(card_fonts().small).horizontalAdvance(text) + 12, NODE_WIDTH - 8)
+        return QRectF(NODE_WIDTH - width - 4, BADGE_TOP, width, BADGE_HEIGHT)
+
     def center(self) -> QPointF:
         return self.pos() + QPointF(NODE_WIDTH / 2, NODE_HEIGHT / 2)
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
-        scene: GraphScene | None = self.scene()  # type: ignore[assignment]
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and scene is not None:
-            return scene.snapped(value)
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.snap is not None:
+            return self.snap(value)
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
             for edge in self.edges:
                 edge.update_path()
@@ -207,20 +254,20 @@ class NodeItem(QGraphicsItem):
 
     # ------------------------------------------------------------------ painting
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        colors = _colors(self)
+        colors = self.colors
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         card = QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(colors.shadow)
-        p.drawRoundedRect(card.translated(0, 2.5), CORNER, CORNER)
+        p.drawRoundedRect(card.translated(0, SHADOW_DROP), CORNER, CORNER)
         body = QPainterPath()
         body.addRoundedRect(card, CORNER, CORNER)
         if self.flow is not None:
             glow = QColor(self.flow)
             glow.setAlpha(150)
-            p.setPen(QPen(glow, 7.0))
-            p.drawRoundedRect(card.adjusted(-3, -3, 3, 3), CORNER + 2, CORNER + 2)
+            p.setPen(QPen(glow, GLOW_PEN))
+            p.drawRoundedRect(self.glow_rect(), CORNER + 2, CORNER + 2)
             p.setPen(Qt.PenStyle.NoPen)
         p.fillPath(body, colors.card)
         header = QPainterPath()
@@ -238,16 +285,15 @@ class NodeItem(QGraphicsItem):
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRoundedRect(card, CORNER, CORNER)
         if self.problems and self.isSelected():
-            p.setPen(QPen(colors.accent, 1.2, Qt.PenStyle.DashLine))
-            p.drawRoundedRect(card.adjusted(-4, -4, 4, 4), CORNER + 3, CORNER + 3)
+            p.setPen(QPen(colors.accent, OUTLINE_PEN, Qt.PenStyle.DashLine))
+            p.drawRoundedRect(self.outline_rect(), CORNER + 3, CORNER + 3)
         if self.badge:
             self._paint_badge(p)
 
     def _paint_badge(self, p: QPainter) -> None:
         fonts = card_fonts()
         text = self.badge or ""
-        width = QFontMetricsF(fonts.small).horizontalAdvance(text) + 12
-        rect = QRectF(NODE_WIDTH - width - 4, -9, width, 16)
+        rect = self.badge_rect()
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(BADGE_COLOURS.get(text, "#666666")))
         p.drawRoundedRect(rect, 8, 8)
@@ -326,9 +372,10 @@ class EdgeItem(QGraphicsPathItem):
     """A connection from ``src``'s output port to ``dst``'s input port; select it and press Del
     to disconnect."""
 
-    def __init__(self, src: NodeItem, dst: NodeItem) -> None:
+    def __init__(self, src: NodeItem, dst: NodeItem, colors: CanvasColors) -> None:
         super().__init__()
         self.src, self.dst = src, dst
+        self.colors = colors
         self._hover = False
         self.flow: QColor | None = None
         self._end = QPointF()
@@ -370,8 +417,12 @@ class EdgeItem(QGraphicsPathItem):
             self.flow = colour
             self.update()
 
+    def set_colors(self, colors: CanvasColors) -> None:
+        self.colors = colors
+        self.update()
+
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        colors = _colors(self)
+        colors = self.colors
         if self.isSelected():
             pen = QPen(colors.accent, 2.6)
         elif self.flow is not None:
@@ -386,8 +437,9 @@ class EdgeItem(QGraphicsPathItem):
 class DragEdgeItem(QGraphicsPathItem):
     """The dashed curve that follows the mouse while a connection is dragged."""
 
-    def __init__(self, start: QPointF) -> None:
+    def __init__(self, start: QPointF, colors: CanvasColors) -> None:
         super().__init__()
+        self.colors = colors
         self.start = start
         self.end = start
         self.ok = True
@@ -397,8 +449,17 @@ class DragEdgeItem(QGraphicsPathItem):
         self.end, self.ok = end, ok
         self.setPath(curve(self.start, end))
 
+    def set_colors(self, colors: CanvasColors) -> None:
+        self.colors = colors
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        """The curve plus its 2 px pen and the arrowhead, which reaches ``ARROW / 2`` sideways
+        of the curve's end (the path item's own rect counts a 1 px pen and no head)."""
+        return self.path().controlPointRect().adjusted(-ARROW, -ARROW, ARROW, ARROW)
+
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        colors = _colors(self)
+        colors = self.colors
         pen = QPen(colors.accent if self.ok else colors.error, 2.0, Qt.PenStyle.DashLine)
         paint_arrow_curve(p, self.path(), self.end, pen)
 
@@ -408,10 +469,15 @@ class ReasonBadge(QGraphicsItem):
 
     PAD = 5.0
 
-    def __init__(self) -> None:
+    def __init__(self, colors: CanvasColors) -> None:
         super().__init__()
+        self.colors = colors
         self.text = ""
         self.setZValue(4)
+
+    def set_colors(self, colors: CanvasColors) -> None:
+        self.colors = colors
+        self.update()
 
     def set_text(self, text: str) -> None:
         if text != self.text:
@@ -424,7 +490,7 @@ class ReasonBadge(QGraphicsItem):
         return QRectF(0, 0, size.width() + 2 * self.PAD, size.height() + 2 * self.PAD)
 
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        colors = _colors(self)
+        colors = self.colors
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(QPen(colors.error, 1.0))
         p.setBrush(colors.card)

@@ -50,8 +50,8 @@ class _LinkDrag:
         self.scene, self.src = scene, src
         self.target: NodeItem | None = None
         self.problem: str | None = None
-        self.line = DragEdgeItem(src.out_port.scenePos() + QPointF(PORT_RADIUS, 0))
-        self.label = ReasonBadge()
+        self.line = DragEdgeItem(src.out_port.scenePos() + QPointF(PORT_RADIUS, 0), scene.colors)
+        self.label = ReasonBadge(scene.colors)
         scene.addItem(self.line)
         scene.addItem(self.label)
 
@@ -106,6 +106,9 @@ class GraphScene(QGraphicsScene):
     nodesMoved = Signal(object)
     statusMessage = Signal(str)
     flowScaleChanged = Signal(object)
+    #: The canvas went from empty to holding nodes (True) or back (False): the view's hint
+    #: covers the whole viewport, so it must repaint all of it, not just the changed items.
+    emptinessChanged = Signal(bool)
 
     def __init__(self, document: ProjectDocument, colors: CanvasColors, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -146,6 +149,7 @@ class GraphScene(QGraphicsScene):
 
     # ------------------------------------------------------------------ mirroring the model
     def rebuild(self) -> None:
+        had_nodes = bool(self.nodes)
         for item in list(self.nodes.values()) + list(self.edges.values()):
             self.removeItem(item)
         self.nodes.clear()
@@ -155,14 +159,20 @@ class GraphScene(QGraphicsScene):
             self._add_node_item(node_id)
         for edge in graph.edges:
             self._add_edge_item(edge)
+        if bool(self.nodes) != had_nodes:
+            self.emptinessChanged.emit(bool(self.nodes))
 
     def _on_graph_event(self, event: GraphEvent) -> None:
         kind = event.kind
         if kind == "node_added" and event.node is not None:
             self._add_node_item(event.node)
+            if len(self.nodes) == 1:
+                self.emptinessChanged.emit(True)
         elif kind == "node_removed" and event.node is not None:
             item = self.nodes.pop(event.node)
             self.removeItem(item)
+            if not self.nodes:
+                self.emptinessChanged.emit(False)
         elif kind == "edge_added" and event.edge is not None:
             self._add_edge_item(event.edge)
         elif kind == "edge_removed" and event.edge is not None:
@@ -184,7 +194,7 @@ class GraphScene(QGraphicsScene):
 
     def _add_node_item(self, node_id: str) -> None:
         node = self.document.graph.nodes[node_id]
-        item = NodeItem(node_id, node.type)
+        item = NodeItem(node_id, node.type, self.colors, snap=self.snapped)
         item.setPos(self._model_pos(node_id))
         self.nodes[node_id] = item
         self.addItem(item)
@@ -192,7 +202,7 @@ class GraphScene(QGraphicsScene):
 
     def _add_edge_item(self, edge: Edge) -> None:
         src, dst = self.nodes[edge[0]], self.nodes[edge[1]]
-        item = EdgeItem(src, dst)
+        item = EdgeItem(src, dst, self.colors)
         src.edges.append(item)
         dst.edges.append(item)
         self.edges[edge] = item
@@ -208,7 +218,13 @@ class GraphScene(QGraphicsScene):
             item.apply_report(report.nodes.get(node_id), known)
 
     def set_colors(self, colors: CanvasColors) -> None:
+        """Switch theme: every item is handed the new colours (items never ask the scene)."""
         self.colors = colors
+        for item in [*self.nodes.values(), *self.edges.values()]:
+            item.set_colors(colors)
+        if self._link is not None:
+            self._link.line.set_colors(colors)
+            self._link.label.set_colors(colors)
         for view in self.views():  # their cached background has the old colours
             view.resetCachedContent()
         self.update()

@@ -49,6 +49,13 @@ class CanvasView(QGraphicsView):
                                "L2 norm of its gradient, on this shared log scale")
         self.legend.hide()
         scene.flowScaleChanged.connect(self.set_flow_scale)
+        scene.emptinessChanged.connect(self._repaint_all)
+
+    @Slot()
+    def _repaint_all(self) -> None:
+        """The empty-canvas hint appeared or went: Qt would repaint only the items that changed
+        and leave the rest of the hint's text on screen, behind the first node."""
+        self.viewport().update()
 
     @Slot(object)
     def set_flow_scale(self, scale: LogColourScale | None) -> None:

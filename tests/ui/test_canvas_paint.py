@@ -1,0 +1,157 @@
+"""What the canvas leaves on screen: no hint text behind the first node, no outline, glow or
+badge left behind by a node that was deleted or undone, no legend over a node.
+
+Qt repaints only the regions it is told changed, so these tests compare what is really on the
+screen (the window's backing store, grabbed through the screen) with a fresh full render of
+the viewport: any difference is paint that no repaint cleared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF
+from PySide6.QtGui import QImage
+from PySide6.QtTest import QTest
+
+from playground.core.graph import Node
+from playground.ui.editor.items import (
+    GLOW_PEN,
+    NODE_HEIGHT,
+    NODE_WIDTH,
+    OUTLINE_PEN,
+    SHADOW_DROP,
+    NodeItem,
+)
+from playground.ui.main_window import MainWindow
+from playground.ui.theme import LIGHT as LIGHT_COLORS
+from tests.ui.helpers import blank_project, chain, drop_layer
+
+Factory = Callable[..., MainWindow]
+
+
+def pixels(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    data = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())
+    return data.reshape(image.height(), image.bytesPerLine() // 4, 4)[:, :image.width(), :3].astype(int)
+
+
+def on_screen(window: MainWindow) -> np.ndarray:
+    """The viewport as it is on screen now, after pending repaints ran."""
+    QTest.qWait(30)
+    viewport = window.view.viewport()
+    shot = window.screen().grabWindow(window.winId()).toImage()
+    return pixels(shot.copy(QRect(viewport.mapTo(window, QPoint(0, 0)), viewport.size())))
+
+
+def fresh(window: MainWindow) -> np.ndarray:
+    """The viewport painted from scratch: what the screen should show."""
+    return pixels(window.view.viewport().grab().toImage())
+
+
+def stale(window: MainWindow) -> np.ndarray:
+    """A mask of the viewport pixels the screen shows wrong (left over from earlier paint)."""
+    screen, truth = on_screen(window), fresh(window)
+    assert screen.shape == truth.shape
+    wrong = np.abs(screen - truth).max(axis=2) > 40
+    legend = window.view.legend
+    if legend.isVisible():  # a widget of its own over the viewport, not in the viewport's render
+        r = QRect(window.view.viewport().mapFrom(window.view, legend.pos()), legend.size())
+        wrong[max(r.top(), 0):r.bottom() + 1, max(r.left(), 0):r.right() + 1] = False
+    return wrong
+
+
+def hint_pixels(window: MainWindow, image: np.ndarray) -> int:
+    """Dark text pixels outside every node card: only the empty-canvas hint draws those."""
+    dark = image.mean(axis=2) < 170
+    view = window.view
+    for item in window.scene.nodes.values():
+        r = view.mapFromScene(item.sceneBoundingRect()).boundingRect().adjusted(-2, -2, 2, 2)
+        dark[max(r.top(), 0):max(r.bottom() + 1, 0), max(r.left(), 0):max(r.right() + 1, 0)] = False
+    return int(dark.sum())
+
+
+def test_node_paints_only_inside_its_bounding_rect() -> None:
+    item = NodeItem("n", "Dense", LIGHT_COLORS)
+    bounds = item.boundingRect()
+    card = QRectF(0, 0, NODE_WIDTH, NODE_HEIGHT)
+    painted = [
+        card.translated(0, SHADOW_DROP),
+        item.glow_rect().adjusted(-GLOW_PEN / 2, -GLOW_PEN / 2, GLOW_PEN / 2, GLOW_PEN / 2),
+        item.outline_rect().adjusted(-OUTLINE_PEN / 2, -OUTLINE_PEN / 2, OUTLINE_PEN / 2, OUTLINE_PEN / 2),
+    ]
+    for badge in ("vanishing", "exploding", "a much longer badge than any the gradient view gives"):
+        item.badge = badge
+        painted.append(item.badge_rect())
+    for rect in painted:
+        assert bounds.contains(rect), (rect, bounds)
+    for port in (item.in_port, item.out_port):
+        assert port is not None
+        assert port.boundingRect().contains(port._body().adjusted(-1, -1, 1, 1))
+
+
+def test_hint_goes_when_the_first_node_comes_and_returns_on_undo(make_window: Factory) -> None:
+    window = make_window(blank_project())
+    empty = on_screen(window)
+    shown = hint_pixels(window, empty)
+    assert shown > 200  # the test sees the hint
+    corner = window.view.mapToScene(QPoint(120, 70))
+    drop_layer(window, "Dense", corner)
+    assert list(window.scene.nodes) == ["dense1"]
+    assert hint_pixels(window, on_screen(window)) == 0
+    assert not stale(window).any()
+    window.undo_action.trigger()
+    assert not window.scene.nodes
+    assert hint_pixels(window, on_screen(window)) > 0.9 * shown
+    window.redo_action.trigger()
+    assert hint_pixels(window, on_screen(window)) == 0
+    assert not stale(window).any()
+
+
+def test_no_outline_glow_or_badge_left_after_delete_and_undo(make_window: Factory) -> None:
+    project = chain(("in", "Input"), ("a", "Dense"), ("out", "Output"))
+    project.graph.add_node(Node("lone", "Dense"), (220, 160))  # invalid: not connected to the Input
+    window = make_window(project)
+    scene = window.scene
+    scene.set_gradient_flow({"in": 1e-6, "a": 1e-3, "out": 1.0, "lone": 1e-7}, {"lone": "vanishing"})
+    scene.select_nodes(["lone"])
+    before = on_screen(window)
+    ring = window.view.mapFromScene(scene.nodes["lone"].sceneBoundingRect()).boundingRect()
+    assert not stale(window).any()
+    window.controller.delete_selection()
+    assert "lone" not in scene.nodes
+    after = on_screen(window)
+    assert (np.abs(after - before).max(axis=2) > 40)[ring.top():ring.bottom(), ring.left():ring.right()].any()
+    assert not stale(window).any()
+    window.undo_action.trigger()  # back, selected and tinted state repainted, then gone again
+    scene.set_gradient_flow({"lone": 1e-7}, {"lone": "vanishing"})
+    scene.select_nodes(["lone"])
+    assert not stale(window).any()
+    window.redo_action.trigger()
+    assert not stale(window).any()
+    scene.set_gradient_flow({}, {})  # clearing the tint repaints each glow ring whole
+    assert not stale(window).any()
+
+
+def test_theme_switch_hands_every_item_the_new_colours(make_window: Factory) -> None:
+    window = make_window(chain(("in", "Input"), ("a", "Dense"), ("out", "Output")))
+    window.set_appearance("dark")
+    scene = window.scene
+    ports = [p for n in scene.nodes.values() for p in (n.in_port, n.out_port) if p is not None]
+    items = [*scene.nodes.values(), *scene.edges.values(), *ports]
+    assert all(item.colors is scene.colors and item.colors.dark for item in items)
+    assert not stale(window).any()
+    window.set_appearance("light")
+    assert all(not item.colors.dark for item in items)
+
+
+def test_dragging_still_snaps_to_the_grid(make_window: Factory) -> None:
+    window = make_window(chain(("in", "Input"), ("a", "Dense")))
+    item = window.scene.nodes["a"]
+    window.scene._dragging = True  # what a press on a selected node sets
+    item.setPos(QPointF(233.0, 47.0))
+    assert (item.pos().x(), item.pos().y()) == (240.0, 40.0)
+    window.scene._dragging = False
+    item.setPos(QPointF(233.0, 47.0))
+    assert (item.pos().x(), item.pos().y()) == (233.0, 47.0)
