@@ -99,7 +99,7 @@ class Series:
         x, mean, lo, hi = (b[:n].copy() for b in (self._x, self._mean, self._min, self._max))
         if self._bucket:
             xs, ys = zip(*self._bucket)
-            x = np.append(x, sum(xs) / len(xs))
+            x = np.append(x, xs[-1])  # at the newest value's x: the curve reaches the latest step
             mean = np.append(mean, sum(ys) / len(ys))
             lo, hi = np.append(lo, min(ys)), np.append(hi, max(ys))
         return SeriesData(x, mean, lo, hi)

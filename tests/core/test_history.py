@@ -68,3 +68,12 @@ def test_bounded_with_global_extremes_for_any_values(values: list[float], capaci
     assert data.max.max() == max(values)
     assert data.x[0] >= 0
     assert data.x[-1] <= len(values) - 1
+
+
+def test_the_newest_point_sits_at_the_newest_step() -> None:
+    """Defect: the live loss curve lagged the step counter; once points merged, the point still
+    being filled was drawn at the mean step of its values, up to half a stride behind."""
+    series = Series(capacity=4)
+    series.extend((step, 1.0) for step in range(1, 40))
+    assert series.stride > 1
+    assert series.data().x[-1] == 39

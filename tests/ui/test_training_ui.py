@@ -31,6 +31,7 @@ def xor_project(epochs: int = 400) -> Project:
 def test_train_50_steps_fills_loss_view_and_changes_the_boundary(make_window: Factory, qtbot: QtBot) -> None:
     window = make_window(xor_project())
     ws = window.training
+    ws.docks["boundary"].raise_()  # a tab behind another computes nothing
     ws.train_steps(1)
     first = ws.view("boundary")._grid
     assert first is not None

@@ -94,6 +94,7 @@ class TrainingWorkspace(QObject):
         self.document.reportChanged.connect(self._update_next_run)
         self.document.datasetChanged.connect(self._update_next_run)
         self._dataset_changed()
+        self._update_next_run()
         self._update_actions()
 
     def view(self, dock_id: str) -> PlotView:
@@ -110,6 +111,7 @@ class TrainingWorkspace(QObject):
         first: QDockWidget | None = None
         for key, view in self.views.items():
             dock = self._dock(view.dock_title, f"{key}Dock", view, area.BottomDockWidgetArea)
+            dock.visibilityChanged.connect(view.set_on_screen)
             self.docks[key] = dock
             if first is None:
                 first = dock
@@ -462,7 +464,7 @@ class TrainingWorkspace(QObject):
             self._last_pictures = now
         wanted: dict[str, tuple[PictureRequest, list[PlotView]]] = {}
         for view in views if views is not None else self.views.values():
-            if not view.isVisible():
+            if not view.on_screen():
                 continue
             for request in view.picture_requests(self.info):
                 entry = wanted.setdefault(request.key, (request, []))

@@ -1,0 +1,279 @@
+"""The training workspace over the live-view registry: a registered view needs no wiring, hidden
+views ask for nothing, another project leaves nothing stale, settings edits made during a run
+are kept, the rule for continuing from trained weights is the one the Run panel states, and
+views that do not apply to a dataset say why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtWidgets import QApplication, QTabBar, QWidget
+from pytestqt.qtbot import QtBot
+
+from playground.core.datasets import resources_dir
+from playground.core.project import Project, load_project, save_project
+from playground.core.training import Report, Trainer
+from playground.ui.app import save_screenshot
+from playground.ui.main_window import MainWindow
+from playground.ui.plots import registry
+from playground.ui.plots.base import PlotView
+from playground.ui.plots.export import Cell
+from playground.ui.plots.live import PictureRequest, RunInfo
+from playground.ui.training.worker import TrainingSession
+from tests.ui.helpers import wait_idle
+from tests.ui.test_training_ui import xor_project
+
+Factory = Callable[..., MainWindow]
+
+
+def parameter_count(trainer: Trainer) -> int:
+    return sum(p.numel() for p in trainer.model.parameters())
+
+
+class StepView(PlotView):
+    """A view as a contributor would write one: the latest step as a bar, and the model's
+    parameter count computed on the training thread."""
+
+    dock_id = "steps"
+    dock_title = "Steps"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Steps", parent)
+        self.started: RunInfo | None = None
+        self.step = 0
+        self.parameters: list[int] = []
+        self.plot = pg.PlotItem()
+        self.bar = pg.BarGraphItem(x=[0], height=[0], width=0.6)
+        self.plot.addItem(self.bar)
+        self.graphics.addItem(self.plot)
+
+    def on_run_started(self, info: RunInfo, previous: str | None) -> None:
+        super().on_run_started(info, previous)
+        self.started = info
+
+    def on_reports(self, reports: list[Report]) -> None:
+        self.step = reports[-1].step
+        self.schedule()
+
+    def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
+        return [PictureRequest("parameter_count", parameter_count)]
+
+    def on_picture(self, key: str, value: Any) -> None:
+        self.parameters.append(value)
+
+    def _redraw(self) -> None:
+        self.bar.setOpts(height=[self.step])
+
+    def _apply_theme(self) -> None:
+        pass
+
+    def clear(self) -> None:
+        self.step = 0
+
+    def data_table(self) -> tuple[list[str], list[list[Cell]]]:
+        return ["step"], [[self.step]]
+
+
+def test_a_view_added_to_the_registry_appears_updates_and_is_screenshot(
+        make_window: Factory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(registry, "LIVE_VIEWS", (*registry.LIVE_VIEWS, StepView))
+    window = make_window(xor_project())
+    ws = window.training
+    view = ws.view("steps")
+    assert isinstance(view, StepView)
+    dock = ws.docks["steps"]
+    assert dock.windowTitle() == "Steps"
+    assert dock.toggleViewAction() in window.findChildren(type(dock.toggleViewAction()))
+    dock.raise_()
+    ws.train_steps(30)
+    assert view.started is not None
+    assert view.started.two_d
+    assert view.step == 30
+    assert view.parameters
+    assert view.parameters[-1] == 2 * 8 + 8 + 8 * 2 + 2
+    assert view.export_picture(tmp_path / "steps.png").stat().st_size > 0
+    ws.show_all_views()
+    QApplication.processEvents()
+    tabs = [bar.tabText(i) for bar in window.findChildren(QTabBar) if bar.isVisible() for i in range(bar.count())]
+    assert "Steps" in tabs, tabs
+    save_screenshot(window, tmp_path / "overview.png")
+    assert (tmp_path / "overview.png").stat().st_size > 0
+
+
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys of every picture the workspace asks a session for."""
+    keys: list[str] = []
+    original = TrainingSession.request
+
+    def request(self: TrainingSession, key: str, fn: Callable[[Trainer], Any]) -> None:
+        keys.append(key)
+        original(self, key, fn)
+
+    monkeypatch.setattr(TrainingSession, "request", request)
+    return keys
+
+
+def test_hidden_views_ask_for_nothing_and_a_raised_one_asks_at_once(make_window: Factory, qtbot: QtBot,
+                                                                     asked: list[str]) -> None:
+    window = make_window(xor_project(epochs=100_000))
+    ws = window.training
+    ws.docks["loss"].raise_()
+    assert ws.view("boundary").isVisible(), "Qt calls a tab behind another visible"
+    assert not ws.view("boundary").on_screen()
+    ws.train(paused=True)
+    assert ws.session is not None
+    ws.session.step(40)
+    qtbot.waitUntil(lambda: ws.last_report is not None and ws.last_report.step >= 40, timeout=20_000)
+    assert "boundary" not in asked, asked
+    assert "predictions" not in asked, asked
+    ws.docks["boundary"].raise_()
+    qtbot.waitUntil(lambda: ws.view("boundary")._grid is not None, timeout=10_000)
+    assert asked.count("boundary") >= 1
+    ws.stop()
+    ws.shutdown()
+
+
+def _digits_project(tmp_path: Path) -> Path:
+    project = load_project(resources_dir() / "examples" / "relu_he_digits.json")
+    project.training["epochs"] = 2
+    path = tmp_path / "digits.json"
+    save_project(project, path)
+    return path
+
+
+def _xor_file(tmp_path: Path) -> Path:
+    path = tmp_path / "xor.json"
+    save_project(xor_project(), path)
+    return path
+
+
+def test_another_project_leaves_nothing_of_the_last_one(make_window: Factory, qtbot: QtBot, tmp_path: Path) -> None:
+    """Defect: after opening another project the Run panel kept "epoch 2/2 ... Finished" and the
+    confusion matrix kept the digits' classes."""
+    window = make_window()
+    assert window.open_path(_digits_project(tmp_path))
+    wait_idle(qtbot, window)
+    ws = window.training
+    ws.docks["confusion"].raise_()
+    ws.train_steps(60)
+    confusion = ws.view("confusion")
+    confusion.flush()
+    assert confusion.class_names() == [str(i) for i in range(10)]
+    assert "epoch" in ws.panel.progress.format()
+
+    assert window.open_path(_xor_file(tmp_path))
+    wait_idle(qtbot, window)
+    for view in ws.views.values():
+        view.flush()
+    assert confusion.class_names() == []
+    assert confusion.matrix().size == 0
+    assert ws.panel.progress.format() == "not started"
+    assert "Press Train" in ws.panel.status.text()
+    assert ws.view("loss").data_table()[1] == []
+    assert ws.view("gradients").latest() == {}
+    assert ws.weights is None
+
+
+def test_a_learning_rate_changed_during_a_run_is_kept(make_window: Factory, qtbot: QtBot, tmp_path: Path) -> None:
+    """Defect: the field showed the new rate, but the title had no '*', Save wrote the old
+    rate and reopening showed it."""
+    path = tmp_path / "xor.json"
+    save_project(xor_project(epochs=100_000), path)
+    window = make_window()
+    assert window.open_path(path)
+    ws = window.training
+    ws.train()
+    qtbot.waitUntil(lambda: ws.last_report is not None, timeout=20_000)
+    ws.panel.form.editor("lr").box.setValue(0.004)
+    assert window.document.project.training["lr"] == pytest.approx(0.004)
+    assert window.isWindowModified()
+    qtbot.waitUntil(lambda: ws.last_report.lr == pytest.approx(0.004), timeout=10_000)
+    ws.stop()
+    ws.shutdown()
+    assert window.save()
+    assert load_project(path).training["lr"] == pytest.approx(0.004)
+    window.document.undo_stack.undo()
+    assert ws.panel.form.editor("lr").box.value() == pytest.approx(0.03)
+
+
+def test_settings_changes_continue_and_network_or_data_changes_start_afresh(make_window: Factory) -> None:
+    """Defect: the rule was not one a person could predict. Now the Run panel states it, and
+    the next run does what it says."""
+    window = make_window(xor_project())
+    ws = window.training
+    assert "fresh initialisation" in ws.panel.next_run.text()
+    ws.train_steps(20)
+    assert "continues" in ws.panel.next_run.text()
+    ws.panel.form.editor("epochs").box.setValue(50)
+    assert window.document.project.training["epochs"] == 50
+    assert "continues" in ws.panel.next_run.text()
+    assert ws.weights_for_network() is ws.weights
+    ws.train_steps(10)
+    assert not ws.started_fresh
+
+    window.controller.set_param("h1", "units", 4)
+    assert "network changed" in ws.panel.next_run.text()
+    ws.train_steps(10)
+    assert ws.started_fresh
+
+    window.controller.set_dataset({**window.document.project.dataset, "samples": 300}, "samples")
+    assert "dataset changed" in ws.panel.next_run.text()
+    assert ws.weights_for_network() is None
+
+
+def test_views_that_do_not_apply_say_why(make_window: Factory, qtbot: QtBot) -> None:
+    window = make_window(xor_project())
+    ws = window.training
+    assert ws.view("boundary").reason_shown() is None
+    for key in ("filters", "saliency"):
+        reason = ws.view(key).reason_shown() or ""
+        assert "image" in reason, key
+    window.controller.set_dataset({"name": "digits"})
+    qtbot.waitUntil(lambda: window.document.meta is not None and window.document.meta.is_image, timeout=10_000)
+    boundary = ws.view("boundary").reason_shown()
+    assert boundary is not None
+    assert "two input features" in boundary
+    assert ws.view("filters").reason_shown() is None
+    assert ws.view("saliency").reason_shown() is None
+    assert ws.view("confusion").reason_shown() is None
+
+
+def test_every_selected_sample_gets_its_saliency_maps(make_window: Factory, qtbot: QtBot) -> None:
+    """Defect: of 2-3 selected samples only the first was drawn."""
+    project = load_project(resources_dir() / "examples" / "lenet_digits.json")
+    window = make_window(project)
+    ws = window.training
+    ws.docks["saliency"].raise_()
+    ws.train(paused=True)
+    assert ws.session is not None
+    ws.session.step(5)
+    qtbot.waitUntil(lambda: ws.last_report is not None, timeout=30_000)
+    saliency = ws.view("saliency")
+    saliency.select([0, 1, 2])
+    qtbot.waitUntil(lambda: len(saliency._results) == 3, timeout=20_000)
+    saliency.flush()
+    for row in range(3):
+        image = saliency._cells[row][1].image.image
+        assert image is not None, f"row {row} has a map"
+        assert np.abs(image).sum() > 0, f"row {row} has a map"
+    ws.stop()
+    ws.shutdown()
+
+
+def test_cannot_train_lists_every_problem(make_window: Factory) -> None:
+    graph_project = xor_project()
+    graph = graph_project.graph
+    graph.disconnect("h1", "out")
+    window = make_window(Project("broken", graph_project.dataset, graph, graph_project.training))
+    problems = window.document.network_problems()
+    assert len(problems) >= 2, problems
+    window.training.train()
+    title, text = window.prompts.errors[-1]
+    assert title == "Cannot train"
+    assert all(p in text for p in problems)
