@@ -17,6 +17,7 @@ from playground.ui.editor.icons import app_icon
 from playground.ui.main_window import MainWindow
 from playground.ui.settings import APPLICATION, ORGANIZATION, app_settings
 from playground.ui.theme import APPEARANCES, ThemeManager
+from playground.ui.wheel_guard import install_wheel_guard
 
 SCREENSHOT_SIZE = (1440, 900)
 #: Sans-serif faces tried, in order, where the platform gives no desktop font (offscreen).
@@ -24,7 +25,8 @@ FALLBACK_FAMILIES = ("Inter", "Cantarell", "Noto Sans", "DejaVu Sans", "Liberati
 
 
 def create_application() -> QApplication:
-    """The QApplication with name, Fusion style and a readable font."""
+    """The QApplication with name, Fusion style, a readable font, and the wheel guard (the
+    mouse wheel scrolls panels instead of changing the setting under the pointer)."""
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication([sys.argv[0] if sys.argv else "playground"])
@@ -33,6 +35,7 @@ def create_application() -> QApplication:
     app.setStyle("Fusion")
     app.setWindowIcon(app_icon())
     gui_thread_gc.install()
+    install_wheel_guard(app)
     if QGuiApplication.platformName() in ("offscreen", "minimal"):
         # Headless platforms have no desktop font settings and fall back to a serif face.
         families = set(QFontDatabase.families())

@@ -26,8 +26,10 @@ def click(widget, pos: QPoint) -> None:  # noqa: ANN001
 
 
 def wheel_combo_to(combo: QComboBox, data: str) -> None:
-    """Turn the mouse wheel over the combo until it shows ``data`` (each notch is one choice;
-    simulated clicks in a combo's popup are not delivered on the offscreen platform)."""
+    """Focus the combo (as a click does), then turn the mouse wheel over it until it shows
+    ``data`` (each notch is one choice; simulated clicks in a combo's popup are not delivered
+    on the offscreen platform). Unfocused, the wheel scrolls the panel instead."""
+    combo.setFocus(Qt.FocusReason.MouseFocusReason)
     centre = QPointF(combo.rect().center())
     for _ in range(combo.count()):
         if combo.currentData() == data:
