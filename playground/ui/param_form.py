@@ -199,10 +199,26 @@ class UnitSliderEditor(ParamEditor):
             self.slider.setValue(round(float(value) * self.STEPS))
 
 
+#: A choice box keeps room for its longest choice, counted in widths of "X" (Qt's unit for
+#: ``minimumContentsLength``), at least ``CHOICE_CHARS_MIN`` and at most ``CHOICE_CHARS_MAX``:
+#: a longer choice may be elided in a narrow panel rather than widen it.
+CHOICE_CHARS_MIN = 4
+CHOICE_CHARS_MAX = 18
+
+
 class ChoiceEditor(ParamEditor):
+    """A combo box sized by its longest choice (capped), not by the widest it could be: Qt's
+    default fixes the box's width to its longest item when first shown, and a form in a narrow
+    dock (the inspector) then clipped the box on the right instead of wrapping the row."""
+
     def __init__(self, param: Param, on_change: OnChange) -> None:
         super().__init__(param, on_change)
         combo = QComboBox()
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        metrics = combo.fontMetrics()
+        widest = max((metrics.horizontalAdvance(str(c)) for c in param.choices), default=0)
+        chars = math.ceil(widest / max(1, metrics.horizontalAdvance("X")))
+        combo.setMinimumContentsLength(max(CHOICE_CHARS_MIN, min(chars, CHOICE_CHARS_MAX)))
         helps = next((h for h in CHOICE_HELP if set(param.choices) <= set(h)), {})
         for i, choice in enumerate(param.choices):
             combo.addItem(choice, choice)
@@ -318,6 +334,9 @@ class ParamForm(QWidget):
         layout.setHorizontalSpacing(10)
         layout.setVerticalSpacing(4 if show_help else 6)
         layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # Where label and field do not fit side by side (a narrow dock), the field goes under
+        # its label rather than being cut off.
+        layout.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         layout.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         small = QFont(self.font())
         small.setPointSizeF(max(small.pointSizeF() - 1, 7))
