@@ -122,13 +122,14 @@ class ExportDialog(QDialog):
 
     ``weights`` is the state dict to export (None: the initialised model) unless ``live`` is a
     paused run, whose current weights are copied on its training thread when the dialog opens.
-    ``choose_path`` asks for the output file (tests answer it). Closing while an export runs
+    ``choose_path`` asks for the output file (tests answer it); ``folder`` is where the file is
+    suggested (default: the project's folder). Closing while an export runs
     closes the dialog once the export has ended, so no thread outlives it.
     """
 
     def __init__(self, project: Project, data: Dataset | None, weights: StateDict | None, *,
                  choose_path: PathChooser, colors: CanvasColors, live: TrainingSession | None = None,
-                 parent: QWidget | None = None) -> None:
+                 folder: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export Model")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -197,7 +198,10 @@ class ExportDialog(QDialog):
         layout.addStretch(1)
         layout.addWidget(self.buttons)
 
-        self.path.setText(str(project.base_dir / f"{file_stem(project.name)}{EXPORTERS[self.fmt].suffix}"))
+        # Not project.base_dir: for a project never saved that is the working folder, which is
+        # the app's source tree when scripts/run.sh started it. The window passes its start folder.
+        start = folder if folder is not None else project.base_dir
+        self.path.setText(str(start / f"{file_stem(project.name)}{EXPORTERS[self.fmt].suffix}"))
         self.format.currentIndexChanged.connect(self._format_changed)
         self._format_changed()
         if live is None:

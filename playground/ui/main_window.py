@@ -18,6 +18,7 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -50,8 +51,16 @@ from playground.ui.editor.inspector import InspectorWidget
 from playground.ui.editor.palette import PaletteWidget
 from playground.ui.editor.scene import GraphScene
 from playground.ui.editor.view import CanvasView
-from playground.ui.export_dialog import ExportDialog
-from playground.ui.settings import APPLICATION, app_settings, data_dir
+from playground.ui.export_dialog import ExportDialog, file_stem
+from playground.ui.help import (
+    MarkdownDialog,
+    ShortcutsDialog,
+    about_html,
+    lecture_notes_candidates,
+    lecture_notes_path,
+    lock_pixmap,
+)
+from playground.ui.settings import APPLICATION, app_settings, data_dir, inside_app, remember_folder, start_folder
 from playground.ui.theme import ThemeManager
 from playground.ui.training.workspace import TrainingWorkspace
 
@@ -105,10 +114,12 @@ class Prompts:
         path, _ = QFileDialog.getSaveFileName(parent, title, start, name_filter)
         return path or None
 
-    def choose_path(self, parent: QWidget, title: str, name_filter: str, folder: bool) -> str | None:
+    def choose_path(self, parent: QWidget, title: str, name_filter: str, folder: bool,
+                    directory: str = "") -> str | None:
+        """A file (or with ``folder``, a folder) to read, the dialog starting in ``directory``."""
         if folder:
-            return QFileDialog.getExistingDirectory(parent, title) or None
-        path, _ = QFileDialog.getOpenFileName(parent, title, "", name_filter)
+            return QFileDialog.getExistingDirectory(parent, title, directory) or None
+        path, _ = QFileDialog.getOpenFileName(parent, title, directory, name_filter)
         return path or None
 
 
@@ -174,8 +185,9 @@ class MainWindow(QMainWindow):
         self.training.runningChanged.connect(self._set_locked)
         self.training.gradientsChanged.connect(self.scene.set_gradient_flow)
         self._run_active = False
-        self.lock_label = QLabel()
-        self.statusBar().addPermanentWidget(self.lock_label)
+        self.lock_indicator, self.lock_icon, self.lock_label = self._lock_indicator()
+        self.statusBar().addPermanentWidget(self.lock_indicator)
+        self._help_menu_last()
         self._connect()
         self.resize(1440, 900)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [260, 340], Qt.Orientation.Horizontal)
@@ -187,6 +199,19 @@ class MainWindow(QMainWindow):
         self._update_validity()
         self._update_weights_actions()
         QTimer.singleShot(0, self.view.fit_to_view)
+
+    def _lock_indicator(self) -> tuple[QWidget, QLabel, QLabel]:
+        """The status bar's "network locked" note: a painted padlock beside the text (an emoji
+        would show as an empty box where no emoji font is installed). Hidden until a run starts."""
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 4, 0)
+        row.setSpacing(4)
+        icon, text = QLabel(), QLabel()
+        row.addWidget(icon)
+        row.addWidget(text)
+        box.hide()
+        return box, icon, text
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -255,7 +280,8 @@ class MainWindow(QMainWindow):
                                                "Arrange the network in columns, left to right")
         self.history_action = self.history_dock.toggleViewAction()
         self.history_action.setText("&History")
-        self.history_action.setShortcut(QKeySequence("Ctrl+H"))
+        # Not Ctrl+H: on macOS that is Cmd+H, which hides the application.
+        self.history_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
         self.history_action.triggered.connect(lambda shown: shown and self.history_dock.raise_())
         self.find_action = self._action("Find &Layer", self._focus_filter, key.Find, "Filter the layer palette")
         self.zoom_in_action = self._action("Zoom &In", self.view.zoom_in, ["Ctrl++", "Ctrl+="], "Zoom in")
@@ -278,7 +304,12 @@ class MainWindow(QMainWindow):
         self.appearance_actions[self.theme.choice].setChecked(True)
         self.reset_layout_action = self._action("&Reset Window Layout", self.reset_layout, "Ctrl+Shift+R",
                                                 "Put the panels back where they started")
-        self.about_action = self._action("&About", self._about, key.HelpContents, "About the playground")
+        self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts, [key.HelpContents, "Ctrl+/"],
+                                             "List every action that has a keyboard shortcut")
+        self.lectures_action = self._action("&Lecture Notes", self.show_lecture_notes, "Shift+F1",
+                                            "What the playground teaches, lecture by lecture, and where to see it")
+        self.about_action = self._action("&About", self.show_about, "Ctrl+Shift+F1", "The playground's version")
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         for i, dock in enumerate((self.palette_dock, self.inspector_dock, self.dataset_dock), start=1):
             dock.toggleViewAction().setShortcut(QKeySequence(f"Ctrl+{i}"))
 
@@ -317,8 +348,12 @@ class MainWindow(QMainWindow):
             panels.addAction(dock.toggleViewAction())
         view.addAction(self.reset_layout_action)
 
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.about_action)
+        self.help_menu = bar.addMenu("&Help")
+        self.help_menu.addActions([self.shortcuts_action, self.lectures_action])
+        # The same submenu as File > Examples: the examples are the worked lectures.
+        self.help_menu.addMenu(self.examples_menu)
+        self.help_menu.addSeparator()
+        self.help_menu.addAction(self.about_action)
 
         tools = QToolBar("Main toolbar", self)
         tools.setObjectName("mainToolbar")
@@ -411,6 +446,7 @@ class MainWindow(QMainWindow):
         self.inspector.set_colors(colors)
         self.dataset_panel.set_colors(colors)
         self._update_validity()
+        self._paint_lock_icon()
 
     def _draw_action_icons(self) -> None:
         color = self.theme.colors.text
@@ -439,9 +475,46 @@ class MainWindow(QMainWindow):
         self.palette_widget.filter.setFocus()
         self.palette_widget.filter.selectAll()
 
-    def _about(self) -> None:
-        QMessageBox.about(self, f"About {APPLICATION}",
-                          f"<b>{APPLICATION}</b><p>Design, train and look inside neural networks.</p>")
+    def _help_menu_last(self) -> None:
+        """Help stays the last menu: menus added after ``_create_menus`` (Training, by the
+        workspace) go before it, as on every other desktop app."""
+        bar = self.menuBar()
+        bar.removeAction(self.help_menu.menuAction())
+        bar.addAction(self.help_menu.menuAction())
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Help > Keyboard Shortcuts: read from the actions as they are now (non-modal)."""
+        dialog = ShortcutsDialog(self)
+        dialog.show()
+        return dialog
+
+    def show_lecture_notes(self) -> MarkdownDialog | None:
+        """Help > Lecture Notes: docs/lectures.md rendered, read-only; says where it looked
+        when the notes are not installed."""
+        path = lecture_notes_path()
+        text = None
+        if path is not None:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = None
+        if text is None:
+            where = "\n".join(str(p) for p in lecture_notes_candidates())
+            self.prompts.show_error(self, "Lecture notes not found", "The lecture notes are not installed with "
+                                    f"this copy of the app. Looked in:\n{where}")
+            return None
+        dialog = MarkdownDialog("Lecture Notes", text, self)
+        dialog.show()
+        return dialog
+
+    def show_about(self) -> QMessageBox:
+        """Help > About: the version, from the installed package (non-modal)."""
+        box = QMessageBox(QMessageBox.Icon.NoIcon, f"About {APPLICATION}", about_html(APPLICATION),
+                          QMessageBox.StandardButton.Ok, self)
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
 
     # ------------------------------------------------------------------ settings
     def _restore_settings(self) -> None:
@@ -524,9 +597,15 @@ class MainWindow(QMainWindow):
         for action in (self.undo_action, self.redo_action, self.cut_action, self.paste_action,
                        self.duplicate_action, self.delete_action, self.auto_layout_action):
             action.setEnabled(not locked)
-        self.lock_label.setText("🔒 Training: the network is locked (Stop to edit)" if locked else "")
-        self.lock_label.setToolTip("The running training uses a copy of the network; stop it (Shift+F5) "
-                                   "to edit the graph, dataset or layer settings." if locked else "")
+        self.lock_label.setText("Training: the network is locked (Stop to edit)" if locked else "")
+        self.lock_indicator.setToolTip("The running training uses a copy of the network; stop it (Shift+F5) "
+                                       "to edit the graph, dataset or layer settings." if locked else "")
+        self._paint_lock_icon()
+        self.lock_indicator.setVisible(locked)
+
+    def _paint_lock_icon(self) -> None:
+        size = self.lock_label.fontMetrics().height()
+        self.lock_icon.setPixmap(lock_pixmap(self.theme.colors.text_dim, size, self.devicePixelRatioF()))
 
     def _show(self, project: Project, *, modified: bool = False) -> None:
         self.training.shutdown()
@@ -544,9 +623,17 @@ class MainWindow(QMainWindow):
             self._show(Project(template.name, template.dataset, Graph(), template.training))
             self.show_status("New blank project: drag layers from the palette onto the canvas")
 
+    # A file dialog starts in the last folder used, else the documents folder: never in the
+    # folder the app was started from (the source tree, with scripts/run.sh).
+    def _start_folder(self) -> Path:
+        return start_folder(self.settings)
+
+    def _remember_folder(self, path: str | Path) -> None:
+        if self.persist:
+            remember_folder(self.settings, path)
+
     def open(self) -> None:
-        folder = str(self.document.path.parent) if self.document.path else ""
-        path = self.prompts.open_path(self, "Open project", folder)
+        path = self.prompts.open_path(self, "Open project", str(self._start_folder()))
         if path:
             self.open_path(path)
 
@@ -561,6 +648,7 @@ class MainWindow(QMainWindow):
             return False
         self._show(project)
         self._add_recent(Path(path))
+        self._remember_folder(path)
         self.show_status(f"Opened {path}")
         return True
 
@@ -584,8 +672,14 @@ class MainWindow(QMainWindow):
         return self.save_to(self.document.path)
 
     def save_as(self) -> bool:
-        start = str(self.document.path or Path.cwd() / f"{self.document.display_name}.json")
-        path = self.prompts.save_path(self, "Save project as", start)
+        """Ask where to save: beside the project's own file, or for a new project or an example
+        (whose file is in the app's resources) in the last folder used or the documents folder."""
+        current = self.document.path
+        if current is not None and not inside_app(current.parent):
+            start = current
+        else:
+            start = self._start_folder() / f"{file_stem(self.document.display_name)}.json"
+        path = self.prompts.save_path(self, "Save project as", str(start))
         if not path:
             return False
         target = Path(path)
@@ -601,6 +695,7 @@ class MainWindow(QMainWindow):
             return False
         self.document.mark_saved(path)
         self._add_recent(path)
+        self._remember_folder(path)
         self._discard_recovery()
         self.show_status(f"Saved {path}")
         return True
@@ -722,7 +817,7 @@ class MainWindow(QMainWindow):
         live = self.training.session if self._run_active else None
         dialog = ExportDialog(self.document.project, self.document.dataset,
                               None if live else self.training.weights_for_network(),
-                              choose_path=self.prompts.export_path,
+                              choose_path=self._export_path, folder=self._export_folder(),
                               colors=self.theme.colors, live=live, parent=self)
         dialog.open()
         return dialog
@@ -743,7 +838,7 @@ class MainWindow(QMainWindow):
             self.prompts.show_error(self, "Cannot load weights", f"The dataset could not be loaded: {error}" if error
                                     else "The dataset is still loading; try again in a moment.")
             return False
-        path = self.prompts.choose_path(self, "Load weights", "Weights (*.safetensors);;All files (*)", False)
+        path = self._choose_path("Load weights", "Weights (*.safetensors);;All files (*)", False)
         if not path:
             return False
         try:
@@ -758,5 +853,23 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ dialogs for panels
     def _choose_data_path(self, title: str, name_filter: str, folder: bool) -> str | None:
-        return self.prompts.choose_path(self, title, name_filter, folder)
+        return self._choose_path(title, name_filter, folder)
+
+    def _choose_path(self, title: str, name_filter: str, folder: bool) -> str | None:
+        """A file or folder to read (data, weights), starting in the last folder used."""
+        path = self.prompts.choose_path(self, title, name_filter, folder, str(self._start_folder()))
+        if path:
+            self._remember_folder(path)
+        return path
+
+    def _export_path(self, parent: QWidget, title: str, start: str, name_filter: str) -> str | None:
+        path = self.prompts.export_path(parent, title, start, name_filter)
+        if path:
+            self._remember_folder(path)
+        return path
+
+    def _export_folder(self) -> Path:
+        """Where an export is suggested: beside the saved project, else the last folder used."""
+        current = self.document.path
+        return current.parent if current is not None and not inside_app(current.parent) else self._start_folder()
 

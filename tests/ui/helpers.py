@@ -23,6 +23,8 @@ class ScriptedPrompts(Prompts):
         self.paths: list[str] = []
         self.errors: list[tuple[str, str]] = []
         self.asked: list[str] = []
+        #: The folder (or suggested file) each file dialog was asked to start in.
+        self.directories: list[str] = []
 
     def ask_save_changes(self, parent: QWidget, name: str) -> str:
         self.asked.append(f"save:{name}")
@@ -39,12 +41,16 @@ class ScriptedPrompts(Prompts):
         return self.paths.pop(0) if self.paths else None
 
     def open_path(self, parent: QWidget, title: str, directory: str) -> str | None:
+        self.directories.append(directory)
         return self._next_path()
 
     def save_path(self, parent: QWidget, title: str, directory: str) -> str | None:
+        self.directories.append(directory)
         return self._next_path()
 
-    def choose_path(self, parent: QWidget, title: str, name_filter: str, folder: bool) -> str | None:
+    def choose_path(self, parent: QWidget, title: str, name_filter: str, folder: bool,
+                    directory: str = "") -> str | None:
+        self.directories.append(directory)
         return self._next_path()
 
 

@@ -1,0 +1,120 @@
+"""The Help menu (shortcuts, lecture notes, examples, about), its place in the menu bar, and
+the window's keyboard shortcuts: none shared, none that the desktop keeps for itself."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Callable
+
+import pytest
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+import playground
+from playground.ui import help as help_module
+from playground.ui.main_window import MainWindow
+from tests.ui.helpers import ScriptedPrompts
+
+Factory = Callable[..., MainWindow]
+PORTABLE = QKeySequence.SequenceFormat.PortableText
+#: Cmd+H hides the application on macOS, Cmd+Alt+H hides the others, Cmd+M minimises.
+RESERVED = ("Ctrl+H", "Ctrl+Alt+H", "Ctrl+M")
+
+
+def all_actions(window: MainWindow) -> list[QAction]:
+    """Every action of the window: its children (docks, workspace, undo stack) and every menu's."""
+    found: dict[QAction, None] = dict.fromkeys(window.findChildren(QAction))
+
+    def walk(menu: QMenu) -> None:
+        for action in menu.actions():
+            found.setdefault(action)
+            if isinstance(action.menu(), QMenu):
+                walk(action.menu())
+
+    for top in window.menuBar().actions():
+        if isinstance(top.menu(), QMenu):
+            walk(top.menu())
+    return list(found)
+
+
+def test_help_is_the_last_menu_after_training(make_window: Factory) -> None:
+    window = make_window()
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles[-1] == "&Help"
+    assert "&Training" in titles
+    assert titles.index("&Training") < titles.index("&Help")
+    texts = [a.text() for a in window.help_menu.actions()]
+    assert texts[:3] == ["&Keyboard Shortcuts", "&Lecture Notes", "&Examples"]
+    assert window.examples_menu.menuAction() in window.help_menu.actions(), "the same menu as File > Examples"
+    assert texts[-1] == "&About"
+
+
+def test_no_two_actions_share_a_shortcut_and_none_is_reserved(make_window: Factory) -> None:
+    window = make_window()
+    owners: dict[str, list[str]] = {}
+    for action in all_actions(window):
+        for key in {k.toString(PORTABLE) for k in action.shortcuts() if not k.isEmpty()}:
+            owners.setdefault(key, []).append(action.text())
+    assert len(owners) > 30, "the window's actions were found"
+    shared = {key: names for key, names in owners.items() if len(names) > 1}
+    assert not shared, f"shortcuts used twice: {shared}"
+    for key in RESERVED:
+        assert key not in owners, f"{key} is kept by macOS (Cmd), used by {owners[key]}"
+    assert window.history_action.shortcut().toString(PORTABLE) == "Ctrl+Shift+H"
+
+
+def test_the_shortcut_list_is_read_from_the_actions(make_window: Factory) -> None:
+    window = make_window()
+    dialog = window.show_shortcuts()
+    listed = {(dialog.table.item(r, 1).text(), dialog.table.item(r, 2).text())
+              for r in range(dialog.table.rowCount())}
+    native = QKeySequence.SequenceFormat.NativeText
+    for action in all_actions(window):
+        keys = ", ".join(k.toString(native) for k in action.shortcuts() if not k.isEmpty())
+        if keys and action.text():
+            name = action.text().replace("&", "").replace("…", "").strip()
+            assert (name, keys) in listed, f"{name} ({keys}) is missing from the list"
+    menus = {dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())}
+    assert {"File", "Edit", "View", "Training", "Help"} <= menus
+    # A new action appears without anyone editing a list.
+    window.addAction(QAction("Brand New Thing", window, shortcut=QKeySequence("Ctrl+Alt+B")))
+    dialog.close()
+    texts = [r[1] for r in help_module.shortcut_rows(window)]
+    assert "Brand New Thing" in texts
+
+
+def test_lecture_notes_render_markdown_read_only(make_window: Factory) -> None:
+    window = make_window()
+    dialog = window.show_lecture_notes()
+    assert dialog is not None
+    assert dialog.browser.isReadOnly()
+    text = dialog.browser.toPlainText()
+    assert "What the playground teaches" in text
+    assert "## " not in text, "rendered as Markdown, not shown as source"
+    dialog.close()
+
+
+def test_missing_lecture_notes_say_where_they_were_looked_for(make_window: Factory,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    window = make_window()
+    monkeypatch.setattr("playground.ui.main_window.lecture_notes_path", lambda: None)
+    assert window.show_lecture_notes() is None
+    assert isinstance(window.prompts, ScriptedPrompts)
+    title, message = window.prompts.errors[-1]
+    assert title == "Lecture notes not found"
+    assert "lectures.md" in message
+
+
+def test_about_names_the_version(make_window: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
+    window = make_window()
+    box = window.show_about()
+    assert f"Version {importlib.metadata.version('nn-playground')}" in box.text()
+    box.close()
+
+    def not_installed(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    assert help_module.app_version() == playground.__version__
+    monkeypatch.delattr(playground, "__version__")
+    assert help_module.app_version() == "unknown"
