@@ -162,6 +162,7 @@ def _summary(result: TrainResult, run_dir: Path) -> None:
             "diverged": "diverged after"}[result.status]
     print(f"{head} {result.epochs} epoch{'s' if result.epochs != 1 else ''} ({result.steps} steps{took}){metrics}; "
           f"wrote {run_dir}/ (metrics.jsonl, model.safetensors, project.json)")
-    if result.status in ("diverged", "early_stopped"):
-        print(("error: " if result.status == "diverged" else "") + result.message,
-              file=sys.stderr if result.status == "diverged" else sys.stdout)
+    if result.status == "diverged":
+        print(f"error: {result.message}", file=sys.stderr)
+    elif result.status == "early_stopped":
+        print(f"stopped early {result.message}")

@@ -195,8 +195,9 @@ def migrate(data: dict[str, Any], source: str = "project") -> dict[str, Any]:
     if isinstance(fmt, str) and fmt.startswith(FORMAT_PREFIX) and fmt[len(FORMAT_PREFIX):].isdigit():
         version = int(fmt[len(FORMAT_PREFIX):])
     if version is None or version < 1:
-        raise ProjectError(f"{source}: unknown format {fmt!r}; this version reads '{FORMAT_PREFIX}1' "
-                           f"to '{FORMAT_PREFIX}{CURRENT_VERSION}'")
+        readable = (f"only '{FORMAT_PREFIX}1'" if CURRENT_VERSION == 1
+                    else f"'{FORMAT_PREFIX}1' to '{FORMAT_PREFIX}{CURRENT_VERSION}'")
+        raise ProjectError(f"{source}: unknown format {fmt!r}; this version reads {readable}")
     if version > CURRENT_VERSION:
         raise ProjectError(f"{source}: was written by a newer Neural Network Playground (format {version}); "
                            f"this version reads format {CURRENT_VERSION} and older: please update the app")

@@ -120,6 +120,7 @@ class TrainResult:
     """How a run ended. ``epochs`` counts completed epochs; ``report`` holds the final metrics."""
 
     status: Status
+    #: Reads after the status word: "Stopped: at step 1,234, as requested".
     message: str
     epochs: int
     steps: int
@@ -641,7 +642,7 @@ class Trainer:
             if control.pending and single:
                 stop = yield from self._between_steps()
                 if stop:
-                    return "stopped", f"stopped by request at step {self.step}"
+                    return "stopped", f"at step {self.step:,}, as requested"
             if augment is not None:
                 xb = augment(xb)
             out = forward(xb)
@@ -832,7 +833,7 @@ class Trainer:
             return self._diverged()
         val = self._validate()
         if val is None:
-            return "stopped", f"stopped by request at step {self.step}"
+            return "stopped", f"at step {self.step:,}, as requested"
         totals = [self._loss_sum, self._seen, self._correct, *val,
                   float(self.control.stop_requested), float(self._divergence is not None)]
         if not single:
@@ -849,7 +850,7 @@ class Trainer:
         self._report(epoch_end=True, probes=self.probes and due, val=val_metrics, train=train)
         self._completed = self.epoch
         if stop:
-            return "stopped", f"stopped by request after epoch {self.epoch}"
+            return "stopped", f"after epoch {self.epoch}, as requested"
         return self._early_stopping(val_metrics[0] if val_metrics else None)
 
     def _early_stopping(self, val_loss: float | None) -> tuple[Status, str] | None:
@@ -868,6 +869,6 @@ class Trainer:
             return None
         torch._foreach_copy_(self._state, self._best)
         return "early_stopped", (
-            f"stopped early after epoch {self.epoch}: the validation loss has not improved for "
-            f"{self._waited} epoch{'s' if self._waited != 1 else ''}; kept the weights of epoch {self._best_epoch} "
+            f"after epoch {self.epoch} (the validation loss had not improved for "
+            f"{self._waited} epoch{'s' if self._waited != 1 else ''}); kept the weights of epoch {self._best_epoch} "
             f"(validation loss {self._best_loss:.4g})")
