@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,6 +18,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from playground.ui.app import run_app
+    """Start the app, unless Qt would abort for want of a system library or a display: then
+    say what to install (or set) and exit 1. Checked before Qt loads, since Qt's failure to
+    load its platform plugin ends the process without a Python exception."""
+    from playground.cli.qt_platform import import_advice, platform_problem
 
+    if args.screenshot and not any(os.environ.get(k) for k in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # no display: render offscreen, as --help says
+    problem = platform_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+    try:
+        from playground.ui.app import run_app
+    except ImportError as exc:
+        advice = import_advice(exc)
+        if advice is None:
+            raise
+        print(advice, file=sys.stderr)
+        return 1
     return run_app(args)
