@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
 
 from playground.core.graph import Node
 from playground.ui.editor.items import (
@@ -155,3 +156,63 @@ def test_dragging_still_snaps_to_the_grid(make_window: Factory) -> None:
     window.scene._dragging = False
     item.setPos(QPointF(233.0, 47.0))
     assert (item.pos().x(), item.pos().y()) == (233.0, 47.0)
+
+
+def legend_rect(window: MainWindow) -> QRect:
+    view = window.view
+    return QRect(view.viewport().mapFrom(view, view.legend.pos()), view.legend.size())
+
+
+def covered_nodes(window: MainWindow) -> list[str]:
+    rect = legend_rect(window)
+    view = window.view
+    return [node_id for node_id, item in window.scene.nodes.items()
+            if rect.intersects(view.mapFromScene(item.sceneBoundingRect()).boundingRect())]
+
+
+def tint_all(window: MainWindow) -> None:
+    norms = {node_id: 10.0 ** -i for i, node_id in enumerate(window.scene.nodes)}
+    window.scene.set_gradient_flow(norms, {})
+    assert window.view.legend.isVisible()
+
+
+def test_gradient_legend_covers_no_node_after_fit(make_window: Factory, qtbot: QtBot) -> None:
+    project = blank_project()
+    for i in range(4):  # a grid taller than the canvas's shape: fitted, it fills the height
+        for j in range(6):
+            project.graph.add_node(Node(f"n{i}_{j}", "Dense"), (i * 220, j * 120))
+    window = make_window(project)
+    view = window.view
+    tint_all(window)
+    view.fit_to_view()
+    assert covered_nodes(window) == []
+    assert not view.legend.testAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert all(visible.contains(item.sceneBoundingRect()) for item in window.scene.nodes.values())
+    window.resize(window.width() - 200, window.height())  # still clear after the canvas shrinks
+    qtbot.waitUntil(lambda: view.legend.geometry().right() < view.width())
+    view.fit_to_view()
+    assert covered_nodes(window) == []
+
+
+def test_gradient_legend_moves_to_an_empty_corner(make_window: Factory, qtbot: QtBot) -> None:
+    window = make_window(chain(("in", "Input"), ("a", "Dense"), ("out", "Output")))
+    view = window.view
+    view.reset_zoom()
+    tint_all(window)
+    assert covered_nodes(window) == []
+    corner = legend_rect(window).center()
+    window.controller.move_nodes({"out": (window.document.graph.layout["out"],
+                                          (view.mapToScene(corner).x() - 80, view.mapToScene(corner).y() - 30))})
+    qtbot.waitUntil(lambda: covered_nodes(window) == [])  # the scene's change moves it along
+    assert legend_rect(window).center() != corner
+    viewport = view.viewport().rect()
+    for node_id, x, y in (("c1", 0, 0), ("c2", 1, 0), ("c3", 0, 1), ("c4", 1, 1)):  # a node in every corner
+        at = view.mapToScene(QPoint(int(x * (viewport.width() - 120)), int(y * (viewport.height() - 60))))
+        window.document.graph.add_node(Node(node_id, "Dense"), (at.x(), at.y()))
+    tint_all(window)
+    qtbot.waitUntil(lambda: view.legend.testAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents))
+    assert view.legend.graphicsEffect().isEnabled()  # faded, and clicks reach the nodes beneath
+    view.fit_to_view()
+    assert covered_nodes(window) == []
+    assert not view.legend.testAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)

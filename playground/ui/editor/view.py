@@ -3,9 +3,9 @@ rubber-band selection, and the themed grid background."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QPainter, QPen, QResizeEvent, QWheelEvent
-from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
+from PySide6.QtWidgets import QFrame, QGraphicsOpacityEffect, QGraphicsView, QWidget
 
 from playground.ui.editor.scene import GRID, GraphScene
 from playground.ui.plots.colour_scale import ColourScaleLegend, LogColourScale
@@ -14,6 +14,10 @@ MIN_ZOOM = 0.2
 MAX_ZOOM = 3.0
 ZOOM_STEP = 1.25
 MAJOR_EVERY = 5
+#: Gap between the gradient legend and the viewport's edges.
+LEGEND_MARGIN = 12
+#: The legend's opacity when every corner has a node under it (it then also lets clicks through).
+LEGEND_FADED = 0.35
 
 
 class CanvasView(QGraphicsView):
@@ -42,13 +46,18 @@ class CanvasView(QGraphicsView):
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(320, 240)
-        self.centerOn(0, 0)
         self.legend = ColourScaleLegend(parent=self)
         self.legend.setAutoFillBackground(True)
         self.legend.setToolTip("Gradient flow while training: each layer and connection is tinted by the "
                                "L2 norm of its gradient, on this shared log scale")
         self.legend.hide()
+        self._legend_fade = QGraphicsOpacityEffect(self.legend)
+        self._legend_fade.setOpacity(LEGEND_FADED)
+        self._legend_fade.setEnabled(False)
+        self.legend.setGraphicsEffect(self._legend_fade)
+        self.centerOn(0, 0)
         scene.flowScaleChanged.connect(self.set_flow_scale)
+        scene.changed.connect(self._place_legend)
         scene.emptinessChanged.connect(self._repaint_all)
 
     @Slot()
@@ -59,21 +68,57 @@ class CanvasView(QGraphicsView):
 
     @Slot(object)
     def set_flow_scale(self, scale: LogColourScale | None) -> None:
-        """Show the gradient-flow legend for ``scale`` in the bottom-right corner (None hides it)."""
+        """Show the gradient-flow legend for ``scale`` in a corner of the canvas where no node is
+        (None hides it)."""
         if scale is None:
             self.legend.hide()
             return
         self.legend.set_range(scale.lo, scale.hi)
-        self._place_legend()
         self.legend.show()
+        self._place_legend()
 
-    def _place_legend(self) -> None:
+    def legend_corners(self) -> list[QRect]:
+        """Where the legend may go, in viewport coordinates, best first: bottom-right (where the
+        eye expects a key), bottom-left, top-right, top-left."""
         size = self.legend.sizeHint()
-        self.legend.setGeometry(self.width() - size.width() - 12, self.height() - size.height() - 12,
-                                size.width(), size.height())
+        area = self.viewport().rect().adjusted(LEGEND_MARGIN, LEGEND_MARGIN, -LEGEND_MARGIN, -LEGEND_MARGIN)
+        left, right = area.left(), area.right() + 1 - size.width()
+        top, bottom = area.top(), area.bottom() + 1 - size.height()
+        return [QRect(x, y, size.width(), size.height())
+                for x, y in ((right, bottom), (left, bottom), (right, top), (left, top))]
+
+    def node_rects(self) -> list[QRect]:
+        """Each node as drawn (glow and badge included), in viewport coordinates."""
+        return [self.mapFromScene(item.sceneBoundingRect()).boundingRect() for item in self._scene.nodes.values()]
+
+    @Slot()
+    def _place_legend(self) -> None:
+        """Put the legend in the first corner with no node under it. It is a widget over the
+        canvas, so it would hide whatever it covers; when every corner is taken it goes where
+        it covers least, faded, and lets clicks through to the nodes beneath."""
+        if not self.legend.isVisible():
+            return
+        nodes = self.node_rects()
+
+        def covered(rect: QRect) -> int:
+            return sum((rect & n).width() * (rect & n).height() for n in nodes if rect.intersects(n))
+
+        spot = min(self.legend_corners(), key=covered)  # min keeps the earliest of equals
+        overlap = covered(spot) > 0
+        self.legend.setGeometry(spot.translated(self.viewport().pos()))
+        self._legend_fade.setEnabled(overlap)
+        self.legend.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, overlap)
+
+    def legend_reserve(self) -> int:
+        """Height kept free along the bottom by ``fit_to_view`` while the legend shows."""
+        return self.legend.sizeHint().height() + 2 * LEGEND_MARGIN if self.legend.isVisible() else 0
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._place_legend()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
         self._place_legend()
 
     # ------------------------------------------------------------------ zoom
@@ -104,7 +149,10 @@ class CanvasView(QGraphicsView):
         self.setTransformationAnchor(anchor)
 
     def fit_to_view(self) -> None:
-        """Show every node, never magnified beyond 100 % (a lone node stays its real size)."""
+        """Show every node, never magnified beyond 100 % (a lone node stays its real size).
+
+        While the gradient legend shows, the nodes are fitted above a band kept free for it
+        along the bottom, so it covers none of them."""
         items = list(self._scene.nodes.values())
         if not items:
             self.set_zoom(1.0)
@@ -114,10 +162,12 @@ class CanvasView(QGraphicsView):
         for item in items + list(self._scene.edges.values()):
             rect = rect.united(item.sceneBoundingRect())
         rect.adjust(-40, -40, 40, 40)
-        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom > 1.0 or self.zoom < MIN_ZOOM:
-            self.set_zoom(min(max(self.zoom, MIN_ZOOM), 1.0))
-        self.centerOn(rect.center())
+        reserve = self.legend_reserve()
+        port = self.viewport().rect()
+        room = max(port.height() - reserve, port.height() // 2)
+        self.set_zoom(min(max(min(port.width() / rect.width(), room / rect.height()), MIN_ZOOM), 1.0))
+        self.centerOn(rect.center() + QPointF(0, (port.height() - room) / 2 / self.zoom))
+        self._place_legend()
         self.zoomChanged.emit(self.zoom)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
