@@ -339,12 +339,40 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+#: How far a backward edge runs out of its port before it turns, and the radius of its turns.
+HOP_OUT, HOP_RADIUS = 12.0, 6.0
+
+
 def curve(start: QPointF, end: QPointF) -> QPainterPath:
-    """A horizontal-tangent cubic from an output port to an input port (an S when backwards)."""
-    span = end.x() - start.x()
+    """A horizontal-tangent cubic from an output port to an input port. Backwards, to a card
+    in another row (the hop inside a folded layout's column), it leaves the port, turns into
+    the gap between the two rows, runs back along it and turns into the input port, so it
+    crosses neither card; backwards within a row it is an S."""
+    span, drop = end.x() - start.x(), end.y() - start.y()
+    if span < 0 and abs(drop) >= NODE_HEIGHT + 2 * HOP_RADIUS:
+        return _hop(start, end)
     dx = max(span / 2, 50.0) if span >= 0 else min(-span / 4, 90.0) + 30.0
     path = QPainterPath(start)
     path.cubicTo(start + QPointF(dx, 0), end - QPointF(dx, 0), end)
+    return path
+
+
+def _hop(start: QPointF, end: QPointF) -> QPainterPath:
+    """Right, down (or up) to half way, left, down (up) again and right into ``end``, with
+    rounded corners: a backward edge between rows that stays in the gap between them."""
+    s = 1.0 if end.y() > start.y() else -1.0
+    r, mid = HOP_RADIUS, (start.y() + end.y()) / 2
+    right, left = start.x() + HOP_OUT, end.x() - HOP_OUT
+    path = QPainterPath(start)
+    path.lineTo(right - r, start.y())
+    path.quadTo(right, start.y(), right, start.y() + s * r)
+    path.lineTo(right, mid - s * r)
+    path.quadTo(right, mid, right - r, mid)
+    path.lineTo(left + r, mid)
+    path.quadTo(left, mid, left, mid + s * r)
+    path.lineTo(left, end.y() - s * r)
+    path.quadTo(left, end.y(), left + r, end.y())
+    path.lineTo(end)
     return path
 
 
@@ -354,7 +382,7 @@ def paint_arrow_curve(p: QPainter, path: QPainterPath, end: QPointF, pen: QPen) 
     p.setPen(pen)
     p.setBrush(Qt.BrushStyle.NoBrush)
     p.drawPath(path)
-    tangent = QLineF(path.pointAtPercent(0.97), end)
+    tangent = QLineF(path.pointAtPercent(path.percentAtLength(max(path.length() - ARROW / 2, 0.0))), end)
     if tangent.length() < 1e-6:
         return
     unit = tangent.unitVector()

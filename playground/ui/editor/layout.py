@@ -5,19 +5,36 @@ gets a virtual point in each column it crosses, so it claims a row of its own an
 the block it skips instead of behind it. Within a column, nodes are ordered by the mean row of
 their inputs (the barycentre heuristic). The result keeps the drawing where it was (same
 top-left corner).
+
+A network deeper than ``MAX_COLUMNS`` layers is folded so it still fits the canvas at a
+readable zoom: consecutive layers are stacked in one column, down, then up in the next column,
+down again (a snake). Every edge between columns still runs left to right; the one edge inside
+a column drops (or climbs) to the card below (above) it, a short hop the canvas draws through
+the gap between the two cards. A long row wrapped back to the left edge would need an edge
+running right to left across the whole drawing instead.
 """
 
 from __future__ import annotations
 
+import math
+
 from playground.core.graph import Graph, Point
 
+#: Both spacings are multiples of the canvas grid (20), so Auto-Layout's snapping keeps them.
 COLUMN_SPACING = 220.0
-ROW_SPACING = 110.0
+ROW_SPACING = 120.0
+
+#: The widest row of columns left unfolded: a canvas about 1,100 px wide shows 1,100 / 0.6 =
+#: 1,833 scene units at 60 % zoom, which holds 8 columns (7 × 220 + a 168-unit card + 80 of
+#: margin = 1,788).
+MAX_COLUMNS = 8
 
 
-def layered_layout(graph: Graph, current: dict[str, Point] | None = None) -> dict[str, Point]:
+def layered_layout(graph: Graph, current: dict[str, Point] | None = None,
+                   max_columns: int = MAX_COLUMNS) -> dict[str, Point]:
     """New top-left positions for every node. ``current`` (the positions on screen) breaks
-    ties and anchors the result; nodes on a cycle fall back to their insertion order."""
+    ties and anchors the result; nodes on a cycle fall back to their insertion order. More
+    than ``max_columns`` layers are folded into a snake of columns (see the module doc)."""
     current = current if current is not None else dict(graph.layout)
     order = graph.topological_order() or list(graph.nodes)
     column: dict[str, int] = {}
@@ -30,7 +47,7 @@ def layered_layout(graph: Graph, current: dict[str, Point] | None = None) -> dic
     preds = {n: [s for s in graph.inputs_of(n) if s in column] for n in order}
     height = {n: current.get(n, (0.0, 0.0))[1] for n in order}
     for src, dst in graph.edges:
-        if column[dst] - column[src] < 2:
+        if src not in column or dst not in column or column[dst] - column[src] < 2:
             continue
         previous = src
         for c in range(column[src] + 1, column[dst]):
@@ -49,9 +66,28 @@ def layered_layout(graph: Graph, current: dict[str, Point] | None = None) -> dic
         members = sorted(columns[c], key=key)
         for i, node_id in enumerate(members):
             row[node_id] = i - (len(members) - 1) / 2
-    positions = {n: (column[n] * COLUMN_SPACING, row[n] * ROW_SPACING) for n in order}
+    place = _folded(columns, max_columns)
+    positions = {n: (place[column[n]][0], place[column[n]][1] + row[n] * ROW_SPACING) for n in order}
     if current and positions:
         dx = min(x for x, _ in current.values()) - min(x for x, _ in positions.values())
         dy = min(y for _, y in current.values()) - min(y for _, y in positions.values())
         positions = {n: (x + dx, y + dy) for n, (x, y) in positions.items()}
     return positions
+
+
+def _folded(columns: dict[int, list[str]], max_columns: int) -> dict[int, Point]:
+    """Where each layer's centre goes: a plain row of columns, or, past ``max_columns`` layers,
+    ``fold`` layers stacked per column, running down in even columns and up in odd ones, so the
+    edge from one column to the next stays level and runs left to right."""
+    count = max(columns) + 1 if columns else 0
+    if count <= max_columns:
+        return {c: (c * COLUMN_SPACING, 0.0) for c in columns}
+    fold = math.ceil(count / max(max_columns, 1))
+    slot = max(len(members) for members in columns.values()) * ROW_SPACING
+    place: dict[int, Point] = {}
+    for c in columns:
+        group, step = divmod(c, fold)
+        if group % 2:
+            step = fold - 1 - step
+        place[c] = (group * COLUMN_SPACING, step * slot)
+    return place
