@@ -18,11 +18,14 @@ from pytestqt.qtbot import QtBot
 
 from playground.core.graph import Node
 from playground.ui.editor.items import (
+    ARROW,
     GLOW_PEN,
     NODE_HEIGHT,
     NODE_WIDTH,
     OUTLINE_PEN,
     SHADOW_DROP,
+    DragEdgeItem,
+    EdgeItem,
     NodeItem,
 )
 from playground.ui.main_window import MainWindow
@@ -90,6 +93,21 @@ def test_node_paints_only_inside_its_bounding_rect() -> None:
     for port in (item.in_port, item.out_port):
         assert port is not None
         assert port.boundingRect().contains(port._body().adjusted(-1, -1, 1, 1))
+
+
+def test_edges_paint_only_inside_their_bounding_rects() -> None:
+    """The curve with its widest pen (3.2 px tinted) and the arrowhead, forwards, backwards
+    within a row (an S) and between rows (a hop), for drawn and dragged edges alike."""
+    a, b = NodeItem("a", "Dense", LIGHT_COLORS), NodeItem("b", "Dense", LIGHT_COLORS)
+    for x, y in ((300, 0), (300, 40), (-400, 10), (0, 120), (0, -120), (-500, -300)):
+        b.setPos(x, y)
+        edge = EdgeItem(a, b, LIGHT_COLORS)
+        drag = DragEdgeItem(a.out_port.scenePos(), LIGHT_COLORS)
+        drag.set_end(edge._end, ok=True)
+        for item, end in ((edge, edge._end), (drag, drag.end)):
+            bounds = item.boundingRect()
+            assert bounds.contains(item.path().boundingRect().adjusted(-2.6, -2.6, 2.6, 2.6)), (x, y)
+            assert bounds.contains(QRectF(end - QPointF(ARROW, ARROW / 2 + 1), end + QPointF(1, ARROW / 2 + 1)))
 
 
 def test_hint_goes_when_the_first_node_comes_and_returns_on_undo(make_window: Factory) -> None:

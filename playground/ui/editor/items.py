@@ -340,7 +340,7 @@ def _escape(text: str) -> str:
 
 
 #: How far a backward edge runs out of its port before it turns, and the radius of its turns.
-HOP_OUT, HOP_RADIUS = 12.0, 6.0
+HOP_OUT, HOP_RADIUS = 9.0, 5.0
 
 
 def curve(start: QPointF, end: QPointF) -> QPainterPath:

@@ -24,10 +24,11 @@ from playground.core.graph import Graph, Point
 COLUMN_SPACING = 220.0
 ROW_SPACING = 120.0
 
-#: The widest row of columns left unfolded: a canvas about 1,100 px wide shows 1,100 / 0.6 =
-#: 1,833 scene units at 60 % zoom, which holds 8 columns (7 × 220 + a 168-unit card + 80 of
-#: margin = 1,788).
-MAX_COLUMNS = 8
+#: The widest row of columns left unfolded. Six columns span 5 × 220 + a 168-unit card + 80 of
+#: margin = 1,348 scene units: about 60 % zoom on the ~800 px canvas of a 1440 × 900 window and
+#: 80 % on a 1,100 px one, where card text still reads. (Eight would fit 1,100 px at 61 % but
+#: shrink LeNet to 44 % in the default window.)
+MAX_COLUMNS = 6
 
 
 def layered_layout(graph: Graph, current: dict[str, Point] | None = None,
