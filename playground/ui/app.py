@@ -93,4 +93,6 @@ def run_app(args: argparse.Namespace) -> int:
     window.show()
     if not window.offer_recovery() and args.project:
         window.open_path(args.project)
-    return app.exec()
+    status = app.exec()
+    window.shutdown()  # no training thread may outlive the window
+    return status

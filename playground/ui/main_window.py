@@ -137,6 +137,9 @@ class MainWindow(QMainWindow):
         self.theme = theme
         self.persist = persist
         self._closed = False
+        #: the person has answered "save changes?" for this close (asked once, however long the
+        #: running training takes to stop)
+        self._close_confirmed = False
         self.prompts = prompts or Prompts()
         self.settings = settings or app_settings()
         self.setObjectName("MainWindow")
@@ -750,12 +753,24 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.maybe_save():
+        if not self._close_confirmed:
+            if not self.maybe_save():
+                event.ignore()
+                return
+            self._close_confirmed = True
+            if self.persist:
+                self._save_settings()
+                self._discard_recovery()
+        session = self.training.session
+        if session is not None and session.running:
+            # A run still loading its data or building its model stops only when that is done
+            # (seconds, on a large dataset): the window answers now by going away, and closes
+            # for good once the training thread has ended.
+            session.stop()
+            session.ended.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+            self.hide()
             event.ignore()
             return
-        if self.persist:
-            self._save_settings()
-            self._discard_recovery()
         self.shutdown()
         event.accept()
 

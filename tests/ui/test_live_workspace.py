@@ -5,6 +5,7 @@ views that do not apply to a dataset say why."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -277,3 +278,34 @@ def test_cannot_train_lists_every_problem(make_window: Factory) -> None:
     title, text = window.prompts.errors[-1]
     assert title == "Cannot train"
     assert all(p in text for p in problems)
+
+
+def test_closing_while_the_run_prepares_answers_at_once(make_window: Factory, qtbot: QtBot,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Defect (seen once): closing the window during "Preparing data and model…" with unsaved
+    changes did nothing until the run ended. The window now goes away at once and closes for
+    good when the training thread has stopped."""
+    gate = threading.Event()
+    build = Trainer.__init__
+
+    def slow_build(self: Trainer, *args: Any, **kwargs: Any) -> None:
+        gate.wait(30)  # a large dataset still loading
+        build(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "__init__", slow_build)
+    window = make_window(xor_project(epochs=100_000))
+    window.controller.set_param("h1", "units", 6)
+    window.prompts.save_answer = "discard"
+    ws = window.training
+    ws.train()
+    session = ws.session
+    assert session is not None
+    window.close()
+    assert window.prompts.asked == ["save:xor"]
+    assert not window.isVisible(), "the window answers at once"
+    assert session.running, "the run is still preparing"
+    assert not window._closed, "the window is not torn down under a running training thread"
+    gate.set()
+    qtbot.waitUntil(lambda: not session.running, timeout=30_000)
+    qtbot.waitUntil(lambda: window._closed, timeout=5_000)
+    assert window.prompts.asked == ["save:xor"], "asked once"

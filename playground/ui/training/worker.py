@@ -104,7 +104,8 @@ class TrainingSession(QObject):
 
     Signals (all delivered on the GUI thread):
     ``started(RunInfo)``, ``reports(list[Report])`` (in order, at most ~30 times a second),
-    ``computed(Computed)``, ``finished(TrainResult)``, ``failed(str)``. After ``finished``,
+    ``computed(Computed)``, ``finished(TrainResult)``, ``failed(str)``, and ``ended()`` once the
+    thread itself has ended. After ``finished``,
     ``final_state`` holds a CPU copy of the trained weights (to continue from or export).
     """
 
@@ -113,6 +114,7 @@ class TrainingSession(QObject):
     computed = Signal(object)
     finished = Signal(object)
     failed = Signal(str)
+    ended = Signal()
     _pending = Signal()
 
     def __init__(self, project: Project, device: str | None = None, parent: QObject | None = None, *,
@@ -190,6 +192,7 @@ class TrainingSession(QObject):
     @Slot()
     def _on_thread_finished(self) -> None:
         gui_thread_gc.release()
+        self.ended.emit()
 
     # ---------------------------------------------------------------- delivery
     def _push(self, item: Any) -> None:
