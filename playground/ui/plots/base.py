@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QPaintEvent, QPalette, QResizeEvent, QShowEvent
-from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from playground.ui.plots.export import Cell, ExportButton, export_picture, write_csv
 from playground.ui.plots.live import PictureRequest, RunInfo
 from playground.ui.plots.style import PlotColors
+from playground.ui.plots.tool_row import FlowLayout, TitleLabel
 
 if TYPE_CHECKING:
     from playground.core.datasets import DatasetMeta
@@ -40,6 +42,8 @@ DUTY = 0.02
 #: Milliseconds kept free between two views' redraws, so that input, timers and the other
 #: views' paints get a turn instead of every view drawing in one long event-loop pass.
 REDRAW_GAP_MS = 6
+#: The reason a view does not apply is set in a column at most this wide (pixels), centred.
+REASON_WIDTH = 440
 
 
 class _Canvas(pg.GraphicsLayoutWidget):
@@ -54,6 +58,12 @@ class _Canvas(pg.GraphicsLayoutWidget):
         began = time.perf_counter()
         super().paintEvent(event)
         self._view._spent += time.perf_counter() - began
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        view = getattr(self, "_view", None)  # pyqtgraph resizes the canvas while it is built
+        if view is not None:
+            view._canvas_resized()
 
 
 class PlotView(QWidget):
@@ -87,14 +97,21 @@ class PlotView(QWidget):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer)
 
-        self.title_label = QLabel(title)
-        self.title_label.setStyleSheet("font-weight: 600;")
+        self.title_label = TitleLabel(title)
         self.export_button = ExportButton(self)
-        self.toolbar = QHBoxLayout()
+        #: The view's controls (``add_tool``): right of the title, or on a second row when the
+        #: view is too narrow for the whole title and them side by side.
+        self.tools = QWidget()
+        self._tools = FlowLayout(self.tools)
+        self._tools_wrapped = False
+        self.toolbar = QGridLayout()
         self.toolbar.setContentsMargins(4, 2, 4, 0)
-        self.toolbar.addWidget(self.title_label)
-        self.toolbar.addStretch(1)
-        self.toolbar.addWidget(self.export_button)
+        self.toolbar.setVerticalSpacing(2)
+        self.toolbar.addWidget(self.title_label, 0, 0)
+        self.toolbar.addWidget(self.tools, 0, 1, Qt.AlignmentFlag.AlignRight)
+        self.toolbar.addWidget(self.export_button, 0, 2)
+        self.toolbar.setColumnStretch(0, 1)
+        self.title_label.changed.append(self._fit_tools)
 
         self.graphics = _Canvas(self)
         self.graphics.setBackground(self.colors.background)
@@ -104,15 +121,17 @@ class PlotView(QWidget):
         self.body.setSpacing(2)
         self.body.addLayout(self.toolbar)
         self.body.addWidget(self.graphics, 1)
-        #: Why the view shows nothing for this project, drawn over its content (``show_reason``).
+        #: Why the view shows nothing for this project, drawn over its content (``show_reason``):
+        #: a heading and the reason in a centred column of dim text on the plot background.
         self.reason = QLabel(self)
         self.reason.setObjectName("notApplicable")
         self.reason.setWordWrap(True)
+        self.reason.setTextFormat(Qt.TextFormat.RichText)
         self.reason.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.reason.setAutoFillBackground(True)
         self.reason.setBackgroundRole(QPalette.ColorRole.Base)
         self.reason.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.reason.setMargin(24)
+        self._reason_text: str | None = None
         self.reason.hide()
 
     def sizeHint(self) -> QSize:
@@ -120,7 +139,33 @@ class PlotView(QWidget):
 
     def add_tool(self, widget: QWidget) -> None:
         """Put a control in the tool row, left of the export button."""
-        self.toolbar.insertWidget(self.toolbar.count() - 1, widget)
+        self._tools.addWidget(widget)
+        self._fit_tools()
+
+    def tools_wrapped(self) -> bool:
+        """Whether the controls sit on a second row (the view is too narrow for one)."""
+        return self._tools_wrapped
+
+    def _fit_tools(self) -> None:
+        """Title, controls and export button on one row when the whole title fits beside the
+        controls, else the controls below, flowing onto as many lines as the width needs (the
+        title is shortened with "…" only when even the title and the export button do not
+        fit)."""
+        if self._tools.count() == 0:
+            return
+        margins = self.toolbar.contentsMargins()
+        spacing = max(self.toolbar.horizontalSpacing(), 0)
+        need = (self.title_label.full_width() + self.tools.sizeHint().width() + self.export_button.sizeHint().width()
+                + 2 * spacing + margins.left() + margins.right())
+        wrap = need > self.width()
+        if wrap == self._tools_wrapped:
+            return
+        self._tools_wrapped = wrap
+        self.toolbar.removeWidget(self.tools)
+        if wrap:  # a line of their own, more when even that is too narrow
+            self.toolbar.addWidget(self.tools, 1, 0, 1, 3)
+        else:
+            self.toolbar.addWidget(self.tools, 0, 1, Qt.AlignmentFlag.AlignRight)
 
     # ------------------------------------------------------------------ redraw throttle
     def schedule(self) -> None:
@@ -160,13 +205,19 @@ class PlotView(QWidget):
         self.picturesWanted.emit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
+        self._fit_tools()
         super().resizeEvent(event)
         self._place_reason()
+
+    def _canvas_resized(self) -> None:
+        """The canvas got a new size (views whose layout depends on it override this)."""
 
     def _place_reason(self) -> None:
         top = self.graphics.mapTo(self, self.graphics.rect().topLeft()).y() if self.graphics.isVisible() else 0
         top = max(top, self.toolbar.geometry().bottom() + 2)
         self.reason.setGeometry(0, top, self.width(), max(0, self.height() - top))
+        side = max(24, (self.width() - REASON_WIDTH) // 2)
+        self.reason.setContentsMargins(side, 16, side, 24)
 
     def _draw(self) -> None:
         self._dirty = False
@@ -189,6 +240,8 @@ class PlotView(QWidget):
         if event.type() == QEvent.Type.PaletteChange:
             self.colors = PlotColors.of(self)
             self.graphics.setBackground(self.colors.background)
+            if self._reason_text:
+                self._write_reason()
             self._apply_theme()
             self.schedule()
 
@@ -225,16 +278,24 @@ class PlotView(QWidget):
     def show_reason(self, text: str | None) -> None:
         """Cover the view with ``text`` (why it does not apply), or uncover it (None)."""
         if not text:
+            self._reason_text = None
             self.reason.hide()
             return
-        self.reason.setText(text)
+        self._reason_text = text
+        self._write_reason()
         self._place_reason()
         self.reason.show()
         self.reason.raise_()
 
+    def _write_reason(self) -> None:
+        """A heading in the plot's text colour over the reason in the dim placeholder colour."""
+        heading = f"{self.dock_title or 'This view'}: nothing to show for this dataset"
+        self.reason.setText(f"<p style='font-size:10.5pt; font-weight:600; color:{self.colors.hex()}'>"
+                            f"{escape(heading)}</p><p style='font-size:10pt'>{escape(self._reason_text or '')}</p>")
+
     def reason_shown(self) -> str | None:
         """The reason the view is covered with, or None."""
-        return self.reason.text() if not self.reason.isHidden() else None
+        return self._reason_text if not self.reason.isHidden() else None
 
     # ------------------------------------------------------------------ state
     def clear(self) -> None:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QWidget
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
 from playground.ui.plots.live import PictureRequest, RunInfo, describe_input
-from playground.ui.plots.style import Caption, bare_image_box, diverging_map, lut, symmetric_level
+from playground.ui.plots.style import Caption, bare_image_box, diverging_map, lut, plain_numbers, symmetric_level
 
 if TYPE_CHECKING:
     from playground.core.datasets import DatasetMeta
@@ -164,6 +164,7 @@ class FilterView(PlotView):
         axis = self.colorbar.getAxis("bottom")
         axis.setPen(c.dim)
         axis.setTextPen(c.foreground)
+        plain_numbers(axis)
 
     # ------------------------------------------------------------------ export
     def data_table(self) -> tuple[list[str], list[list[Cell]]]:

@@ -25,7 +25,7 @@ from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
 from playground.ui.plots.live import RunInfo
 from playground.ui.plots.ranges import StickyViewBox
-from playground.ui.plots.style import faded, style_legend, style_plot
+from playground.ui.plots.style import LayoutLegend, faded, style_legend, style_plot
 
 if TYPE_CHECKING:
     from playground.core.training import Report
@@ -91,7 +91,8 @@ class LossView(PlotView):
         self.loss_plot = pg.PlotItem(viewBox=StickyViewBox())
         self.acc_plot = pg.PlotItem(viewBox=StickyViewBox())
         self.acc_plot.setXLink(self.loss_plot)
-        self.legend = self.loss_plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        # a row of its own above the curves: over the plot it hid the newest points
+        self.legend = LayoutLegend(labelTextSize="8pt", horSpacing=4)
         for plot, label in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy %")):
             plot.setLabel("left", label)
             plot.setClipToView(True)
@@ -99,9 +100,13 @@ class LossView(PlotView):
             plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.acc_plot.setYRange(0, 100, padding=0.02)
         self.acc_plot.enableAutoRange(y=False)
-        self.graphics.addItem(self.loss_plot, row=0, col=0)
+        self.graphics.addItem(self.legend, row=0, col=0)
+        self.graphics.ci.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignRight)
+        self.graphics.addItem(self.loss_plot, row=1, col=0)
 
         self._curves = {name: self._curve(name) for name in SERIES}
+        for name in LOSS_SERIES:
+            self.legend.addItem(self._curves[name], _NAMES[name])
         self._cursors = [pg.InfiniteLine(angle=90, movable=False) for _ in range(2)]
         for plot, cursor in zip((self.loss_plot, self.acc_plot), self._cursors):
             cursor.hide()
@@ -186,6 +191,7 @@ class LossView(PlotView):
         self._previous.append(run)
         legend_item = items.get("train_loss") or next(iter(items.values()))
         self.legend.addItem(legend_item, label)
+        self._fit_legend()
         self._style_previous()
         self.clear()
 
@@ -197,6 +203,7 @@ class LossView(PlotView):
         for name, item in run.items.items():
             self.legend.removeItem(item)
             (self.loss_plot if name in LOSS_SERIES else self.acc_plot).removeItem(item)
+        self._fit_legend()
 
     # ------------------------------------------------------------------ drawing
     def _x(self, x: np.ndarray, steps_per_epoch: int | None) -> np.ndarray:
@@ -227,13 +234,20 @@ class LossView(PlotView):
             return
         self._acc_shown = show
         if show:
-            self.graphics.addItem(self.acc_plot, row=1, col=0)
-            self.graphics.ci.layout.setRowStretchFactor(0, 3)
-            self.graphics.ci.layout.setRowStretchFactor(1, 2)
+            self.graphics.addItem(self.acc_plot, row=2, col=0)
+            self.graphics.ci.layout.setRowStretchFactor(1, 3)
+            self.graphics.ci.layout.setRowStretchFactor(2, 2)
         else:
             self.graphics.removeItem(self.acc_plot)
         self.loss_plot.getAxis("bottom").setStyle(showValues=not show)
         self._update_x_label()
+
+    def _canvas_resized(self) -> None:
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """The legend's entries in as many columns as the canvas' width holds."""
+        self.legend.fit_width(self.graphics.width() - 24)
 
     def _update_x_label(self) -> None:
         label = "epoch" if self.x_axis.currentIndex() == 1 else "step"

@@ -22,7 +22,6 @@ from PySide6.QtGui import QBrush, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QLabel,
     QListView,
     QListWidget,
     QListWidgetItem,
@@ -36,6 +35,7 @@ from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
 from playground.ui.plots.live import PictureRequest, RunInfo, describe_input
 from playground.ui.plots.style import Caption, apply_lut, bare_image_box, diverging_map, lut, sequential_map
+from playground.ui.plots.tool_row import labelled
 
 if TYPE_CHECKING:
     from playground.core.datasets import DatasetMeta
@@ -132,6 +132,7 @@ class SaliencyView(PlotView):
 
     dock_id = "saliency"
     dock_title = "Saliency"
+    overview = "picture"
     export_name = "saliency"
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -157,7 +158,7 @@ class SaliencyView(PlotView):
         self.opacity.setToolTip("Overlay opacity")
         self.refresh_button = QPushButton("Update")
         self.refresh_button.setToolTip("Compute the maps again with the current weights")
-        for widget in (self.method_box, self.target_box, QLabel("overlay"), self.opacity, self.refresh_button):
+        for widget in (self.method_box, self.target_box, labelled("overlay", self.opacity), self.refresh_button):
             self.add_tool(widget)
         self._fill_targets()
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QWidget
 
 #: Tableau-10 order: train is blue, validation orange, then the rest for classes and runs.
 _CATEGORICAL_LIGHT = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -110,12 +111,29 @@ def style_axis(axis: pg.AxisItem, colors: PlotColors) -> None:
     axis.setTextPen(pg.mkPen(colors.foreground))
     axis.setStyle(tickFont=font)
     axis.label.setDefaultTextColor(colors.foreground)
-    # plain numbers: a loss of 0.65 reads "0.65", not "650" under a "(x0.001)" label
-    axis.enableAutoSIPrefix(False)
+    plain_numbers(axis)
     # Qt keeps the drawn axis (ticks, labels, grid) as a pixmap and repaints it without calling
     # pyqtgraph's Python paint until the axis changes: a redrawn curve no longer replays every
     # axis picture (5 ms each with a grid) under it.
     axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def plain_numbers(axis: pg.AxisItem) -> None:
+    """Tick labels in plain numbers, a loss of 0.65 reading "0.65" rather than "650" under a
+    "(x0.001)" label, whatever the axis' range is now or later.
+
+    pyqtgraph's ``enableAutoSIPrefix(False)`` is not enough: it first recomputes the prefix
+    from the current range (``updateAutoSIPrefix`` runs even when disabling) and then keeps
+    that scale for good, so a theme switch while a loss axis spanned 0.4-0.8 froze its ticks
+    at "400".."800". The scale is put back to 1 after disabling.
+    """
+    axis.enableAutoSIPrefix(False)
+    if axis.autoSIPrefixScale != 1.0 or axis.labelUnitPrefix:
+        axis.autoSIPrefixScale = 1.0
+        axis.labelUnitPrefix = ""
+        axis._updateLabel()
+        axis.picture = None
+        axis.update()
 
 
 def style_legend(legend: pg.LegendItem, colors: PlotColors) -> None:
@@ -129,12 +147,60 @@ def style_legend(legend: pg.LegendItem, colors: PlotColors) -> None:
 class Caption(pg.LabelItem):
     """A text label that never widens the layout: pyqtgraph makes a label's minimum width its
     text width (again on every resize), so a long caption would push the plots out of a narrow
-    dock. A caption is clipped instead, and keeps only its height."""
+    dock. A caption too long for its width wraps onto more lines instead (never cut), and asks
+    the layout only for the height that takes."""
+
+    def resizeEvent(self, ev: object) -> None:  # noqa: N802 (Qt API)
+        self._wrap()
+        super().resizeEvent(ev)
+
+    def _wrap(self) -> None:
+        item = self.item
+        item.setTextWidth(-1)
+        width = self.width()
+        if width > 1 and item.boundingRect().width() > width:
+            item.setTextWidth(width)
+        option = item.document().defaultTextOption()
+        align = {"left": Qt.AlignmentFlag.AlignLeft, "right": Qt.AlignmentFlag.AlignRight}.get(
+            self.opts.get("justify", "center"), Qt.AlignmentFlag.AlignHCenter)
+        if option.alignment() != align:
+            option.setAlignment(align)
+            item.document().setDefaultTextOption(option)
 
     def updateMin(self) -> None:
         super().updateMin()
         self.setMinimumWidth(0)
         self.setPreferredWidth(0)
+
+
+class LayoutLegend(pg.LegendItem):
+    """A legend that is a cell of the canvas' layout (above or beside a plot) instead of floating
+    over the plot, where it hid the newest points of the curves. It is as large as its entries,
+    cannot be dragged away, and ``fit_width`` spreads its entries over as many columns as fit."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(offset=None, **kwargs)
+        self.layout.setContentsMargins(2, 0, 2, 0)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
+
+    def updateSize(self) -> None:
+        # pyqtgraph moves a legend to (0, 0) here; the canvas' layout places this one
+        self.layout.invalidate()
+        self.updateGeometry()
+
+    def mouseDragEvent(self, ev: object) -> None:  # noqa: N802 (Qt API)
+        ev.ignore()
+
+    def entry_width(self) -> float:
+        """Width of the widest entry (sample and label)."""
+        return max((sample.boundingRect().width() + label.boundingRect().width() + 2 * self.layout.horizontalSpacing()
+                    for sample, label in self.items), default=0.0)
+
+    def fit_width(self, width: float) -> None:
+        """As many columns as fit in ``width`` pixels (one entry per row when none fit)."""
+        entry = self.entry_width()
+        columns = max(1, min(len(self.items), int(width // entry) if entry > 0 else 1))
+        self.setColumnCount(columns)
 
 
 def bare_image_box(box: pg.ViewBox) -> None:
