@@ -14,6 +14,6 @@ the registry (``registry.py``): adding a view is writing it and adding it there.
 Modules: ``loss``, ``gradients`` (+ Qt-free ``gradient_flags``), ``activations``, ``filters``,
 ``saliency``, ``boundary``, ``confusion``; shared ``base``, ``tool_row`` (title, controls that
 wrap, export button), ``live``, ``registry``, ``export``, ``style``, ``ranges`` and
-``colour_scale`` (the log gradient-norm colours and legend the editor uses to tint the graph). Nothing is imported here, so ``gradient_flags`` stays
-importable without Qt.
+``colour_scale`` (the log gradient-norm colours and legend the editor uses to tint the
+graph). Nothing is imported here, so ``gradient_flags`` stays importable without Qt.
 """
