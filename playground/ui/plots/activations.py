@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from html import escape
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QScrollArea, QWidget
 
 from playground.ui.plots.base import PlotView
@@ -35,6 +37,14 @@ PLACEHOLDER = "No measurements yet: they arrive while training."
 ROWS_PER_FRAME = 2
 #: Saturated or dead shares from this value on are shown in the warning colour.
 WARN_SHARE = 0.5
+#: Node names left of the rows: as wide as the longest name needs, within these bounds (pixels
+#: and share of the canvas' width); a longer name is shortened with "…" (whole in its tooltip).
+LABEL_MIN_WIDTH = 84
+LABEL_MAX_WIDTH = 180
+LABEL_MAX_SHARE = 0.3
+LABEL_POINT_SIZE = 9.0
+#: Pixels around a name in its column: the text item's margins and a little air.
+LABEL_PAD = 14
 
 
 @dataclass
@@ -128,6 +138,10 @@ class ActivationView(PlotView):
         self._rows: dict[str, _Row] = {}
         self._structure: list[str] = []
 
+        self._label_font = QFont()
+        self._label_font.setPointSizeF(LABEL_POINT_SIZE)
+        self._label_font.setBold(True)
+        self._label_width = float(LABEL_MIN_WIDTH)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -218,13 +232,13 @@ class ActivationView(PlotView):
         for col in (1, 2):
             layout.setColumnStretchFactor(col, 1)
         self.graphics.setMinimumHeight(max(1, len(nodes)) * ROW_HEIGHT)
+        self._label_width = self._fitting_label_width()
 
     def _build_rows(self) -> None:
         """Make the next few missing rows (the only place items are made): a row costs ~10 ms
         of GUI-thread time, so a deep network's rows are spread over several frames."""
         for i, node in enumerate(self._structure[len(self._rows):len(self._rows) + ROWS_PER_FRAME], len(self._rows)):
-            label = pg.LabelItem(self._labels.get(node, node), justify="center")
-            label.setFixedWidth(84)
+            label = pg.LabelItem("", justify="center")
             act_caption, weight_caption = Caption(""), Caption("")
             act_plot, weight_plot = _Histogram.create(), _Histogram.create()
             self.graphics.addItem(label, row=3 * i, col=0, rowspan=3)
@@ -261,9 +275,32 @@ class ActivationView(PlotView):
         for node, row in self._rows.items():
             self._style_row(node, row)
 
+    def _fitting_label_width(self) -> float:
+        """The name column's width: the longest name's, within the bounds."""
+        metrics = QFontMetricsF(self._label_font)
+        need = max((metrics.horizontalAdvance(self._labels.get(n, n)) for n in self._structure), default=0.0)
+        cap = min(LABEL_MAX_WIDTH, max(LABEL_MIN_WIDTH, LABEL_MAX_SHARE * self.graphics.width()))
+        return float(round(min(max(need + LABEL_PAD, LABEL_MIN_WIDTH), cap)))
+
+    def _canvas_resized(self) -> None:
+        width = self._fitting_label_width()
+        if width != self._label_width:
+            self._label_width = width
+            for node, row in self._rows.items():
+                self._name_row(node, row)
+
+    def _name_row(self, node: str, row: _Row) -> None:
+        """The node's name in the column's width, shortened with "…" when it is too long."""
+        name = self._labels.get(node, node)
+        shown = QFontMetricsF(self._label_font).elidedText(name, Qt.TextElideMode.ElideRight,
+                                                           self._label_width - LABEL_PAD)
+        row.label.setText(escape(shown), color=self.colors.hex(), bold=True, size=f"{LABEL_POINT_SIZE:g}pt")
+        row.label.setToolTip(name if shown != name else "")
+        row.label.setFixedWidth(self._label_width)
+
     def _style_row(self, node: str, row: _Row) -> None:
         c = self.colors
-        row.label.setText(self._labels.get(node, node), color=c.hex(), bold=True, size="9pt")
+        self._name_row(node, row)
         for histogram, color in ((row.act_plot, c.series(0)), (row.weight_plot, c.series(2))):
             style_axis(histogram.axis, c)
             histogram.curve.setPen(pg.mkPen(color, width=1.2))

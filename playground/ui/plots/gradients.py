@@ -19,7 +19,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import QLabel, QSizePolicy, QSpinBox, QWidget
+from PySide6.QtWidgets import QScrollArea, QSpinBox, QWidget
 
 from playground.core.history import History
 from playground.ui.plots.base import PlotView
@@ -27,7 +27,8 @@ from playground.ui.plots.export import Cell
 from playground.ui.plots.gradient_flags import DEFAULT_HIGH, DEFAULT_LOW, EXPLODING, Flag, gradient_flags
 from playground.ui.plots.live import RunInfo
 from playground.ui.plots.ranges import StickyViewBox
-from playground.ui.plots.style import Caption, DecadeAxis, faded, style_legend, style_plot
+from playground.ui.plots.style import Caption, DecadeAxis, LayoutLegend, faded, style_legend, style_plot
+from playground.ui.plots.tool_row import labelled
 
 if TYPE_CHECKING:
     from playground.core.training import Report
@@ -36,6 +37,14 @@ if TYPE_CHECKING:
 HISTORY_CAPACITY = 1024
 #: Bar thickness as a share of the row.
 BAR_HEIGHT = 0.7
+#: Pixels per bar at least, so that node names and flags never run into each other; with many
+#: layers the bar plot grows and the view scrolls.
+ROW_HEIGHT = 18
+#: Rows' worth of room above the first bar, for the threshold lines' labels.
+TOP_ROWS = 1.8
+#: Pixels the curves over time get at least.
+TIME_PLOT_HEIGHT = 150
+FLAG_POINT_SIZE = 8.0
 
 
 def _log10(value: float) -> float:
@@ -79,27 +88,28 @@ class GradientView(PlotView):
         self.high_spin = self._threshold_spin(round(math.log10(DEFAULT_HIGH)), 0, 12,
                                               "Flag a layer as exploding when its gradient norm is above this "
                                               "multiple of the output layer's")
-        self.add_tool(QLabel("vanishing <"))
-        self.add_tool(self.low_spin)
-        self.add_tool(QLabel("exploding >"))
-        self.add_tool(self.high_spin)
+        self.add_tool(labelled("vanishing <", self.low_spin))
+        self.add_tool(labelled("exploding >", self.high_spin))
 
         self.time_plot = pg.PlotItem(viewBox=StickyViewBox(), axisItems={"left": DecadeAxis("left")})
         self.time_plot.setLabel("left", "gradient norm")
         self.time_plot.setLabel("bottom", "step")
         self.time_plot.setClipToView(True)
         self.time_plot.setDownsampling(auto=True, mode="peak")
-        self.legend = pg.LegendItem(labelTextSize="8pt", verSpacing=-8)
-        # as wide as its labels: the curves get the rest of the row
-        self.legend.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+        self.time_plot.setMinimumHeight(TIME_PLOT_HEIGHT)
+        # beside the curves, as wide as its labels: the curves get the rest of the row
+        self.legend = LayoutLegend(labelTextSize="8pt", verSpacing=-8)
         self.bar_plot = pg.PlotItem(axisItems={"bottom": DecadeAxis("bottom")})
         self.bar_plot.setLabel("bottom", "latest gradient L2 norm")
         self.bar_plot.getViewBox().invertY(True)
         self.bar_plot.getViewBox().setMouseEnabled(False, False)
         self.bar_plot.hideButtons()
         self.bar_plot.showGrid(x=True, y=False)
+        # every node's name, however many: the rows are tall enough for them (ROW_HEIGHT)
+        self.bar_plot.getAxis("left").setStyle(textFillLimits=[(0, 1.0)])
         self.graphics.addItem(self.time_plot, row=0, col=0)
         self.graphics.addItem(self.legend, row=0, col=1)
+        self.graphics.ci.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignTop)
         self.bar_title = Caption("")
         self.graphics.addItem(self.bar_title, row=1, col=0, colspan=2)
         self.graphics.addItem(self.bar_plot, row=2, col=0, colspan=2)
@@ -108,6 +118,18 @@ class GradientView(PlotView):
         layout.setRowStretchFactor(2, 3)
         layout.setColumnStretchFactor(0, 1)
         layout.setColumnStretchFactor(1, 0)
+        # many layers make the bar plot taller than the dock: the canvas scrolls
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.body.removeWidget(self.graphics)
+        self.scroll.setWidget(self.graphics)
+        self.body.addWidget(self.scroll, 1)
+        self._rows = -1
+        self._bar_span = (-6.0, 0.0)
+        self._flag_font = QFont()
+        self._flag_font.setPointSizeF(FLAG_POINT_SIZE)
 
         self._curves: dict[str, pg.PlotDataItem] = {}
         self.bars = pg.BarGraphItem(x0=[0], y=[0], height=BAR_HEIGHT, width=[0])
@@ -121,6 +143,8 @@ class GradientView(PlotView):
         for line in self._limits:
             line.setZValue(-1)
         self._flag_texts: list[pg.TextItem] = []
+        self.bar_plot.getViewBox().sigResized.connect(self._fit_bar_range)
+        self._fit_rows(0)
         self._apply_theme()
 
     def _threshold_spin(self, value: int, lo: int, hi: int, tip: str) -> QSpinBox:
@@ -285,15 +309,17 @@ class GradientView(PlotView):
         finite = [v for v in (*logs, *prev_logs, *limits) if math.isfinite(v)]
         lo = math.floor(min(finite)) - 0.5 if finite else -6.0
         hi = math.ceil(max(finite)) + 0.5 if finite else 0.0
-        span = hi - lo
 
         def clip(values: np.ndarray) -> np.ndarray:
             return np.clip(np.nan_to_num(values, nan=lo, posinf=hi, neginf=lo), lo, hi)
 
         ys = np.arange(len(nodes), dtype=float)
         while len(self._flag_texts) < len(nodes):
-            self._flag_texts.append(pg.TextItem(anchor=(0, 0.5)))
-            self.bar_plot.addItem(self._flag_texts[-1])
+            text = pg.TextItem(anchor=(0, 0.5))
+            text.setFont(self._flag_font)
+            text.textItem.document().setDocumentMargin(0)  # as tall as its line, not 8 px more
+            self._flag_texts.append(text)
+            self.bar_plot.addItem(text)
         brushes = []
         for i, node in enumerate(nodes):
             flag = self._flags.get(node)
@@ -314,7 +340,6 @@ class GradientView(PlotView):
             line.setVisible(math.isfinite(value))
             if math.isfinite(value):
                 line.setValue(value)
-        right = hi + 0.3 * span if self._flags else hi
         for i, text in enumerate(self._flag_texts):
             flag = self._flags.get(nodes[i]) if i < len(nodes) else None
             text.setVisible(flag is not None)
@@ -322,7 +347,8 @@ class GradientView(PlotView):
                 if text.toPlainText() != f" {flag}":
                     text.setText(f" {flag}")
                     text.setColor(c.error if flag == EXPLODING else c.warning)
-                text.setPos(float(clip(logs[i:i + 1])[0]), float(i))
+                # in a column right of the bars: never over a bar, an outline or another flag
+                text.setPos(hi, float(i))
         labels = [self._label(n) for n in nodes]
         if labels != self._bar_labels:  # new ticks re-lay out the axis: only when they change
             self._bar_labels = labels
@@ -331,13 +357,44 @@ class GradientView(PlotView):
             # wide enough for the labels now (the axis only grows by itself after a paint)
             metrics = QFontMetrics(axis.style["tickFont"] or QFont())
             axis.setWidth(max((metrics.horizontalAdvance(t) for t in labels), default=20) + 14)
-        self.bar_plot.setXRange(lo, right, padding=0)
-        # a free row above the first bar holds the threshold lines' labels
-        self.bar_plot.setYRange(-1.8, max(len(nodes), 1) - 0.4, padding=0)
+        self._bar_span = (lo, hi)
+        self._fit_bar_range()
+        if len(nodes) != self._rows:
+            self._fit_rows(len(nodes))
         title = f"latest, step {self._step:,}" if nodes else "no gradients yet"
         if self._previous:
             title += f"  ·  dashed: {self._previous[0]}"
         self.bar_title.setText(title, size="9pt", color=c.hex())
+
+    def _flag_width(self) -> float:
+        """Pixels the flag column needs ("exploding" is the longest flag)."""
+        return QFontMetrics(self._flag_font).horizontalAdvance(f" {EXPLODING} ") + 10
+
+    @Slot()
+    def _fit_bar_range(self) -> None:
+        """The bars' decades, and right of them a column as wide as the flags in pixels when
+        any node is flagged (its width in decades depends on the plot's width)."""
+        lo, hi = self._bar_span
+        right = hi
+        if self._flags:
+            box = self.bar_plot.getViewBox().width()
+            flag = self._flag_width()
+            right = hi + (hi - lo) * (flag / (box - flag) if box > 2 * flag else 0.3)
+        self.bar_plot.setXRange(lo, right, padding=0)
+
+    def _fit_rows(self, rows: int) -> None:
+        """At least ROW_HEIGHT pixels per bar (and room above the first for the threshold
+        labels): the bar plot, and the canvas, grow with the number of nodes."""
+        self._rows = rows
+        count = max(rows, 1)
+        self.bar_plot.setYRange(-TOP_ROWS, count - 0.4, padding=0)
+        axis_height = self.bar_plot.getAxis("bottom").height() or 40.0
+        self.bar_plot.setMinimumHeight((count + TOP_ROWS - 0.4) * ROW_HEIGHT + axis_height)
+        layout = self.graphics.ci.layout
+        layout.invalidate()
+        needed = layout.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()
+        _left, top, _right, bottom = self.graphics.ci.layout.getContentsMargins()
+        self.graphics.setMinimumHeight(int(needed + top + bottom) + 2)
 
     def _apply_theme(self) -> None:
         c = self.colors

@@ -35,9 +35,12 @@ def test_unit_pictures_are_capped_per_node(show: Show) -> None:
     view.set_unit_grids(fakes.unit_grids(("h1",), units=MAX_UNITS + 4), {"h1": "Dense 1"})
     view.flush()
     assert view.unit_count() == MAX_UNITS
-    unit = view._units["h1"][0].image
-    level = float(np.abs(unit.image).max())
-    assert unit.getLevels() == pytest.approx([-level, level])
+    grid = fakes.unit_grids(("h1",), units=MAX_UNITS + 4)["h1"]
+    levels = view.unit_levels("h1")
+    assert levels == pytest.approx([float(np.abs(grid.values[..., u]).max()) for u in range(MAX_UNITS)]), (
+        "each unit on its own symmetric scale")
+    caption = view._units["h1"].caption
+    assert "first 16 of 20" in caption.text or "first 16 of 20" in caption.toolTip()
 
 
 def test_many_classes_and_regression(show: Show) -> None:
