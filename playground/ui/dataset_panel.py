@@ -64,6 +64,9 @@ class DatasetPanel(QWidget):
 
         self.combo = QComboBox()
         self.combo.setToolTip("The data the network learns from")
+        # as narrow as a short name needs (not the longest entry): the panel fits a small screen
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(10)
         self._fill_combo()
         self.import_button = QToolButton()
         self.import_button.setText("Import ▾")

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -71,6 +71,10 @@ AUTOSAVE_DELAY_MS = 3000
 RECOVERY_FILE = "recovery.json"
 RECOVERY_FORMAT = "nn-playground-recovery/1"
 STATUS_TIMEOUT_MS = 6000
+#: The window's size on first start, and what is kept free around it for the window manager's
+#: title bar and borders when the screen is smaller.
+DEFAULT_SIZE = (1440, 900)
+FRAME_ALLOWANCE = (16, 48)
 
 Shortcut = str | QKeySequence.StandardKey
 Shortcuts = Shortcut | Sequence[Shortcut]
@@ -192,16 +196,23 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.lock_indicator)
         self._help_menu_last()
         self._connect()
-        self.resize(1440, 900)
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [260, 340], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.palette_dock, self.dataset_dock], [440, 420], Qt.Orientation.Vertical)
+        self.resize(self._first_size())
+        self._arrange_docks()
         self._default_state = self.saveState()
-        if persist:
-            self._restore_settings()
+        restored = persist and self._restore_settings()
         self._update_title()
         self._update_validity()
         self._update_weights_actions()
-        QTimer.singleShot(0, self.view.fit_to_view)
+        QTimer.singleShot(0, self.view.fit_to_view if restored else self._settle_first_size)
+
+    def _first_size(self) -> QSize:
+        """1440x900, or the screen's free area less room for the window frame when smaller
+        (a 1024x700 laptop screen gets a window that fits it, status bar included)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None or QGuiApplication.platformName() in ("offscreen", "minimal"):
+            return QSize(*DEFAULT_SIZE)  # no real screen (tests, screenshots): the documented size
+        free = screen.availableGeometry().size() - QSize(*FRAME_ALLOWANCE)
+        return QSize(*DEFAULT_SIZE).boundedTo(free)
 
     def _lock_indicator(self) -> tuple[QWidget, QLabel, QLabel]:
         """The status bar's "network locked" note: a painted padlock beside the text (an emoji
@@ -520,7 +531,8 @@ class MainWindow(QMainWindow):
         return box
 
     # ------------------------------------------------------------------ settings
-    def _restore_settings(self) -> None:
+    def _restore_settings(self) -> bool:
+        """Put back the saved geometry, layout and canvas options; whether a geometry was saved."""
         geometry = self.settings.value("window/geometry")
         state = self.settings.value("window/state")
         if isinstance(geometry, QByteArray):
@@ -530,6 +542,27 @@ class MainWindow(QMainWindow):
         snap = self.settings.value("canvas/snap", True)
         self.snap_action.setChecked(snap not in (False, "false"))
         self.scene.snap_to_grid = self.snap_action.isChecked()
+        return isinstance(geometry, QByteArray)
+
+    @Slot()
+    def _settle_first_size(self) -> None:
+        """On first start, once every panel has laid itself out (the live views' tool rows
+        wrap only then, which lets a window narrower than before it was shown): the size that
+        fits the screen, and the live views arranged for it."""
+        size = self._first_size()
+        if size != self.size():
+            self.resize(size)
+            self._arrange_docks()
+        self.view.fit_to_view()
+
+    def _arrange_docks(self) -> None:
+        """The default layout for the window's size: side panels of 260 and 340 pixels, a fifth
+        and a quarter of a narrower window, the canvas and live views between them."""
+        width, height = self.width(), self.height()
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [min(260, width // 5), min(340, width // 4)],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.palette_dock, self.dataset_dock], [height // 2, height // 2], Qt.Orientation.Vertical)
+        self.training.arrange()
 
     def _save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -124,7 +124,8 @@ def test_hidden_views_ask_for_nothing_and_a_raised_one_asks_at_once(make_window:
                                                                      asked: list[str]) -> None:
     window = make_window(xor_project(epochs=100_000))
     ws = window.training
-    ws.docks["loss"].raise_()
+    ws.docks["filters"].raise_()  # in front of the boundary, in the pictures' tab group
+    ws.docks["loss"].raise_()  # in front of the confusion matrix
     assert ws.view("boundary").isVisible(), "Qt calls a tab behind another visible"
     assert not ws.view("boundary").on_screen()
     ws.train(paused=True)

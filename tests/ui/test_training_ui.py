@@ -59,7 +59,9 @@ def test_editor_is_locked_while_training_and_closing_stops_the_run(make_window: 
     session = ws.session
     assert session is not None
     window.close()
-    assert not session.running
+    assert not window.isVisible()
+    qtbot.waitUntil(lambda: not session.running, timeout=10_000)
+    qtbot.waitUntil(lambda: window._closed, timeout=5_000)
 
 
 def test_settings_edits_are_undoable(make_window: Factory) -> None:

@@ -95,6 +95,7 @@ class InspectorWidget(QWidget):
         scroll.setWidget(page)
 
         self.total = QLabel()
+        self.total.setWordWrap(True)  # wraps in a narrow dock rather than widening it
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Node", "Type", "Output", "Params"])
         self.table.verticalHeader().hide()

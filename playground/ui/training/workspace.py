@@ -103,22 +103,48 @@ class TrainingWorkspace(QObject):
 
     # ------------------------------------------------------------------ construction
     def _make_docks(self) -> None:
+        """The live views under the canvas in two tab groups side by side: the curves (views
+        whose ``overview`` is "row" or "tab") on the left, the pictures on the right, so that a
+        run's main picture (the decision boundary of a 2-D run, an image network's filters) is
+        on screen beside its loss curve from the start."""
         area = Qt.DockWidgetArea
         # The side panels keep their full height; the live views sit under the canvas.
         self.window.setCorner(Qt.Corner.BottomLeftCorner, area.LeftDockWidgetArea)
         self.window.setCorner(Qt.Corner.BottomRightCorner, area.RightDockWidgetArea)
         self.docks["training"] = self._dock("Training", "trainingDock", self.panel, area.RightDockWidgetArea)
-        first: QDockWidget | None = None
         for key, view in self.views.items():
             dock = self._dock(view.dock_title, f"{key}Dock", view, area.BottomDockWidgetArea)
             dock.visibilityChanged.connect(view.set_on_screen)
+            dock.dockLocationChanged.connect(self._tidy_tab_bars)
             self.docks[key] = dock
-            if first is None:
-                first = dock
-            else:
-                self.window.tabifyDockWidget(first, dock)
-        if first is not None:
-            first.raise_()
+        groups = [[d for k, d in self.docks.items() if k in self.views and (self.views[k].overview == "picture") == p]
+                  for p in (False, True)]
+        groups = [g for g in groups if g]
+        for left, right in zip(groups, groups[1:]):
+            self.window.splitDockWidget(left[0], right[0], Qt.Orientation.Horizontal)
+        for group in groups:
+            for dock in group[1:]:
+                self.window.tabifyDockWidget(group[0], dock)
+            group[0].raise_()
+        self._groups = groups
+
+    def arrange(self) -> None:
+        """Size the live views for the window's current size (the default layout): about 40 %
+        of its height, the two groups side by side in equal parts."""
+        height = self.window.height()
+        fronts = [group[0] for group in self._groups]
+        self.window.resizeDocks(fronts[:1], [int(height * 0.4)], Qt.Orientation.Vertical)
+        if len(fronts) > 1:
+            self.window.resizeDocks(fronts, [1] * len(fronts), Qt.Orientation.Horizontal)
+        self._tidy_tab_bars()
+
+    @Slot()
+    def _tidy_tab_bars(self) -> None:
+        """Whole tab names ("Decision boundary", not "Decision bou…"): Qt's dock tab bars elide
+        by default; scroll buttons take over when a group has more tabs than room."""
+        for bar in self.window.findChildren(QTabBar):
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
+            bar.setUsesScrollButtons(True)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self.window)
@@ -379,8 +405,32 @@ class TrainingWorkspace(QObject):
 
     @Slot()
     def _dataset_changed(self) -> None:
+        meta = self.document.meta
         for view in self.views.values():
-            view.on_project(self.document.meta)
+            view.on_project(meta)
+        if meta is not None:
+            self._front_what_applies()
+
+    def _front_what_applies(self) -> None:
+        """In each tab group, a view in front that does not apply to this dataset gives way to
+        the first one behind it that does (the boundary of a 2-D dataset, an image network's
+        filters), so a new project shows its pictures rather than a "does not apply" note."""
+        meta = self.document.meta
+        if meta is None:
+            return
+        shown = [self.docks[k] for k, v in self.views.items() if v.on_screen()]
+        for dock in shown or [group[0] for group in self._groups]:  # before the window shows
+            if self._view_of(dock).not_applicable(meta) is None:
+                continue
+            for other in self.window.tabifiedDockWidgets(dock):
+                view = self._view_of(other)
+                if view is not None and view.not_applicable(meta) is None:
+                    other.raise_()
+                    break
+
+    def _view_of(self, dock: QDockWidget) -> PlotView | None:
+        widget = dock.widget()
+        return widget if isinstance(widget, PlotView) else None
 
     @Slot()
     def _project_reset(self) -> None:
