@@ -294,7 +294,8 @@ class ActivationView(PlotView):
         name = self._labels.get(node, node)
         shown = QFontMetricsF(self._label_font).elidedText(name, Qt.TextElideMode.ElideRight,
                                                            self._label_width - LABEL_PAD)
-        row.label.setText(escape(shown), color=self.colors.hex(), bold=True, size=f"{LABEL_POINT_SIZE:g}pt")
+        row.label.setText(escape(shown, quote=False), color=self.colors.hex(), bold=True,
+                          size=f"{LABEL_POINT_SIZE:g}pt")
         row.label.setToolTip(name if shown != name else "")
         row.label.setFixedWidth(self._label_width)
 

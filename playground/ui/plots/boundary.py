@@ -530,7 +530,7 @@ class BoundaryView(PlotView):
             width = tiles_w if a.placement == "side" else caption_w
             name = metrics.elidedText(row.label, Qt.TextElideMode.ElideRight, width - 4)
             # below the plot the note goes on a second line of the caption, beside it after the name
-            text = escape(name) + (f"<br>{more}" if more and a.placement == "below" and lines > 1
+            text = escape(name, quote=False) + (f"<br>{more}" if more and a.placement == "below" and lines > 1
                                    else f" · {more}" if more else "")
             row.caption.setAttr("justify", "left" if a.placement == "side" else "right")
             row.caption.setText(text, color=self.colors.hex(), size="8pt")
@@ -559,6 +559,9 @@ class BoundaryView(PlotView):
             self.units.setMinimumWidth(0)
             self.units.setFixedHeight(title_h + height)
             layout.setAlignment(self.units, Qt.AlignmentFlag.AlignLeft)
+        # lay out now, not at the next event-loop pass: the plot's size is right at once
+        self.units.layout.activate()
+        layout.activate()
 
     def _apply_theme(self) -> None:
         c = self.colors

@@ -103,6 +103,21 @@ def test_boundary_puts_units_beside_a_wide_plot_and_under_a_tall_one(qtbot: QtBo
     assert tall.unit_count() == 16
 
 
+def test_boundary_is_laid_out_as_soon_as_units_arrive(qtbot: QtBot) -> None:
+    """The workspace reads the plot's size right after feeding it (no event-loop pass)."""
+    view = boundary_view()
+    view.set_unit_grids({})
+    shown(qtbot, view, 411, 318)
+    view.set_unit_grids(fakes.unit_grids(units=8), {"h1": "Dense 'h1'", "h2": "Dense 'h2'"})
+    view.flush()
+    assert view.units_shown()
+    box = view.plot.getViewBox().sceneBoundingRect()
+    assert min(box.width(), box.height()) >= 0.6 * 318, f"{box.width():.0f} x {box.height():.0f}"
+    panel = view.units.sceneBoundingRect()
+    assert not panel.intersects(box)
+    assert QRectF(view.graphics.rect()).contains(panel)
+
+
 def test_boundary_units_give_way_in_a_small_view(qtbot: QtBot) -> None:
     view = shown(qtbot, boundary_view(), 300, 300)
     assert not view.units_shown(), "no room for units without shrinking the boundary"
