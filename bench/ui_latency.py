@@ -72,7 +72,7 @@ def ui_run(seconds: float, views: bool = True) -> tuple[np.ndarray, float, float
     for name, dock in workspace.docks.items():
         if name != "training" and not views:
             dock.hide()
-        elif name != "training" and not dock.widget().isVisible():
+        elif name != "training" and not dock.widget().on_screen():  # a tab behind another
             dock.setFloating(True)
             dock.resize(520, 380)
             dock.show()
@@ -107,6 +107,7 @@ def ui_run(seconds: float, views: bool = True) -> tuple[np.ndarray, float, float
     probe.stop()
     elapsed, busy = time.perf_counter() - began, time.thread_time() - busy
     steps = (workspace.last_report.step if workspace.last_report else 0) - start_step
+    workspace.shutdown()
     window.close()
     QApplication.processEvents()
     return np.asarray(lateness[1:]), steps / elapsed, busy / elapsed

@@ -24,7 +24,9 @@ from playground.ui.main_window import MainWindow
 from playground.ui.plots import registry
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
+from playground.ui.plots.gradients import GradientView
 from playground.ui.plots.live import PictureRequest, RunInfo
+from playground.ui.plots.loss import LossView
 from playground.ui.training.worker import TrainingSession
 from tests.ui.helpers import wait_idle
 from tests.ui.test_training_ui import xor_project
@@ -310,3 +312,16 @@ def test_closing_while_the_run_prepares_answers_at_once(make_window: Factory, qt
     qtbot.waitUntil(lambda: not session.running, timeout=30_000)
     qtbot.waitUntil(lambda: window._closed, timeout=5_000)
     assert window.prompts.asked == ["save:xor"], "asked once"
+
+
+def test_the_loss_curve_keeps_pace_with_the_step_counter(qtbot: QtBot) -> None:
+    """Defect: the live loss curve lagged the Run panel's step counter by hundreds of steps:
+    costly redraws (20 ms in a real window) held every view to one redraw a second. The loss
+    curve, the run's main feedback, waits at most a tenth of a second; other costly views
+    stay held back to spare the training thread."""
+    loss, gradients = LossView(), GradientView()
+    for view in (loss, gradients):
+        qtbot.addWidget(view)
+        view._cost = 0.05
+    assert loss.redraw_interval() <= 0.1
+    assert gradients.redraw_interval() >= 0.5

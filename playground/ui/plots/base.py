@@ -80,6 +80,9 @@ class PlotView(QWidget):
     overview: ClassVar[str] = "tab"
     #: File name stem the export dialog suggests.
     export_name = "plot"
+    #: Longest wait between two redraws, however costly they are: a view that is the run's
+    #: main feedback (the loss curve beside the step counter) sets it short.
+    max_interval: ClassVar[float] = 1.0 / MIN_REDRAW_HZ
     #: The view wants its pictures now (a person picked a sample, a method...).
     picturesWanted = Signal()
     #: When any view last redrew (views keep REDRAW_GAP_MS between their redraws).
@@ -93,6 +96,8 @@ class PlotView(QWidget):
         #: GUI-thread seconds spent on the last redraw and the paints since; smoothed cost
         self._spent = 0.0
         self._cost = 0.0
+        #: what the view's dock last said about being seen (None: not in a dock, follow isVisible)
+        self._on_screen: bool | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer)
@@ -177,8 +182,9 @@ class PlotView(QWidget):
             self._timer.start(max(0, int(wait * 1000)))
 
     def redraw_interval(self) -> float:
-        """Seconds between two redraws, from what the view's redraws have been costing."""
-        return min(max(1.0 / MAX_REDRAW_HZ, self._cost / DUTY), 1.0 / MIN_REDRAW_HZ)
+        """Seconds between two redraws, from what the view's redraws have been costing (never
+        longer than ``max_interval``)."""
+        return min(max(1.0 / MAX_REDRAW_HZ, self._cost / DUTY), self.max_interval)
 
     def flush(self) -> None:
         """Draw pending data now (visible or not): before an export, a screenshot, a test."""
@@ -186,9 +192,23 @@ class PlotView(QWidget):
         if self._dirty:
             self._draw()
 
+    @Slot(bool)
+    def set_on_screen(self, shown: bool) -> None:
+        """Whether the view can be seen, as its dock says (``QDockWidget.visibilityChanged``):
+        a tab behind another is still "visible" to Qt but must draw and ask for nothing."""
+        self._on_screen = shown
+        if shown:
+            if self._dirty:
+                self.schedule()
+            self.picturesWanted.emit()
+
+    def on_screen(self) -> bool:
+        """Whether a person can see the view now (shown, and not a tab behind another)."""
+        return self.isVisible() and self._on_screen is not False
+
     @Slot()
     def _on_timer(self) -> None:
-        if not self.isVisible():
+        if not self.on_screen():
             return
         since = (time.monotonic() - PlotView._last_any_draw) * 1000
         if since < REDRAW_GAP_MS:  # another view just drew: let the event loop breathe first

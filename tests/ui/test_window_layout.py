@@ -1,0 +1,70 @@
+"""The window's default layout at the sizes people use: the decision boundary is the main
+picture of a 2-D run without dragging a dock, and a small laptop screen (1024x700) fits the
+whole window with every panel usable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from PySide6.QtWidgets import QApplication, QTabBar
+
+from playground.core.datasets import resources_dir
+from playground.core.project import load_project
+from playground.ui.main_window import MainWindow
+
+Factory = Callable[..., MainWindow]
+
+
+def spiral_window(make_window: Factory, width: int, height: int) -> MainWindow:
+    window = make_window(load_project(resources_dir() / "examples" / "spiral.json"))
+    window.resize(width, height)
+    QApplication.processEvents()
+    window._arrange_docks()
+    QApplication.processEvents()
+    return window
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (1280, 800)])
+def test_the_decision_boundary_is_the_main_picture_of_a_2d_run(make_window: Factory, size: tuple[int, int]) -> None:
+    """Defect: at the default layout the boundary plot was a few pixels high with x-axes of
+    +-2,000, under a grid of hidden units, behind the Loss tab."""
+    window = spiral_window(make_window, *size)
+    ws = window.training
+    ws.train_steps(20)
+    boundary = ws.view("boundary")
+    assert boundary.on_screen(), "in front in its tab group, beside the loss curve"
+    assert ws.view("loss").on_screen()
+    box = boundary.plot.getViewBox()
+    side = min(box.width(), box.height())
+    assert side >= 200, f"{box.width():.0f}x{box.height():.0f} px"
+    (x0, x1), (y0, y1) = box.viewRange()
+    assert x1 - x0 < 40
+    assert y1 - y0 < 40
+    shown = [v for v in ws.views.values() if v.on_screen()]
+    assert all(side >= 0.6 * min(v.graphics.width(), v.graphics.height()) for v in shown)
+
+
+def test_tab_names_are_whole(make_window: Factory) -> None:
+    window = spiral_window(make_window, 1280, 800)
+    for bar in window.findChildren(QTabBar):
+        if bar.isVisible():
+            for i in range(bar.count()):
+                text = bar.tabText(i)
+                assert bar.elideMode().name == "ElideNone", text
+
+
+def test_a_small_laptop_screen_fits_the_window(make_window: Factory) -> None:
+    """Defect: the window could not be narrower than 1188 px."""
+    window = spiral_window(make_window, 1024, 700)
+    assert window.width() <= 1024
+    assert window.height() <= 700
+    assert window.view.width() >= 300, "the canvas keeps room to work in"
+    for dock in (window.palette_dock, window.dataset_dock, window.inspector_dock, window.training.docks["training"]):
+        assert dock.isVisible()
+        assert dock.width() >= 150, dock.objectName()
+    ws = window.training
+    ws.train_steps(10)
+    assert ws.view("boundary").on_screen()
+    box = ws.view("boundary").plot.getViewBox()
+    assert min(box.width(), box.height()) >= 120
