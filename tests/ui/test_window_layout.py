@@ -7,11 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QTabBar
+from pytestqt.qtbot import QtBot
 
 from playground.core.datasets import resources_dir
 from playground.core.project import load_project
 from playground.ui.main_window import MainWindow
+from playground.ui.plots.loss import LossView
+from tests.ui.plots.fakes import training_run
 
 Factory = Callable[..., MainWindow]
 
@@ -68,3 +72,23 @@ def test_a_small_laptop_screen_fits_the_window(make_window: Factory) -> None:
     assert ws.view("boundary").on_screen()
     box = ws.view("boundary").plot.getViewBox()
     assert min(box.width(), box.height()) >= 120
+
+
+@pytest.mark.parametrize("height", [240, 300, 440])
+def test_loss_axis_titles_never_run_into_each_other(qtbot: QtBot, height: int) -> None:
+    """Defect: in a short dock "accuracy %" and "loss" overlapped left of the two plots."""
+    view = LossView()
+    qtbot.addWidget(view)
+    view.resize(300, height)
+    view.show()
+    qtbot.waitExposed(view)
+    view.add_reports(training_run())
+    for _ in range(2):
+        view.flush()
+        QApplication.processEvents()
+    for plot in (view.loss_plot, view.acc_plot):
+        axis = plot.getAxis("left")
+        if axis.label.isVisible():
+            title = QFontMetrics(axis.label.font()).horizontalAdvance(axis.labelText)
+            assert title <= plot.getViewBox().height(), axis.labelText
+    assert view.loss_plot.getAxis("left").label.isVisible(), "the main plot keeps its title"

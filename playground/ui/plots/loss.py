@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Slot
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QWidget
 
 from playground.core.history import History, SeriesData
@@ -103,6 +104,8 @@ class LossView(PlotView):
             plot.getViewBox().setMouseEnabled(x=True, y=False)
         self.acc_plot.setYRange(0, 100, padding=0.02)
         self.acc_plot.enableAutoRange(y=False)
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.getViewBox().sigResized.connect(self._fit_axis_labels)
         self.graphics.addItem(self.legend, row=0, col=0)
         self.graphics.ci.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignRight)
         self.graphics.addItem(self.loss_plot, row=1, col=0)
@@ -247,6 +250,17 @@ class LossView(PlotView):
 
     def _canvas_resized(self) -> None:
         self._fit_legend()
+
+    @Slot()
+    def _fit_axis_labels(self) -> None:
+        """A vertical axis title only where the plot is taller than the title: in a short dock
+        "accuracy %" and "loss" would run into each other (the legend names the curves)."""
+        for plot in (self.loss_plot, self.acc_plot):
+            axis = plot.getAxis("left")
+            needed = QFontMetrics(axis.label.font()).horizontalAdvance(axis.labelText) + 8
+            fits = plot.getViewBox().height() >= needed
+            if fits != axis.label.isVisible():
+                axis.showLabel(fits)
 
     def _fit_legend(self) -> None:
         """The legend's entries in as many columns as the canvas' width holds."""
