@@ -5,16 +5,21 @@ whole window with every panel usable."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QTabBar
 from pytestqt.qtbot import QtBot
 
 from playground.core.datasets import resources_dir
 from playground.core.project import load_project
+from playground.ui.app import create_application, save_screenshot
 from playground.ui.main_window import MainWindow
 from playground.ui.plots.loss import LossView
+from playground.ui.theme import ThemeManager
+from tests.ui.helpers import ScriptedPrompts
 from tests.ui.plots.fakes import training_run
 
 Factory = Callable[..., MainWindow]
@@ -92,3 +97,26 @@ def test_loss_axis_titles_never_run_into_each_other(qtbot: QtBot, height: int) -
             title = QFontMetrics(axis.label.font()).horizontalAdvance(axis.labelText)
             assert title <= plot.getViewBox().height(), axis.labelText
     assert view.loss_plot.getAxis("left").label.isVisible(), "the main plot keeps its title"
+
+
+def test_no_stale_tab_bar_is_drawn_over_the_views(qtbot: QtBot, settings_dir: Path, tmp_path: Path) -> None:
+    """Defect: the first window (as ``--screenshot`` renders it) drew the tab bars of the docks'
+    first arrangement ("Loss Gradients", "Decision boundary Filters") over the live views."""
+    create_application()
+    theme = ThemeManager(QApplication.instance(), "dark")
+    window = MainWindow(theme, load_project(resources_dir() / "examples" / "lenet_digits.json"), persist=False,
+                        prompts=ScriptedPrompts())
+    qtbot.addWidget(window)
+    try:
+        save_screenshot(window, tmp_path / "window.png")
+        views = [v for v in window.training.views.values() if v.on_screen()]
+        titles = {v.dock_title for v in window.training.views.values()}
+        bars = [b for b in window.findChildren(QTabBar)
+                if b.isVisible() and any(b.tabText(i) in titles for i in range(b.count()))]
+        assert len(bars) == 2, [[b.tabText(i) for i in range(b.count())] for b in bars]
+        for bar in bars:
+            area = QRect(bar.mapTo(window, QPoint(0, 0)), bar.size())
+            for view in views:
+                assert not area.intersects(QRect(view.mapTo(window, QPoint(0, 0)), view.size())), view.dock_id
+    finally:
+        window.shutdown()

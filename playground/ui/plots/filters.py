@@ -30,7 +30,10 @@ MAX_TILES = 256
 #: Pixels between tiles; the gaps are transparent and show the background.
 GAP = 1
 
-PLACEHOLDER = "No filters yet: they need an image input read by a Conv2d or Dense layer."
+PLACEHOLDER = "No filters yet: train the network (F5) to see its first layer's weights as pictures."
+#: What the view says when the run's network has no weighted layer reading the image itself.
+NO_FIRST_LAYER = ("This network has no Conv2d or Dense layer reading the input image directly, so no "
+                  "weights live in its pixel space.")
 
 FilterKind = Literal["conv", "dense"]
 _TITLES = {"conv": "Conv2d kernels", "dense": "Dense unit weights as images", None: "First-layer weights as images"}
@@ -68,6 +71,8 @@ class FilterView(PlotView):
         self._kind: FilterKind | None = None
         self._label: str | None = None
         self._labels: dict[str, str] = {}
+        #: the run's network has no weighted layer reading the image (not: no picture yet)
+        self._no_first_layer = False
         self._level = 1.0
 
         self.caption = Caption(PLACEHOLDER)
@@ -96,6 +101,10 @@ class FilterView(PlotView):
         self.set_filters(None)
         self.flush()
 
+    def reset(self) -> None:
+        self._no_first_layer = False
+        super().reset()
+
     # ------------------------------------------------------------------ live-view protocol
     def not_applicable(self, meta: DatasetMeta) -> str | None:
         if meta.is_image:
@@ -107,6 +116,7 @@ class FilterView(PlotView):
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
         super().on_run_started(info, previous)
         self._labels = dict(info.labels)
+        self._no_first_layer = False
 
     def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
         if not info.meta.is_image:
@@ -116,6 +126,7 @@ class FilterView(PlotView):
         return [PictureRequest("filters", filter_picture)]
 
     def on_picture(self, key: str, value: Any) -> None:
+        self._no_first_layer = value is None
         if value is None:
             self.set_filters(None)
         else:
@@ -132,7 +143,8 @@ class FilterView(PlotView):
         self.image.setVisible(has)
         self.colorbar.setVisible(has)
         if not has:
-            self.caption.setText(PLACEHOLDER, color=self.colors.hex(self.colors.dim))
+            text = NO_FIRST_LAYER if self._no_first_layer else PLACEHOLDER
+            self.caption.setText(text, color=self.colors.hex(self.colors.dim))
             return
         images = np.nan_to_num(np.asarray(f.images, dtype=np.float32), posinf=0.0, neginf=0.0)
         total, channels, h, w = images.shape

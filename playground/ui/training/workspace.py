@@ -136,6 +136,7 @@ class TrainingWorkspace(QObject):
         self.window.resizeDocks(fronts[:1], [int(height * 0.4)], Qt.Orientation.Vertical)
         if len(fronts) > 1:
             self.window.resizeDocks(fronts, [1] * len(fronts), Qt.Orientation.Horizontal)
+        self._drop_stale_tab_bars()
         self._tidy_tab_bars()
 
     @Slot()
@@ -367,10 +368,13 @@ class TrainingWorkspace(QObject):
         if picture is not None:
             self.window.resizeDocks([self.docks["training"], picture], [300, 420], Qt.Orientation.Vertical)
         # tall enough for the gradient view's per-layer bars under its curves
-        self.window.resizeDocks(row, [400] * len(row), Qt.Orientation.Vertical)
+        self.window.resizeDocks(row, [self.window.height() * 56 // 100] * len(row), Qt.Orientation.Vertical)
         self.window.resizeDocks(row, [420, 520, 420][: len(row)], Qt.Orientation.Horizontal)
-        # Qt leaves the tab bar of the dissolved tab group drawn over the loss view; hidden,
-        # the next layout pass shows only the tab bars still in use
+        self._drop_stale_tab_bars()
+
+    def _drop_stale_tab_bars(self) -> None:
+        """Qt leaves the tab bar of a dissolved tab group drawn over the views that took its
+        place; hidden, the next layout pass shows only the tab bars still in use."""
         for bar in self.window.findChildren(QTabBar):
             bar.hide()
         self.window.layout().invalidate()
