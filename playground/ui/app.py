@@ -94,5 +94,6 @@ def run_app(args: argparse.Namespace) -> int:
     if not window.offer_recovery() and args.project:
         window.open_path(args.project)
     status = app.exec()
-    window.shutdown()  # no training thread may outlive the window
+    window.training.shutdown(timeout_ms=None)  # no training thread may outlive the process
+    window.shutdown()
     return status

@@ -141,8 +141,7 @@ class MainWindow(QMainWindow):
         self.theme = theme
         self.persist = persist
         self._closed = False
-        #: the person has answered "save changes?" for this close (asked once, however long the
-        #: running training takes to stop)
+        #: the person has answered "save changes?" for this close
         self._close_confirmed = False
         self.prompts = prompts or Prompts()
         self.settings = settings or app_settings()
@@ -797,14 +796,12 @@ class MainWindow(QMainWindow):
         session = self.training.session
         if session is not None and session.running:
             # A run still loading its data or building its model stops only when that is done
-            # (seconds, on a large dataset): the window answers now by going away, and closes
-            # for good once the training thread has ended.
+            # (seconds, on a large dataset): the window closes now, and is torn down once the
+            # training thread has ended (``run_app`` waits for it before the process exits).
             session.stop()
-            session.ended.connect(self.close, Qt.ConnectionType.SingleShotConnection)
-            self.hide()
-            event.ignore()
-            return
-        self.shutdown()
+            session.ended.connect(self.shutdown, Qt.ConnectionType.SingleShotConnection)
+        else:
+            self.shutdown()
         event.accept()
 
     def shutdown(self) -> None:

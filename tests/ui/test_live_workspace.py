@@ -5,6 +5,9 @@ views that do not apply to a dataset say why."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +30,7 @@ from playground.ui.plots.export import Cell
 from playground.ui.plots.gradients import GradientView
 from playground.ui.plots.live import PictureRequest, RunInfo
 from playground.ui.plots.loss import LossView
+from playground.ui.settings import SETTINGS_ENV
 from playground.ui.training.worker import TrainingSession
 from tests.ui.helpers import wait_idle
 from tests.ui.test_training_ui import xor_project
@@ -161,6 +165,7 @@ def test_another_project_leaves_nothing_of_the_last_one(make_window: Factory, qt
     """Defect: after opening another project the Run panel kept "epoch 2/2 ... Finished" and the
     confusion matrix kept the digits' classes."""
     window = make_window()
+    assert window.training.panel.progress.text() == "not started", "shown before any run"
     assert window.open_path(_digits_project(tmp_path))
     wait_idle(qtbot, window)
     ws = window.training
@@ -177,7 +182,7 @@ def test_another_project_leaves_nothing_of_the_last_one(make_window: Factory, qt
         view.flush()
     assert confusion.class_names() == []
     assert confusion.matrix().size == 0
-    assert ws.panel.progress.format() == "not started"
+    assert ws.panel.progress.text() == "not started"
     assert "Press Train" in ws.panel.status.text()
     assert ws.view("loss").data_table()[1] == []
     assert ws.view("gradients").latest() == {}
@@ -312,6 +317,37 @@ def test_closing_while_the_run_prepares_answers_at_once(make_window: Factory, qt
     qtbot.waitUntil(lambda: not session.running, timeout=30_000)
     qtbot.waitUntil(lambda: window._closed, timeout=5_000)
     assert window.prompts.asked == ["save:xor"], "asked once"
+
+
+CLOSE_WHILE_TRAINING = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from playground.cli import main
+from playground.ui.app import create_application
+from playground.ui.main_window import MainWindow
+
+create_application()
+
+def close_while_training():
+    window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+    window.training.train()
+    QTimer.singleShot(1500, window.close)
+
+QTimer.singleShot(300, close_while_training)
+sys.exit(main([sys.argv[1]]))
+"""
+
+
+def test_the_app_exits_when_its_window_is_closed_while_training(tmp_path: Path) -> None:
+    """Defect (seen in a real window): closing the window while a run trained hid it, but the
+    process never exited. The app runs here as ``playground PROJECT`` does, in its own process."""
+    path = tmp_path / "long.json"
+    save_project(xor_project(epochs=100_000), path)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", SETTINGS_ENV: str(tmp_path / "settings")}
+    done = subprocess.run([sys.executable, "-c", CLOSE_WHILE_TRAINING, str(path)], env=env, timeout=120,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_the_loss_curve_keeps_pace_with_the_step_counter(qtbot: QtBot) -> None:

@@ -181,13 +181,18 @@ class TrainingSession(QObject):
 
         future.add_done_callback(done)
 
-    def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Stop the run and wait for the thread, so no QThread is destroyed while running.
-        Returns whether the thread ended within the timeout."""
+    def shutdown(self, timeout_ms: int | None = 5000) -> bool:
+        """Stop the run and wait for the thread (``timeout_ms`` None: however long it takes),
+        so no QThread is destroyed while running. Returns whether the thread has ended."""
         self.control.stop()
-        ended = self._thread.wait(timeout_ms)
+        ended = self._thread.wait(timeout_ms) if timeout_ms is not None else self._wait_for_end()
         self._deliver()
         return ended
+
+    def _wait_for_end(self) -> bool:
+        while not self._thread.wait(1000):
+            pass
+        return True
 
     @Slot()
     def _on_thread_finished(self) -> None:

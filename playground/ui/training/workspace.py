@@ -379,10 +379,11 @@ class TrainingWorkspace(QObject):
             bar.hide()
         self.window.layout().invalidate()
 
-    def shutdown(self) -> None:
-        """Stop a run and wait for its thread (closing the window, opening another project)."""
+    def shutdown(self, timeout_ms: int | None = 5000) -> None:
+        """Stop a run and wait for its thread (closing the window, opening another project);
+        ``timeout_ms`` None waits however long a run still preparing its data takes."""
         if self.session is not None:
-            self.session.shutdown()
+            self.session.shutdown(timeout_ms)
 
     def _update_actions(self) -> None:
         running = self.running
