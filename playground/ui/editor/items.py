@@ -493,7 +493,8 @@ class DragEdgeItem(QGraphicsPathItem):
 
 
 class ReasonBadge(QGraphicsItem):
-    """Why a dragged connection is refused, in a small card beside the cursor."""
+    """Why a dragged connection is refused, in a small card beside the cursor. Hidden while it
+    has no reason to give: an empty red card reads as an error without saying which."""
 
     PAD = 5.0
 
@@ -502,6 +503,7 @@ class ReasonBadge(QGraphicsItem):
         self.colors = colors
         self.text = ""
         self.setZValue(4)
+        self.setVisible(False)
 
     def set_colors(self, colors: CanvasColors) -> None:
         self.colors = colors
@@ -518,6 +520,8 @@ class ReasonBadge(QGraphicsItem):
         return QRectF(0, 0, size.width() + 2 * self.PAD, size.height() + 2 * self.PAD)
 
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        if not self.text:
+            return
         colors = self.colors
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(QPen(colors.error, 1.0))

@@ -37,6 +37,9 @@ from playground.ui.theme import CanvasColors
 MIME_LAYER = "application/x-nn-playground-layer"
 GRID = 20.0
 SCENE_EXTENT = 20000.0
+#: How far left of its output port the cursor must go on the source's own card before the
+#: drag counts as aiming at the source itself (and is refused with the reason).
+SELF_MARGIN = 24.0
 
 
 class _LinkDrag:
@@ -57,6 +60,8 @@ class _LinkDrag:
 
     def move(self, pos: QPointF) -> None:
         target = self.scene.node_at(pos, exclude=self.src)
+        if target is None and self._over_source(pos):
+            target = self.src  # refused with the graph's reason, like a cycle, not silently ignored
         if target is not self.target:
             self._retarget(target)
         end = pos
@@ -64,6 +69,18 @@ class _LinkDrag:
             end = target.in_port.scenePos() - QPointF(PORT_RADIUS + 1, 0)
         self.line.set_end(end, self.problem is None)
         self.label.setPos(pos + QPointF(14, 14))
+
+    def _over_source(self, pos: QPointF) -> bool:
+        """Whether the cursor is back on the node the drag started from, away from its output
+        port: its own input port, or its card more than ``SELF_MARGIN`` left of its right edge.
+        The margin keeps the drag's first pixels (and a vertical move along the port) quiet;
+        farther in, a drop would ask the node to feed itself, which deserves its reason."""
+        if self.scene.node_at(pos) is not self.src:
+            return False
+        in_port = self.src.in_port
+        if in_port is not None and in_port.contains(in_port.mapFromScene(pos)):
+            return True
+        return self.src.mapFromScene(pos).x() < NODE_WIDTH - SELF_MARGIN
 
     def _retarget(self, target: NodeItem | None) -> None:
         if self.target is not None and self.target.in_port is not None:
