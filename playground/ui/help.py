@@ -57,9 +57,25 @@ def _plain(text: str) -> str:
     return text.replace("&&", "\0").replace("&", "").replace("\0", "&").replace("…", "").strip()
 
 
-def _keys(action: QAction) -> str:
+def on_a_normal_keyboard(sequence: QKeySequence) -> bool:
+    """Whether every key of ``sequence`` is on an ordinary keyboard: a printable key, or one of
+    Escape … F12 (Tab, Backspace, Del, Home, the arrows, F1-F12). The platform's standard
+    bindings add keys few people have: X11 gives Undo ``F14`` and the named media/edit keys
+    ("Undo", "Copy", "Help", "Back"); listing them beside Ctrl+Z only confuses."""
+    if sequence.isEmpty():
+        return False
+    for i in range(sequence.count()):
+        key = sequence[i].key().value
+        if key >= Qt.Key.Key_Escape.value and not key <= Qt.Key.Key_F12.value:
+            return False
+    return True
+
+
+def shortcut_text(action: QAction) -> str:
+    """The keys of ``action`` as the Shortcuts list shows them: those a person can press on an
+    ordinary keyboard (``on_a_normal_keyboard``), in the action's order."""
     native = QKeySequence.SequenceFormat.NativeText
-    return ", ".join(k.toString(native) for k in action.shortcuts() if not k.isEmpty())
+    return ", ".join(k.toString(native) for k in action.shortcuts() if on_a_normal_keyboard(k))
 
 
 def shortcut_rows(window: QMainWindow) -> list[tuple[str, str, str]]:
@@ -76,7 +92,7 @@ def shortcut_rows(window: QMainWindow) -> list[tuple[str, str, str]]:
                 walk(sub, f"{path} › {_plain(action.text())}")
             elif not action.isSeparator() and id(action) not in seen:
                 seen.add(id(action))
-                keys = _keys(action)
+                keys = shortcut_text(action)
                 if keys:
                     rows.append((path, _plain(action.text()), keys))
 
@@ -87,7 +103,7 @@ def shortcut_rows(window: QMainWindow) -> list[tuple[str, str, str]]:
     # Python wrappers of the same QAction compare equal but may differ in id(): match by key.
     listed = {(name, keys) for _, name, keys in rows}
     for action in window.findChildren(QAction):
-        keys = _keys(action)
+        keys = shortcut_text(action)
         name = _plain(action.text())
         if keys and name and (name, keys) not in listed:
             listed.add((name, keys))
