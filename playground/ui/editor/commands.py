@@ -9,12 +9,16 @@ back the file that was opened, byte for byte.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand
 
+from playground.core.datasets import REGISTRY
 from playground.core.graph import Graph, Node, Point, RemovedNode
+from playground.core.layers import LAYER_TYPES
+from playground.core.params import Param
+from playground.core.training_config import TRAINING_PARAMS
 
 if TYPE_CHECKING:
     from playground.ui.document import ProjectDocument
@@ -23,6 +27,34 @@ if TYPE_CHECKING:
 PARAMS_ID = 1001
 DATASET_ID = 1002
 TRAINING_ID = 1003
+
+
+#: Training settings that are sections, not one ``Param``: named as the training panel's rows
+#: name them (Schedule, Gradient clipping, Early stopping, Augment).
+SECTION_LABELS: dict[str, str] = {
+    "scheduler": "schedule",
+    "grad_clip": "gradient clipping",
+    "early_stopping": "early stopping",
+    "augment": "augment",
+}
+
+
+def in_sentence(title: str) -> str:
+    """A form label inside "Change …": 'Learning rate' -> 'learning rate', but a symbol or an
+    acronym keeps its capitals as the form shows them ('P', 'L1', 'KL weight')."""
+    rest = title.split(" ", 1)[0][1:]
+    if rest.isalpha() and rest.islower():
+        return title[:1].lower() + title[1:]
+    return title
+
+
+def setting_label(params: Iterable[Param], name: str) -> str:
+    """What the person knows a setting as: its label in the form (``Param.title``), not the
+    key in the file ('lr' read "Undid: Change lr"); the key, spaced, if no schema names it."""
+    title = next((p.title for p in params if p.name == name), None)
+    if title is not None:
+        return in_sentence(title)
+    return SECTION_LABELS.get(name, name.replace("_", " "))
 
 
 class AddNodeCommand(QUndoCommand):
@@ -103,7 +135,9 @@ class SetParamsCommand(QUndoCommand):
 
     def __init__(self, graph: Graph, node_id: str, params: Mapping[str, Any], field: str, session: int = 0,
                  parent: QUndoCommand | None = None) -> None:
-        super().__init__(f"Change {field.replace('_', ' ')} of '{node_id}'", parent)
+        layer = LAYER_TYPES.get(graph.nodes[node_id].type)
+        label = setting_label(layer.params if layer else (), field)
+        super().__init__(f"Change {label} of '{node_id}'", parent)
         self.graph, self.node_id, self.field, self.session = graph, node_id, field, session
         self.old = copy.deepcopy(graph.nodes[node_id].params)
         self.new = copy.deepcopy(dict(params))
@@ -169,7 +203,8 @@ class SetDatasetCommand(_SetSectionCommand):
 
     def __init__(self, document: ProjectDocument, spec: Mapping[str, Any], field: str = "name",
                  parent: QUndoCommand | None = None) -> None:
-        what = "dataset" if field == "name" else f"dataset {field.replace('_', ' ')}"
+        entry = REGISTRY.get(str(spec.get("name", "")))
+        what = "dataset" if field == "name" else f"dataset {setting_label(entry.params if entry else (), field)}"
         super().__init__(document, document.project.dataset, spec, field, f"Change {what}", parent)
 
     def _merges(self, other: QUndoCommand) -> bool:
@@ -188,7 +223,7 @@ class SetTrainingCommand(_SetSectionCommand):
     def __init__(self, document: ProjectDocument, training: Mapping[str, Any], field: str,
                  parent: QUndoCommand | None = None) -> None:
         super().__init__(document, document.project.training, training, field,
-                         f"Change {field.replace('_', ' ')}", parent)
+                         f"Change {setting_label(TRAINING_PARAMS, field)}", parent)
 
     def _apply(self, section: dict[str, Any]) -> None:
         self.document.set_training(section)
