@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication, QTabBar, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -30,6 +31,7 @@ from playground.ui.plots.export import Cell
 from playground.ui.plots.gradients import GradientView
 from playground.ui.plots.live import PictureRequest, RunInfo
 from playground.ui.plots.loss import LossView
+from playground.ui.plots.saliency import NO_SAMPLES_HINT
 from playground.ui.settings import SETTINGS_ENV
 from playground.ui.training.worker import TrainingSession
 from tests.ui.helpers import wait_idle
@@ -243,8 +245,16 @@ def test_views_that_do_not_apply_say_why(make_window: Factory, qtbot: QtBot) -> 
     for key in ("filters", "saliency"):
         reason = ws.view(key).reason_shown() or ""
         assert "image" in reason, key
+    saliency = ws.view("saliency")
+    assert not saliency.tools.isEnabled(), "choosers of a view that shows nothing are off"
+    picker_top = saliency.samples.mapTo(saliency, QPoint(0, 0)).y()
+    assert saliency.reason.geometry().top() <= picker_top, "the reason covers the sample picker too"
     window.controller.set_dataset({"name": "digits"})
     qtbot.waitUntil(lambda: window.document.meta is not None and window.document.meta.is_image, timeout=10_000)
+    assert saliency.tools.isEnabled()
+    ws.docks["saliency"].raise_()
+    saliency.flush()
+    assert saliency.caption.text == NO_SAMPLES_HINT, "before a run there is nothing to pick"
     boundary = ws.view("boundary").reason_shown()
     assert boundary is not None
     assert "two input features" in boundary
@@ -361,3 +371,24 @@ def test_the_loss_curve_keeps_pace_with_the_step_counter(qtbot: QtBot) -> None:
         view._cost = 0.05
     assert loss.redraw_interval() <= 0.1
     assert gradients.redraw_interval() >= 0.5
+
+
+def test_the_settings_stay_put_while_a_run_goes(make_window: Factory, qtbot: QtBot) -> None:
+    """Defect: the Run box was shorter while a run went, so every setting moved up 33 px and a
+    click aimed at the learning rate landed elsewhere."""
+    window = make_window(xor_project(epochs=100_000))
+    ws = window.training
+    box = ws.panel.settings_box
+
+    def settings_top() -> int:
+        QApplication.processEvents()
+        return box.mapTo(ws.panel, QPoint(0, 0)).y()
+
+    before = settings_top()
+    ws.train()
+    qtbot.waitUntil(lambda: ws.last_report is not None, timeout=20_000)
+    assert ws.panel.next_run.text().startswith("This run")
+    assert settings_top() == before
+    ws.stop()
+    qtbot.waitUntil(lambda: not ws.running, timeout=10_000)
+    assert settings_top() == before

@@ -233,11 +233,13 @@ class PlotView(QWidget):
         """The canvas got a new size (views whose layout depends on it override this)."""
 
     def _place_reason(self) -> None:
-        top = self.graphics.mapTo(self, self.graphics.rect().topLeft()).y() if self.graphics.isVisible() else 0
-        top = max(top, self.toolbar.geometry().bottom() + 2)
+        """Over everything under the tool row (a sample picker too, not only the plots), with
+        narrower margins in a small dock so the whole reason stays readable."""
+        top = self.toolbar.geometry().bottom() + 2
         self.reason.setGeometry(0, top, self.width(), max(0, self.height() - top))
-        side = max(24, (self.width() - REASON_WIDTH) // 2)
-        self.reason.setContentsMargins(side, 16, side, 24)
+        side = max(8 if self.width() < 360 else 24, (self.width() - REASON_WIDTH) // 2)
+        vertical = 4 if self.height() < 320 else 16
+        self.reason.setContentsMargins(side, vertical, side, vertical)
 
     def _draw(self) -> None:
         self._dirty = False
@@ -297,6 +299,7 @@ class PlotView(QWidget):
 
     def show_reason(self, text: str | None) -> None:
         """Cover the view with ``text`` (why it does not apply), or uncover it (None)."""
+        self.tools.setEnabled(not text)  # choosers of a view that shows nothing do nothing
         if not text:
             self._reason_text = None
             self.reason.hide()

@@ -235,10 +235,8 @@ class BoundaryView(PlotView):
     def not_applicable(self, meta: DatasetMeta) -> str | None:
         if meta.input_shape == (2,):
             return None
-        return (f"The decision boundary is the network's answer at every point of the input plane, so it "
-                f"needs exactly two input features (x₁, x₂). This dataset has {describe_input(meta)}"
-                + (": the Filters and Saliency views show what an image network looks at." if meta.is_image
-                   else "."))
+        return (f"It needs two input features (x₁, x₂); this dataset has {describe_input(meta)}."
+                + (" Filters and Saliency show what an image network looks at." if meta.is_image else ""))
 
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
         super().on_run_started(info, previous)

@@ -149,8 +149,7 @@ class ConfusionView(PlotView):
     def not_applicable(self, meta: DatasetMeta) -> str | None:
         if meta.target_kind == "classification":
             return None
-        return ("A confusion matrix counts which classes the network mixes up; this dataset's targets are "
-                "numbers (regression), so the Loss view's error is the measure to watch.")
+        return "It counts which classes are mixed up; this dataset's targets are numbers (regression)."
 
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
         super().on_run_started(info, previous)

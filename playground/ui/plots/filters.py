@@ -109,9 +109,9 @@ class FilterView(PlotView):
     def not_applicable(self, meta: DatasetMeta) -> str | None:
         if meta.is_image:
             return None
-        return (f"First-layer filters are pictures in the input's own pixel space, so they need image "
-                f"input (C, H, W). This dataset has {describe_input(meta)}: for 2-D data the Decision boundary "
-                f"view shows what each hidden unit has learned.")
+        return (f"Filters are pictures in the input's pixel space, so they need images; this dataset has "
+                f"{describe_input(meta)}." + (" The Decision boundary shows what each hidden unit learned."
+                                              if meta.input_shape == (2,) else ""))
 
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
         super().on_run_started(info, previous)

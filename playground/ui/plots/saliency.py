@@ -68,6 +68,9 @@ _BY_NAME = {m.name: m for m in METHODS}
 DEFAULT_METHOD = "guided"
 #: Samples shown side by side at most (the first ones selected).
 MAX_ROWS = 3
+PICK_HINT = "Pick one or more samples above."
+#: Before a run there is nothing to pick: the samples are the run's validation images.
+NO_SAMPLES_HINT = "Train the network (F5): the validation images to explain appear above."
 #: Thumbnail edge in the sample picker, in pixels.
 THUMB = 56
 _COLUMNS = ("Input", "Gradient", "", "Overlay")
@@ -205,6 +208,7 @@ class SaliencyView(PlotView):
         self.refresh_button.clicked.connect(self.request)
         self.opacity.valueChanged.connect(self._on_opacity)
         self._apply_theme()
+        self.schedule()  # the first draw says what to do before there is anything to pick
 
     # ------------------------------------------------------------------ feeding
     def set_samples(self, images: np.ndarray, true_labels: Sequence[int], pred_labels: Sequence[int] | None = None,
@@ -253,11 +257,10 @@ class SaliencyView(PlotView):
         if meta.is_image and meta.target_kind == "classification":
             return None
         if not meta.is_image:
-            return (f"Saliency maps show which pixels of an image decide the network's class, so they need "
-                    f"an image classifier. This dataset has {describe_input(meta)}"
-                    + (": the Decision boundary view shows the network's answer over the whole input plane."
-                       if meta.input_shape == (2,) else "."))
-        return "Saliency maps explain a class score; this image dataset has numeric targets (regression)."
+            return (f"Saliency shows which pixels decide an image's class; this dataset has {describe_input(meta)}."
+                    + (" The Decision boundary shows the network's answer everywhere."
+                       if meta.input_shape == (2,) else ""))
+        return "Saliency explains a class score; this dataset's targets are numbers (regression)."
 
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
         self.show_reason(self.not_applicable(info.meta))
@@ -397,11 +400,14 @@ class SaliencyView(PlotView):
                 cell.image.setVisible(result is not None)
             if result is not None:
                 self._draw_row(cells, *result, method)
-        if not shown:
-            self.caption.setText("Pick one or more samples above.", color=self.colors.hex(self.colors.dim), size="9pt")
+        hints = (PICK_HINT, NO_SAMPLES_HINT, "Computing…")
+        if not self.samples.count():
+            self.caption.setText(NO_SAMPLES_HINT, color=self.colors.hex(self.colors.dim), size="9pt")
+        elif not shown:
+            self.caption.setText(PICK_HINT, color=self.colors.hex(self.colors.dim), size="9pt")
         elif all(i not in self._results for i in shown):
             self.caption.setText("Computing…", color=self.colors.hex(self.colors.dim), size="9pt")
-        elif self.caption.text in ("Computing…", "Pick one or more samples above."):
+        elif self.caption.text in hints:
             self.caption.setText("")
 
     def _draw_row(self, cells: list[_Cell], image: np.ndarray, maps: dict[str, np.ndarray], method: Method) -> None:

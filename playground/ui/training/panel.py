@@ -155,6 +155,11 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(content)
         run_box = QGroupBox("Run")
         run = QVBoxLayout(run_box)
+        # the Run box keeps its height from one message to the next (room for three lines of
+        # progress and two of what the run starts from), so the settings under it do not move
+        # while a person aims at them during a run
+        for label, lines in ((self.status, 3), (self.next_run, 2)):
+            label.setMinimumHeight(lines * label.fontMetrics().lineSpacing())
         self.reset_progress()
         run.addWidget(self.progress)
         run.addWidget(self.status)

@@ -133,6 +133,8 @@ class TrainingSession(QObject):
         self._timer.timeout.connect(self._deliver)
         self._pending.connect(self._on_pending)
         self._thread = _TrainingThread(self, project.copy(), device, initial_state)
+        #: whether the run continues from earlier weights (rather than a fresh initialisation)
+        self.continues = initial_state is not None
 
     # ---------------------------------------------------------------- commands (GUI thread)
     def start(self) -> None:

@@ -141,10 +141,11 @@ class TrainingWorkspace(QObject):
 
     @Slot()
     def _tidy_tab_bars(self) -> None:
-        """Whole tab names ("Decision boundary", not "Decision bou…"): Qt's dock tab bars elide
-        by default; scroll buttons take over when a group has more tabs than room."""
+        """Tab names are whole where the group has room (the two groups of the default layout
+        have it from 1280 px on); in a narrower window they end in "…" and scroll buttons
+        reach the rest, rather than being cut mid-word."""
         for bar in self.window.findChildren(QTabBar):
-            bar.setElideMode(Qt.TextElideMode.ElideNone)
+            bar.setElideMode(Qt.TextElideMode.ElideRight)
             bar.setUsesScrollButtons(True)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -238,7 +239,16 @@ class TrainingWorkspace(QObject):
 
     @Slot()
     def _update_next_run(self) -> None:
-        self.panel.show_next_run("" if self.running else self.next_run())
+        if not self.running:  # while a run goes, the line says what that run started from
+            self.panel.show_next_run(self.next_run())
+
+    def _this_run(self, session: TrainingSession) -> str:
+        """What the run being started starts from, as the Run panel says it while it goes."""
+        if session.continues:
+            return "This run continues from the last run's weights."
+        if self.started_fresh:
+            return "This run starts from fresh weights: the network or dataset changed since the last run."
+        return "This run starts from a fresh initialisation."
 
     def _initial_state(self) -> dict[str, Any] | None:
         state = self.weights_for_network()
@@ -271,7 +281,7 @@ class TrainingWorkspace(QObject):
             session.pause()
         session.start()
         self.panel.set_running(True)
-        self.panel.show_next_run("")
+        self.panel.show_next_run(self._this_run(session))
         self.panel.show_message("Preparing data and model…")
         self.runningChanged.emit(True)
         self._update_actions()
@@ -473,7 +483,10 @@ class TrainingWorkspace(QObject):
             view.on_run_started(info, previous)
         self._rate = (time.monotonic(), 0)
         fresh = " from fresh weights: the network changed since the last run" if self.started_fresh else ""
-        self.status(f"Training on {info.device}: {info.total_steps:,} steps{fresh}")
+        if self.session is not None and self.session.control.paused:
+            self.status(f"Stepping on {info.device}: F10 trains one more batch, F5 (Resume) runs on")
+        else:
+            self.status(f"Training on {info.device}: {info.total_steps:,} steps{fresh}")
         self._update_actions()
         self._request_pictures(force=True)
 
