@@ -4,23 +4,26 @@ whole window with every panel usable."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QTabBar
 from pytestqt.qtbot import QtBot
 
-from playground.core.datasets import resources_dir
+from playground.core.datasets import DatasetMeta, resources_dir
 from playground.core.project import load_project
 from playground.ui.app import create_application, save_screenshot
 from playground.ui.main_window import MainWindow
+from playground.ui.plots.live import RunInfo
 from playground.ui.plots.loss import LossView
 from playground.ui.theme import ThemeManager
 from tests.ui.helpers import ScriptedPrompts
-from tests.ui.plots.fakes import training_run
+from tests.ui.plots.fakes import report, training_run
 
 Factory = Callable[..., MainWindow]
 
@@ -124,3 +127,33 @@ def test_no_stale_tab_bar_is_drawn_over_the_views(qtbot: QtBot, settings_dir: Pa
                 assert not area.intersects(QRect(view.mapTo(window, QPoint(0, 0)), view.size())), view.dock_id
     finally:
         window.shutdown()
+
+
+def test_loss_axes_stop_near_zero_and_the_last_step(qtbot: QtBot) -> None:
+    """Defect: the loss axis reached down to -1 and the step axis ran to 5,000 for a run of
+    4,000 steps (the live range grows in steps of a quarter of the data)."""
+    view = LossView()
+    qtbot.addWidget(view)
+    view.resize(560, 440)
+    view.show()
+    qtbot.waitExposed(view)
+    view.on_run_started(run_info(total_steps=4000, steps_per_epoch=100), None)
+    for k in range(40):
+        view.add_reports([report(s, loss=0.05 + 2.25 * math.exp(-s / 500))
+                          for s in range(k * 100 + 5, (k + 1) * 100 + 1, 5)])
+        view.flush()
+        QApplication.processEvents()
+    (x0, x1), (y0, y1) = view.loss_plot.getViewBox().viewRange()
+    assert x1 <= 4000 * 1.1
+    assert y0 >= -0.1 * (y1 - 0), "no room for negative losses beyond the plot's padding"
+    view.log_loss.setChecked(True)
+    view.flush()
+    QApplication.processEvents()
+    assert view.loss_plot.getViewBox().viewRange()[1][0] < math.log10(0.05), "the log axis has no floor at 0"
+
+
+def run_info(total_steps: int, steps_per_epoch: int) -> RunInfo:
+    """What a run of ``total_steps`` on a 2-D, two-class dataset tells the views at its start."""
+    empty = (np.empty((0, 2), np.float32), np.empty(0))
+    return RunInfo(steps_per_epoch, total_steps, "cpu", [], {}, DatasetMeta((2,), "classification", 2),
+                   "cross_entropy", empty, empty, empty)

@@ -78,6 +78,8 @@ class LossView(PlotView):
         super().__init__("Loss and accuracy", parent)
         self._history = History(HISTORY_CAPACITY)
         self._steps_per_epoch: int | None = None
+        #: steps of the run being shown (where the step axis' headroom ends), once known
+        self._total_steps: int | None = None
         self._previous: list[_Run] = []
         self._data: dict[str, SeriesData] = {}
         self._acc_shown = False
@@ -126,6 +128,7 @@ class LossView(PlotView):
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._apply_theme()
         self._update_x_label()
+        self._fence()
 
     def _curve(self, name: str) -> pg.PlotDataItem:
         curve = pg.PlotDataItem(name=_NAMES[name])
@@ -154,7 +157,19 @@ class LossView(PlotView):
         if previous is not None:
             self.keep_as_previous(previous)
         self.clear()
+        self._total_steps = info.total_steps
         self.set_steps_per_epoch(info.steps_per_epoch)
+        self._fence()
+
+    def _fence(self) -> None:
+        """The axes' headroom stops at a loss of 0 (no loss is negative; on the log axis there
+        is no such floor) and at the run's last step or epoch."""
+        box = self.loss_plot.getViewBox()
+        end = self._total_steps
+        if end is not None and self.x_axis.currentIndex() == 1 and self._steps_per_epoch:
+            end = end / self._steps_per_epoch
+        box.set_fence(0, 0.0, end)
+        box.set_fence(1, None if self.log_loss.isChecked() else 0.0, None)
 
     def set_steps_per_epoch(self, steps: int) -> None:
         """Steps in one epoch, for the epoch axis."""
@@ -275,12 +290,14 @@ class LossView(PlotView):
     @Slot(int)
     def _on_option(self, _index: int) -> None:
         self._update_x_label()
+        self._fence()
         self._dirty = True
         self.flush()
         self.loss_plot.enableAutoRange(x=True)
 
     @Slot(bool)
     def _on_log(self, on: bool) -> None:
+        self._fence()
         self.loss_plot.setLogMode(y=on)
 
     def _apply_theme(self) -> None:

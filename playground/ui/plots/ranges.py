@@ -54,6 +54,14 @@ class StickyViewBox(pg.ViewBox):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._envelope: list[tuple[float, float] | None] = [None, None]
+        #: per axis, bounds the headroom never crosses (a loss is never below 0, a run never
+        #: longer than its steps); data beyond them is still shown
+        self.fences: list[tuple[float | None, float | None]] = [(None, None), (None, None)]
+
+    def set_fence(self, axis: int, lo: float | None, hi: float | None) -> None:
+        """Keep the auto-range's headroom on ``axis`` (0: x, 1: y) within ``[lo, hi]``."""
+        self.fences[axis] = (lo, hi)
+        self._envelope[axis] = None
 
     def childrenBounds(self, frac=None, orthoRange=(None, None), items=None):  # noqa: N802 (Qt API)
         bounds = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)
@@ -66,7 +74,13 @@ class StickyViewBox(pg.ViewBox):
                 continue
             lo, hi = bounds[axis]
             # the padding pyqtgraph adds around the range shows data that far outside it
-            self._envelope[axis] = sticky_range(self._envelope[axis], float(lo), float(hi),
-                                                max(TOLERANCE, self.suggestPadding(axis)))
-            bounds[axis] = list(self._envelope[axis])
+            e_lo, e_hi = sticky_range(self._envelope[axis], float(lo), float(hi),
+                                      max(TOLERANCE, self.suggestPadding(axis)))
+            floor, ceiling = self.fences[axis]
+            if floor is not None:
+                e_lo = max(e_lo, min(floor, float(lo)))
+            if ceiling is not None:
+                e_hi = min(e_hi, max(ceiling, float(hi)))
+            self._envelope[axis] = (e_lo, e_hi)
+            bounds[axis] = [e_lo, e_hi]
         return bounds
