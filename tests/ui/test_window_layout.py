@@ -157,3 +157,23 @@ def run_info(total_steps: int, steps_per_epoch: int) -> RunInfo:
     empty = (np.empty((0, 2), np.float32), np.empty(0))
     return RunInfo(steps_per_epoch, total_steps, "cpu", [], {}, DatasetMeta((2,), "classification", 2),
                    "cross_entropy", empty, empty, empty)
+
+
+def test_a_short_accuracy_plot_numbers_fewer_ticks(qtbot: QtBot) -> None:
+    """Defect: at 1024x700 the accuracy plot was ~30 px high with 20/40/60/80 drawn over each other."""
+    view = LossView()
+    qtbot.addWidget(view)
+    view.resize(300, 240)
+    view.show()
+    qtbot.waitExposed(view)
+    view.add_reports(training_run())
+    for _ in range(2):
+        view.flush()
+        QApplication.processEvents()
+    axis = view.acc_plot.getAxis("left")
+    height = view.acc_plot.getViewBox().height()
+    fixed = axis._tickLevels  # what setTicks fixed, if anything (pyqtgraph keeps no public getter)
+    values = [v for level in fixed for v, _text in level] if fixed is not None else [
+        v for _spacing, vs in axis.tickValues(0, 100, height) for v in vs]
+    text_height = QFontMetrics(axis.style["tickFont"] or axis.font()).height()
+    assert len(values) * text_height <= height + text_height, (values, height)

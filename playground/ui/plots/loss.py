@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 HISTORY_CAPACITY = 2048
 #: Earlier runs kept for comparison; the oldest is dropped when another is kept.
 MAX_PREVIOUS = 3
+#: Pixels from which the accuracy axis numbers itself; below, only 0, (50,) and 100 are shown.
+ACC_TICKS_FROM = 90
 #: Validation curves have one point per epoch; below this many points each gets a dot so a
 #: single epoch is visible at all (symbols ignore clipToView, so not on longer curves).
 SYMBOL_LIMIT = 64
@@ -80,6 +82,7 @@ class LossView(PlotView):
         self._steps_per_epoch: int | None = None
         #: steps of the run being shown (where the step axis' headroom ends), once known
         self._total_steps: int | None = None
+        self._acc_ticks: list | None = None
         self._previous: list[_Run] = []
         self._data: dict[str, SeriesData] = {}
         self._acc_shown = False
@@ -276,6 +279,13 @@ class LossView(PlotView):
             fits = plot.getViewBox().height() >= needed
             if fits != axis.label.isVisible():
                 axis.showLabel(fits)
+        # a short accuracy plot gets fewer tick numbers than pyqtgraph's spacing would squeeze in
+        height = self.acc_plot.getViewBox().height()
+        shown = (0, 100) if height < 36 else (0, 50, 100)
+        ticks = None if height >= ACC_TICKS_FROM else [[(v, str(v)) for v in shown]]
+        if ticks != self._acc_ticks:
+            self._acc_ticks = ticks
+            self.acc_plot.getAxis("left").setTicks(ticks)
 
     def _fit_legend(self) -> None:
         """The legend's entries in as many columns as the canvas' width holds."""
