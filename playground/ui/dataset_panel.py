@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QFont
+from PySide6.QtGui import QAction, QFont, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -22,6 +22,9 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QStackedWidget,
+    QStyle,
+    QStyleOptionToolButton,
+    QStylePainter,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -33,7 +36,7 @@ from playground.core.shapes import format_shape
 from playground.ui.dataset_preview import ImageGridPreview, ScatterPreview, TablePreview
 from playground.ui.document import ProjectDocument
 from playground.ui.param_form import ParamForm, discard
-from playground.ui.theme import CanvasColors
+from playground.ui.theme import CanvasColors, set_text_color
 
 GROUP_TITLES = {"2-D": "2-D points", "images": "Images", "files": "From files", "downloads": "Downloads"}
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -48,6 +51,19 @@ FILE_KINDS: dict[str, tuple[str, str, bool]] = {
 
 #: ``chooser(title, name_filter, folder)`` -> a path or None; the main window supplies a file dialog.
 Chooser = Callable[[str, str, bool], "str | None"]
+
+
+class MenuButton(QToolButton):
+    """A tool button that opens its menu, drawn without the style's own menu arrow (its text
+    ends in one). The arrow used to be hidden with a style sheet, which fixed the button's
+    palette when polished: after a switch to the dark theme it stayed white with black text."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        option = QStyleOptionToolButton()
+        self.initStyleOption(option)
+        option.features &= ~QStyleOptionToolButton.ToolButtonFeature.HasMenu
+        painter = QStylePainter(self)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ToolButton, option)
 
 
 class DatasetPanel(QWidget):
@@ -68,9 +84,8 @@ class DatasetPanel(QWidget):
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(10)
         self._fill_combo()
-        self.import_button = QToolButton()
+        self.import_button = MenuButton()
         self.import_button.setText("Import ▾")
-        self.import_button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
         self.import_button.setToolTip("Import data from a file or folder")
         self.import_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.import_button)
@@ -152,8 +167,8 @@ class DatasetPanel(QWidget):
 
     def set_colors(self, colors: CanvasColors) -> None:
         self.colors = colors
-        self.error.setStyleSheet(f"color: {colors.error.name()};")
-        self.info.setStyleSheet("color: palette(placeholder-text);")
+        set_text_color(self.error, colors.error)
+        set_text_color(self.info)
         self.scatter.set_colors(colors)
         self.images.set_colors(colors)
 

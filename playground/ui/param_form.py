@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from playground.core.layers import ACTIVATIONS, INITS, LOSSES
 from playground.core.params import Param
 from playground.core.training_config import OPTIMIZERS
+from playground.ui.theme import set_text_color
 
 INT_LIMIT = 2**31 - 1
 FLOAT_DECIMALS = 8
@@ -355,7 +356,8 @@ class ParamForm(QWidget):
             help_label = QLabel(param.help)
             help_label.setWordWrap(True)
             help_label.setFont(small)
-            help_label.setStyleSheet("color: palette(placeholder-text); margin-bottom: 6px;")
+            help_label.setContentsMargins(0, 0, 0, 6)
+            set_text_color(help_label)  # dim, and following theme switches (no style sheet)
             layout.addRow(help_label)
 
     def set_values(self, values: Mapping[str, Any]) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 APPEARANCES = ("system", "light", "dark")
 
@@ -87,10 +87,10 @@ def make_palette(colors: CanvasColors) -> QPalette:
     p = QPalette()
     if colors.dark:
         window, base, alt, text, button = "#25272c", "#1e2024", "#2a2d32", "#e4e7ec", "#2f3238"
-        disabled = "#6b7280"
+        disabled, muted = "#6b7280", "#4a4f58"
     else:
         window, base, alt, text, button = "#eef0f3", "#ffffff", "#f5f6f8", "#1d2330", "#f7f8fa"
-        disabled = "#9aa1ad"
+        disabled, muted = "#9aa1ad", "#bcc1c9"
     role = QPalette.ColorRole
     p.setColor(role.Window, QColor(window))
     p.setColor(role.WindowText, QColor(text))
@@ -110,9 +110,30 @@ def make_palette(colors: CanvasColors) -> QPalette:
     p.setColor(role.Midlight, QColor(alt))
     p.setColor(role.Dark, colors.card_border.darker(130))
     p.setColor(role.Light, QColor(base).lighter(110))
+    off = QPalette.ColorGroup.Disabled
     for r in (role.Text, role.WindowText, role.ButtonText):
-        p.setColor(QPalette.ColorGroup.Disabled, r, QColor(disabled))
+        p.setColor(off, r, QColor(disabled))
+    # Fusion fills slider grooves, progress bars and check marks with Highlight of the widget's
+    # colour group: without a disabled one, a slider locked during training kept its blue fill
+    # and looked live. Fusion's own palette greys it, and gives disabled fields the window colour.
+    p.setColor(off, role.Highlight, QColor(muted))
+    p.setColor(off, role.HighlightedText, QColor(disabled))
+    p.setColor(off, role.Base, QColor(window))
     return p
+
+
+def set_text_color(widget: QWidget, color: QColor | None = None) -> None:
+    """Colour ``widget``'s text without a style sheet: a style sheet, even one naming only a
+    colour or a ``palette(...)`` role, fixes the widget's whole palette when it is polished, so
+    after a theme switch the widget kept the old theme's colours. This sets the one role in the
+    widget's palette (``color``), or makes the text dim (``PlaceholderText``) when no colour is
+    given; every other role keeps following the application palette."""
+    if color is None:
+        widget.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        return
+    palette = QPalette()
+    palette.setColor(widget.foregroundRole(), color)
+    widget.setPalette(palette)
 
 
 class ThemeManager(QObject):

@@ -29,7 +29,7 @@ from playground.core.shapes import format_shape
 from playground.ui.document import ProjectDocument
 from playground.ui.editor.icons import layer_icon
 from playground.ui.param_form import ParamForm, discard
-from playground.ui.theme import CanvasColors
+from playground.ui.theme import CanvasColors, set_text_color
 
 
 def _heading(text: str) -> QLabel:
@@ -59,7 +59,7 @@ class InspectorWidget(QWidget):
         self.icon.setFixedSize(QSize(28, 28))
         self.title = _heading("No node selected")
         self.subtitle = QLabel()
-        self.subtitle.setStyleSheet("color: palette(placeholder-text);")
+        set_text_color(self.subtitle)
         self.help = QLabel("Select a node on the canvas to edit its parameters. Drag layers from the palette "
                            "to add them; drag from an output port to an input port to connect.")
         self.help.setWordWrap(True)
@@ -67,6 +67,7 @@ class InspectorWidget(QWidget):
         self.problems.setWordWrap(True)
         self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problems.hide()
+        set_text_color(self.problems, colors.error)
         self.form_host = QVBoxLayout()
         self.form_host.setContentsMargins(0, 4, 0, 0)
 
@@ -175,6 +176,7 @@ class InspectorWidget(QWidget):
 
     def set_colors(self, colors: CanvasColors) -> None:
         self.colors = colors
+        set_text_color(self.problems, colors.error)
         self.refresh()
 
     # ------------------------------------------------------------------ report
@@ -191,7 +193,6 @@ class InspectorWidget(QWidget):
             node_report = report.nodes.get(self.node_id)
             messages = [p.message for p in node_report.problems] if node_report else []
             self.problems.setText("\n".join(f"⚠ {m}" for m in messages))
-            self.problems.setStyleSheet(f"color: {self.colors.error.name()};")
             self.problems.setVisible(bool(messages))
             if node_report is not None:
                 self.subtitle.setText(f"id '{self.node_id}' · output {format_shape(node_report.shape)}"
