@@ -9,7 +9,7 @@ each node's output shape and parameter count, and the total.
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QFont
+from PySide6.QtGui import QBrush, QFont, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -30,6 +31,9 @@ from playground.ui.document import ProjectDocument
 from playground.ui.editor.icons import layer_icon
 from playground.ui.param_form import ParamForm, discard
 from playground.ui.theme import CanvasColors, set_text_color
+
+#: The most of the inspector's height the model summary takes by default; a longer table scrolls.
+SUMMARY_SHARE = 0.35
 
 
 def _heading(text: str) -> QLabel:
@@ -59,6 +63,7 @@ class InspectorWidget(QWidget):
         self.icon.setFixedSize(QSize(28, 28))
         self.title = _heading("No node selected")
         self.subtitle = QLabel()
+        self.subtitle.setWordWrap(True)  # a narrow dock wraps the shape and count, never cuts them
         set_text_color(self.subtitle)
         self.help = QLabel("Select a node on the canvas to edit its parameters. Drag layers from the palette "
                            "to add them; drag from an output port to an input port to connect.")
@@ -89,11 +94,15 @@ class InspectorWidget(QWidget):
         column.addWidget(self.problems)
         column.addLayout(self.form_host)
         column.addStretch(1)
+        # The page is as wide as the dock shows, never wider: otherwise the widest text that
+        # does not wrap set its width and every wrapped label was cut at the dock's edge.
+        page.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(page)
+        self.scroll = scroll
 
         self.total = QLabel()
         self.total.setWordWrap(True)  # wraps in a narrow dock rather than widening it
@@ -111,23 +120,28 @@ class InspectorWidget(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setHighlightSections(False)
         self.table.cellClicked.connect(self._on_row_clicked)
-        summary = QWidget()
-        lower = QVBoxLayout(summary)
+        self.summary = QWidget()
+        self.summary_title = _heading("Model summary")
+        lower = QVBoxLayout(self.summary)
         lower.setContentsMargins(10, 8, 10, 10)
         lower.setSpacing(6)
-        lower.addWidget(_heading("Model summary"))
+        lower.addWidget(self.summary_title)
         lower.addWidget(self.total)
         lower.addWidget(self.table, 1)
 
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(scroll)
-        splitter.addWidget(summary)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setChildrenCollapsible(False)
+        # The form is what a person works in: it takes every pixel the summary does not need
+        # (``fit_summary``), and all of a resize until the person drags the handle.
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(self.summary)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.splitterMoved.connect(self._on_splitter_moved)
+        self._split_by_user = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(splitter)
+        outer.addWidget(self.splitter)
 
         document.reportChanged.connect(self.refresh)
         document.projectReset.connect(lambda: self.show_node(None))
@@ -138,6 +152,8 @@ class InspectorWidget(QWidget):
         """Show ``node_id``'s parameters (a fresh form, so a new undo-merge session starts)."""
         if node_id is not None and node_id not in self.document.graph.nodes:
             node_id = None
+        if node_id != self.node_id:  # a new node is read from its title, not where the last one was left
+            self.scroll.verticalScrollBar().setValue(0)
         self.node_id = node_id
         if self.form is not None:
             discard(self.form)
@@ -173,6 +189,43 @@ class InspectorWidget(QWidget):
         item = self.table.item(row, 0)
         if item is not None:
             self.nodeActivated.emit(item.text())
+
+    # ------------------------------------------------------------------ splitter
+    def summary_height(self) -> int:
+        """The height that shows the summary's heading, total and every table row, no more."""
+        layout = self.summary.layout()
+        margins = layout.contentsMargins()
+        width = max(1, self.summary.width() - margins.left() - margins.right())
+        table = self.table
+        rows = table.rowCount() * table.verticalHeader().defaultSectionSize()
+        scroll_bar = table.horizontalScrollBar()
+        bar = scroll_bar.sizeHint().height() if scroll_bar.isVisible() else 0
+        table_height = table.horizontalHeader().sizeHint().height() + rows + bar + 2 * table.frameWidth()
+        return (margins.top() + margins.bottom() + 2 * layout.spacing() + self.summary_title.sizeHint().height()
+                + self.total.heightForWidth(width) + table_height)
+
+    def fit_summary(self) -> None:
+        """Give the summary the rows it needs, at most ``SUMMARY_SHARE`` of the height, and the
+        form the rest; left alone once the person has dragged the handle."""
+        total = sum(self.splitter.sizes())
+        if self._split_by_user or total <= 0:
+            return
+        floor = self.summary.minimumSizeHint().height()
+        want = max(floor, min(self.summary_height(), round(SUMMARY_SHARE * total)))
+        if self.splitter.sizes()[1] != want:
+            self.splitter.setSizes([total - want, want])
+
+    @Slot(int, int)
+    def _on_splitter_moved(self, _pos: int, _index: int) -> None:
+        self._split_by_user = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_summary()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.fit_summary()
 
     def set_colors(self, colors: CanvasColors) -> None:
         self.colors = colors
@@ -218,6 +271,7 @@ class InspectorWidget(QWidget):
                     item.setForeground(bad)
                     item.setToolTip("\n".join(p.message for p in r.problems))
                 self.table.setItem(row, col, item)
+        self.fit_summary()
         n = len(report.problems)
         status = "ready to train" if n == 0 else f"{n} problem{'s' if n != 1 else ''}"
         color = self.colors.ok if n == 0 else self.colors.error
