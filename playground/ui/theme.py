@@ -111,7 +111,9 @@ def make_palette(colors: CanvasColors) -> QPalette:
     p.setColor(role.Dark, colors.card_border.darker(130))
     p.setColor(role.Light, QColor(base).lighter(110))
     off = QPalette.ColorGroup.Disabled
-    for r in (role.Text, role.WindowText, role.ButtonText):
+    # Dim texts (PlaceholderText) dim with the rest when disabled: otherwise they read brighter
+    # than the disabled text around them in a panel locked during training.
+    for r in (role.Text, role.WindowText, role.ButtonText, role.PlaceholderText):
         p.setColor(off, r, QColor(disabled))
     # Fusion fills slider grooves, progress bars and check marks with Highlight of the widget's
     # colour group: without a disabled one, a slider locked during training kept its blue fill

@@ -17,7 +17,14 @@ from pytestqt.qtbot import QtBot
 from playground.ui.main_window import MainWindow
 from playground.ui.theme import DARK, LIGHT, CanvasColors, make_palette
 from tests.ui.helpers import chain
-from tests.ui.plots.readability import MIN_CONTRAST, grab_window, image_array, luminance, text_contrast
+from tests.ui.plots.readability import (
+    MIN_CONTRAST,
+    contrast,
+    grab_window,
+    image_array,
+    luminance,
+    text_contrast,
+)
 
 SetTheme = Callable[[CanvasColors], None]
 Factory = Callable[..., MainWindow]
@@ -79,6 +86,21 @@ def test_disabled_slider_and_progress_are_grey(qtbot: QtBot, set_theme: SetTheme
         assert distance(on, accent) < 60, f"{type(live).__name__}: the enabled fill {on} is the accent"
         assert distance(off, accent) > 60, f"{type(locked).__name__}: the disabled fill {off} is still the accent"
         assert saturation(off) < 30, f"{type(locked).__name__}: the disabled fill {off} is grey"
+
+
+@pytest.mark.parametrize("colors", [LIGHT, DARK], ids=["light", "dark"])
+def test_dim_text_is_no_brighter_than_other_text_when_disabled(colors: CanvasColors) -> None:
+    """A locked panel's dim info line read brighter than its disabled labels on the dark theme."""
+    palette = make_palette(colors)
+    off, role = QPalette.ColorGroup.Disabled, QPalette.ColorRole
+    window = palette.color(off, role.Window)
+
+    def against_window(r: QPalette.ColorRole) -> float:
+        c = palette.color(off, r)
+        return float(contrast(np.array([c.red(), c.green(), c.blue()]),
+                              np.array([window.red(), window.green(), window.blue()])))
+
+    assert against_window(role.PlaceholderText) <= against_window(role.WindowText) + 0.01
 
 
 def test_the_import_button_turns_dark_with_the_window(make_window: Factory, set_theme: SetTheme) -> None:
