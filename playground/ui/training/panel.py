@@ -156,9 +156,9 @@ class TrainingPanel(QWidget):
         run_box = QGroupBox("Run")
         run = QVBoxLayout(run_box)
         # the Run box keeps its height from one message to the next (room for three lines of
-        # progress and two of what the run starts from), so the settings under it do not move
+        # progress and three of what the run starts from), so the settings under it do not move
         # while a person aims at them during a run
-        for label, lines in ((self.status, 3), (self.next_run, 2)):
+        for label, lines in ((self.status, 3), (self.next_run, 3)):
             label.setMinimumHeight(lines * label.fontMetrics().lineSpacing())
         self.reset_progress()
         run.addWidget(self.progress)

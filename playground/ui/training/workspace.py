@@ -232,10 +232,8 @@ class TrainingWorkspace(QObject):
             return "Next run starts from a fresh initialisation."
         if self.weights_for_network() is None:
             changed = "network" if self.document.graph.to_dict() != (self._weights_for or ({}, {}))[0] else "dataset"
-            return (f"Next run starts from fresh weights: the {changed} changed since the last run "
-                    "(which stays as the dashed overlay).")
-        return ("Next run continues from the last run's weights (settings changes apply). "
-                "Reset Weights (Ctrl+Shift+W) starts afresh.")
+            return f"Next run starts from fresh weights: the {changed} changed (the last run stays, dashed)."
+        return "Next run continues from these weights; Reset Weights (Ctrl+Shift+W) starts afresh."
 
     @Slot()
     def _update_next_run(self) -> None:
@@ -247,7 +245,7 @@ class TrainingWorkspace(QObject):
         if session.continues:
             return "This run continues from the last run's weights."
         if self.started_fresh:
-            return "This run starts from fresh weights: the network or dataset changed since the last run."
+            return "This run starts from fresh weights: the network or dataset changed."
         return "This run starts from a fresh initialisation."
 
     def _initial_state(self) -> dict[str, Any] | None:
