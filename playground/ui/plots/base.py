@@ -11,7 +11,8 @@ screenshots and tests.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -141,6 +142,21 @@ class PlotView(QWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(520, 380)
+
+    @staticmethod
+    def follow(signal: Any, method: Callable[[], object]) -> None:
+        """Call the view's ``method`` when one of its own graphics items signals (an axis or a
+        view box resized), through a weak reference: such items signal while the view is torn
+        down, and a connection to the bound method would call into a view the garbage
+        collector is already clearing (AttributeError, then a segmentation fault in CI)."""
+        ref = weakref.WeakMethod(method)
+
+        def forward(*_args: object) -> None:
+            bound = ref()
+            if bound is not None:
+                bound()
+
+        signal.connect(forward)
 
     def add_tool(self, widget: QWidget) -> None:
         """Put a control in the tool row, left of the export button."""

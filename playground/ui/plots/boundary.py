@@ -188,7 +188,7 @@ class BoundaryView(PlotView):
         # the axes size themselves to their tick labels after a paint: arrange again then
         self._chosen_with = (0.0, 0.0)
         for name in ("left", "bottom"):
-            self.plot.getAxis(name).geometryChanged.connect(self._on_axis_resized)
+            self.follow(self.plot.getAxis(name).geometryChanged, self._on_axis_resized)
         self._apply_theme()
 
     # ------------------------------------------------------------------ feeding

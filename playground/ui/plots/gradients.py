@@ -143,7 +143,7 @@ class GradientView(PlotView):
         for line in self._limits:
             line.setZValue(-1)
         self._flag_texts: list[pg.TextItem] = []
-        self.bar_plot.getViewBox().sigResized.connect(self._fit_bar_range)
+        self.follow(self.bar_plot.getViewBox().sigResized, self._fit_bar_range)
         self._fit_rows(0)
         self._apply_theme()
 

@@ -110,7 +110,7 @@ class LossView(PlotView):
         self.acc_plot.setYRange(0, 100, padding=0.02)
         self.acc_plot.enableAutoRange(y=False)
         for plot in (self.loss_plot, self.acc_plot):
-            plot.getViewBox().sigResized.connect(self._fit_axis_labels)
+            self.follow(plot.getViewBox().sigResized, self._fit_axis_labels)
         self.graphics.addItem(self.legend, row=0, col=0)
         self.graphics.ci.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignRight)
         self.graphics.addItem(self.loss_plot, row=1, col=0)
