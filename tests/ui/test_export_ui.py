@@ -34,10 +34,14 @@ def run_export(dialog: ExportDialog, qtbot: QtBot, stages: set[str] | None = Non
     """Press Export and wait for the outcome the person sees; meanwhile the event loop keeps
     running (the export is on its own thread), and ``stages`` collects the stage texts shown."""
     qtbot.waitUntil(dialog.export_button.isEnabled, timeout=10_000)
+    seen = set() if stages is None else stages
+    shown = dialog.stage.setText
+    # every stage the dialog shows, however briefly (an export whose libraries an earlier
+    # test already imported passes a stage between two polls)
+    dialog.stage.setText = lambda text: (seen.add(text), shown(text))  # type: ignore[method-assign]
     dialog.export_button.click()
     assert not dialog.export_button.isEnabled()
     assert dialog.progress.isVisible()
-    seen = set() if stages is None else stages
 
     def ended() -> bool:
         seen.add(dialog.stage.text())
