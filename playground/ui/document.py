@@ -95,10 +95,7 @@ class ProjectDocument(QObject):
 
     def network_problems(self) -> list[str]:
         """Every reason the network cannot be built and trained now (empty when it can)."""
-        report = self.report
-        if report.ok:
-            return []
-        return [p.message for p in report.problems] or ["the network is not valid"]
+        return [p.message for p in self.report.problems]
 
     def mark_saved(self, path: Path) -> None:
         self.project.path = Path(path)

@@ -826,10 +826,8 @@ class MainWindow(QMainWindow):
 
     def _network_problem(self) -> str | None:
         """Why no model can be built from the graph now, or None."""
-        report = self.document.report
-        if report.ok:
-            return None
-        return f"The network is not valid: {report.problems[0].message if report.problems else 'it has problems'}"
+        problems = self.document.network_problems()
+        return f"The network is not valid: {problems[0]}" if problems else None
 
     def _export_blocked(self) -> str | None:
         """Why Export is not possible now, or None. A running run must be paused first so the

@@ -211,7 +211,9 @@ class PlotView(QWidget):
     @Slot(bool)
     def set_on_screen(self, shown: bool) -> None:
         """Whether the view can be seen, as its dock says (``QDockWidget.visibilityChanged``):
-        a tab behind another is still "visible" to Qt but must draw and ask for nothing."""
+        a tab behind another is still "visible" to Qt but must draw and ask for nothing, and a
+        view that comes on screen mid-run (its tab raised, its dock reopened) wants its pictures
+        now rather than at the next round of requests."""
         self._on_screen = shown
         if shown:
             if self._dirty:
@@ -236,9 +238,6 @@ class PlotView(QWidget):
         super().showEvent(event)
         if self._dirty:
             self.schedule()
-        # a view that comes on screen mid-run (its tab raised, its dock reopened) wants its
-        # pictures now rather than at the next round of requests
-        self.picturesWanted.emit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._fit_tools()

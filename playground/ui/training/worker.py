@@ -187,14 +187,9 @@ class TrainingSession(QObject):
         """Stop the run and wait for the thread (``timeout_ms`` None: however long it takes),
         so no QThread is destroyed while running. Returns whether the thread has ended."""
         self.control.stop()
-        ended = self._thread.wait(timeout_ms) if timeout_ms is not None else self._wait_for_end()
+        ended = self._thread.wait() if timeout_ms is None else self._thread.wait(timeout_ms)
         self._deliver()
         return ended
-
-    def _wait_for_end(self) -> bool:
-        while not self._thread.wait(1000):
-            pass
-        return True
 
     @Slot()
     def _on_thread_finished(self) -> None:

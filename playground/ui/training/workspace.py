@@ -315,12 +315,17 @@ class TrainingWorkspace(QObject):
         """Forget the trained weights; the next run starts from the project's initialisation."""
         if self.running:
             return
+        self._forget_runs()
+        self.panel.show_message("Weights reset: the next run starts from a fresh initialisation.")
+
+    def _forget_runs(self) -> None:
+        """No weights to continue from, no run on show or kept as an overlay (the views learn
+        which project is open from the document's dataset signal, not from here)."""
         self.weights = None
         self._runs = 0
         for view in self.views.values():
             view.reset()
         self.gradientsChanged.emit({}, {})
-        self.panel.show_message("Weights reset: the next run starts from a fresh initialisation.")
         self._update_actions()
 
     def train_steps(self, steps: int, timeout_s: float = 120.0) -> None:
@@ -418,11 +423,9 @@ class TrainingWorkspace(QObject):
 
     @Slot()
     def _dataset_changed(self) -> None:
-        meta = self.document.meta
         for view in self.views.values():
-            view.on_project(meta)
-        if meta is not None:
-            self._front_what_applies()
+            view.on_project(self.document.meta)
+        self._front_what_applies()
 
     def _front_what_applies(self) -> None:
         """In each tab group, a view in front that does not apply to this dataset gives way to
@@ -453,17 +456,10 @@ class TrainingWorkspace(QObject):
         self.info = None
         self.last_report = None
         self._pending.clear()
-        self.weights = None
-        self._runs = 0
-        for view in self.views.values():
-            view.reset()
-            view.on_project(self.document.meta)
+        self._forget_runs()
         self.panel.set_training(self.document.project.training)
         self.panel.set_running(False)
         self.panel.reset_progress()
-        self.gradientsChanged.emit({}, {})
-        self._update_next_run()
-        self._update_actions()
 
     # ------------------------------------------------------------------ run events
     def _current(self) -> bool:
@@ -505,11 +501,14 @@ class TrainingWorkspace(QObject):
             self.panel.show_progress(last, self.info.total_steps, self._speed, last.time)
         if now - self._last_tint >= TINT_INTERVAL:
             self._last_tint = now
-            gradients = self.views.get("gradients")
-            flags = gradients.flags() if isinstance(gradients, GradientView) else {}
-            self.gradientsChanged.emit(dict(last.grad_norm), flags)
+            self.gradientsChanged.emit(dict(last.grad_norm), self._gradient_flags())
         self._request_pictures(force=any(r.epoch_end for r in reports) and now - self._last_pictures > 1.0)
         self._update_actions()
+
+    def _gradient_flags(self) -> dict[str, str]:
+        """The gradient view's vanishing/exploding flags, for the canvas' node badges."""
+        gradients = self.views.get("gradients")
+        return gradients.flags() if isinstance(gradients, GradientView) else {}
 
     @Slot()
     def _pictures_wanted(self) -> None:
@@ -561,9 +560,7 @@ class TrainingWorkspace(QObject):
         assert self.session is not None
         self.weights = self.session.final_state
         if self.last_report is not None:
-            gradients = self.views.get("gradients")
-            flags = gradients.flags() if isinstance(gradients, GradientView) else {}
-            self.gradientsChanged.emit(dict(self.last_report.grad_norm), flags)
+            self.gradientsChanged.emit(dict(self.last_report.grad_norm), self._gradient_flags())
         self._request_pictures(force=True)
         self.panel.set_running(False)
         text = {"finished": "Finished", "stopped": "Stopped", "diverged": "Diverged",
