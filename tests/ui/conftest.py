@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent
+from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -23,14 +24,28 @@ from playground.ui.app import create_application
 from playground.ui.collector import gui_thread_gc
 from playground.ui.main_window import MainWindow
 from playground.ui.settings import SETTINGS_ENV
-from playground.ui.theme import ThemeManager
-from tests.ui.helpers import ScriptedPrompts, wait_idle
+from playground.ui.theme import CanvasColors, ThemeManager, make_palette
+from tests.ui.helpers import ScriptedPrompts, SetTheme, wait_idle
 
 
 @pytest.fixture(autouse=True)
 def gc_on_event_loop(qapp: QApplication) -> None:
     """Garbage collection as the app runs it: from the event loop, never inside a paint."""
     gui_thread_gc.install()
+
+
+@pytest.fixture
+def set_theme(qapp: QApplication) -> Iterator[SetTheme]:
+    """Switch the whole application's palette as ThemeManager does (put back afterwards)."""
+    saved = QPalette(qapp.palette())
+
+    def switch(colors: CanvasColors) -> None:
+        qapp.setPalette(make_palette(colors))
+        QApplication.processEvents()
+
+    yield switch
+    qapp.setPalette(saved)
+    QApplication.processEvents()
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
@@ -12,6 +15,9 @@ from playground.core.graph import Graph, Node
 from playground.core.project import Project, new_project
 from playground.ui.editor.items import NODE_WIDTH
 from playground.ui.main_window import MainWindow, Prompts
+from playground.ui.theme import CanvasColors
+
+W = TypeVar("W", bound=QWidget)
 
 
 class ScriptedPrompts(Prompts):
@@ -52,6 +58,19 @@ class ScriptedPrompts(Prompts):
                     directory: str = "") -> str | None:
         self.directories.append(directory)
         return self._next_path()
+
+
+#: The ``set_theme`` fixture: switch the application to these colours.
+SetTheme = Callable[[CanvasColors], None]
+
+
+def show_at(qtbot: QtBot, widget: W, width: int, height: int) -> W:
+    """Show ``widget`` at ``width`` x ``height`` (closed after the test) once it is exposed."""
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
 
 
 def blank_project(dataset: dict | None = None) -> Project:

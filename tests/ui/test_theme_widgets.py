@@ -5,7 +5,7 @@ with the rest of the window (QA: it stayed white with black text)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from playground.ui.main_window import MainWindow
 from playground.ui.theme import DARK, LIGHT, CanvasColors, make_palette
-from tests.ui.helpers import chain
+from tests.ui.helpers import SetTheme, chain
 from tests.ui.plots.readability import (
     MIN_CONTRAST,
     contrast,
@@ -26,22 +26,7 @@ from tests.ui.plots.readability import (
     text_contrast,
 )
 
-SetTheme = Callable[[CanvasColors], None]
 Factory = Callable[..., MainWindow]
-
-
-@pytest.fixture
-def set_theme(qapp: QApplication) -> Iterator[SetTheme]:
-    """Switch the application palette as ThemeManager does (put back afterwards)."""
-    saved = QPalette(qapp.palette())
-
-    def switch(colors: CanvasColors) -> None:
-        qapp.setPalette(make_palette(colors))
-        QApplication.processEvents()
-
-    yield switch
-    qapp.setPalette(saved)
-    QApplication.processEvents()
 
 
 def distance(rgb: np.ndarray, colour: QColor) -> float:

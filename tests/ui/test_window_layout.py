@@ -22,7 +22,7 @@ from playground.ui.main_window import MainWindow
 from playground.ui.plots.live import RunInfo
 from playground.ui.plots.loss import LossView
 from playground.ui.theme import ThemeManager
-from tests.ui.helpers import ScriptedPrompts
+from tests.ui.helpers import ScriptedPrompts, show_at
 from tests.ui.plots.fakes import report, training_run
 
 Factory = Callable[..., MainWindow]
@@ -86,18 +86,21 @@ def test_a_small_laptop_screen_fits_the_window(make_window: Factory) -> None:
     assert min(box.width(), box.height()) >= 120
 
 
-@pytest.mark.parametrize("height", [240, 300, 440])
-def test_loss_axis_titles_never_run_into_each_other(qtbot: QtBot, height: int) -> None:
-    """Defect: in a short dock "accuracy %" and "loss" overlapped left of the two plots."""
-    view = LossView()
-    qtbot.addWidget(view)
-    view.resize(300, height)
-    view.show()
-    qtbot.waitExposed(view)
+def loss_of_a_run(qtbot: QtBot, width: int, height: int) -> LossView:
+    """A loss view of ``width`` x ``height`` showing a whole run, laid out (its axes size
+    themselves after a first paint)."""
+    view = show_at(qtbot, LossView(), width, height)
     view.add_reports(training_run())
     for _ in range(2):
         view.flush()
         QApplication.processEvents()
+    return view
+
+
+@pytest.mark.parametrize("height", [240, 300, 440])
+def test_loss_axis_titles_never_run_into_each_other(qtbot: QtBot, height: int) -> None:
+    """Defect: in a short dock "accuracy %" and "loss" overlapped left of the two plots."""
+    view = loss_of_a_run(qtbot, 300, height)
     for plot in (view.loss_plot, view.acc_plot):
         axis = plot.getAxis("left")
         if axis.label.isVisible():
@@ -132,11 +135,7 @@ def test_no_stale_tab_bar_is_drawn_over_the_views(qtbot: QtBot, settings_dir: Pa
 def test_loss_axes_stop_near_zero_and_the_last_step(qtbot: QtBot) -> None:
     """Defect: the loss axis reached down to -1 and the step axis ran to 5,000 for a run of
     4,000 steps (the live range grows in steps of a quarter of the data)."""
-    view = LossView()
-    qtbot.addWidget(view)
-    view.resize(560, 440)
-    view.show()
-    qtbot.waitExposed(view)
+    view = show_at(qtbot, LossView(), 560, 440)
     view.on_run_started(run_info(total_steps=4000, steps_per_epoch=100), None)
     for k in range(40):
         view.add_reports([report(s, loss=0.05 + 2.25 * math.exp(-s / 500))
@@ -161,15 +160,7 @@ def run_info(total_steps: int, steps_per_epoch: int) -> RunInfo:
 
 def test_a_short_accuracy_plot_numbers_fewer_ticks(qtbot: QtBot) -> None:
     """Defect: at 1024x700 the accuracy plot was ~30 px high with 20/40/60/80 drawn over each other."""
-    view = LossView()
-    qtbot.addWidget(view)
-    view.resize(300, 240)
-    view.show()
-    qtbot.waitExposed(view)
-    view.add_reports(training_run())
-    for _ in range(2):
-        view.flush()
-        QApplication.processEvents()
+    view = loss_of_a_run(qtbot, 300, 240)
     axis = view.acc_plot.getAxis("left")
     height = view.acc_plot.getViewBox().height()
     fixed = axis._tickLevels  # what setTicks fixed, if anything (pyqtgraph keeps no public getter)

@@ -8,19 +8,18 @@ PaletteChange event), in both orders and back again.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
 
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from playground.ui.editor.palette import PaletteWidget
 from playground.ui.plots.base import REASON_WIDTH, PlotView
 from playground.ui.plots.loss import LossView
-from playground.ui.theme import DARK, LIGHT, CanvasColors, make_palette
+from playground.ui.theme import DARK, LIGHT
+from tests.ui.helpers import SetTheme, show_at
 from tests.ui.plots.fakes import report
 from tests.ui.plots.populated import VIEWS
 from tests.ui.plots.readability import (
@@ -32,23 +31,8 @@ from tests.ui.plots.readability import (
     text_widgets,
 )
 
-SetTheme = Callable[[CanvasColors], None]
 #: Light -> dark -> light -> dark: every transition, and each theme reached twice.
 SWITCHES = (LIGHT, DARK, LIGHT, DARK)
-
-
-@pytest.fixture
-def set_theme(qapp: QApplication) -> Iterator[SetTheme]:
-    """Switch the whole application's palette (put back afterwards)."""
-    saved = QPalette(qapp.palette())
-
-    def switch(colors: CanvasColors) -> None:
-        qapp.setPalette(make_palette(colors))
-        QApplication.processEvents()
-
-    yield switch
-    qapp.setPalette(saved)
-    QApplication.processEvents()
 
 
 def _settle(widget: QWidget) -> None:
@@ -146,11 +130,7 @@ def test_reason_is_readable_in_both_themes(qtbot: QtBot, set_theme: SetTheme) ->
 def test_loss_axis_keeps_plain_numbers_through_theme_switches(losses: tuple[float, float], qtbot: QtBot,
                                                              set_theme: SetTheme) -> None:
     set_theme(LIGHT)
-    view = LossView()
-    qtbot.addWidget(view)
-    view.resize(560, 440)
-    view.show()
-    qtbot.waitExposed(view)
+    view = show_at(qtbot, LossView(), 560, 440)
     first, last = losses
     view.add_reports([report(s, loss=first + (last - first) * s / 200, acc=None) for s in range(5, 205, 5)])
     for colors in (DARK, LIGHT, DARK, LIGHT):
@@ -170,11 +150,7 @@ def test_loss_axis_keeps_plain_numbers_through_theme_switches(losses: tuple[floa
 
 def test_layer_palette_follows_the_theme(qtbot: QtBot, set_theme: SetTheme) -> None:
     set_theme(LIGHT)
-    palette = PaletteWidget()
-    qtbot.addWidget(palette)
-    palette.resize(240, 520)
-    palette.show()
-    qtbot.waitExposed(palette)
+    palette = show_at(qtbot, PaletteWidget(), 240, 520)
     tree = palette.tree
     for colors in SWITCHES:
         set_theme(colors)
