@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from playground.core.project import load_project
 from playground.ui.collector import gui_thread_gc
 from playground.ui.editor.icons import app_icon
+from playground.ui.headless import HeadlessPrompts
 from playground.ui.main_window import MainWindow
 from playground.ui.settings import APPLICATION, ORGANIZATION, app_settings
 from playground.ui.theme import APPEARANCES, ThemeManager
@@ -54,8 +55,8 @@ def create_theme(app: QApplication, override: str | None = None) -> ThemeManager
     return ThemeManager(app, choice)
 
 
-def save_screenshot(window: MainWindow, path: Path, timeout_s: float = 30.0) -> None:
-    """Render ``window`` at 1440x900 once its dataset preview has loaded, and save a PNG."""
+def settle(window: MainWindow, timeout_s: float = 30.0) -> None:
+    """Show ``window`` at 1440x900 and wait until its dataset has loaded (or failed to)."""
     app = QApplication.instance()
     window.resize(*SCREENSHOT_SIZE)
     window.show()
@@ -64,6 +65,12 @@ def save_screenshot(window: MainWindow, path: Path, timeout_s: float = 30.0) -> 
         app.processEvents()
         time.sleep(0.01)
     app.processEvents()
+
+
+def save_screenshot(window: MainWindow, path: Path, timeout_s: float = 30.0) -> None:
+    """Render ``window`` at 1440x900 once its dataset preview has loaded, and save a PNG."""
+    app = QApplication.instance()
+    settle(window, timeout_s)
     window.view.fit_to_view()
     app.processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,19 +83,7 @@ def run_app(args: argparse.Namespace) -> int:
     app = create_application()
     theme = create_theme(app, args.theme)
     if args.screenshot:
-        project = load_project(args.project) if args.project else None
-        window = MainWindow(theme, project, persist=False)
-        try:
-            if args.train_steps:
-                window.resize(*SCREENSHOT_SIZE)
-                window.show()
-                window.training.train_steps(args.train_steps)
-                window.training.show_all_views()
-            save_screenshot(window, Path(args.screenshot))
-        finally:
-            window.shutdown()
-        print(f"wrote {args.screenshot}")
-        return 0
+        return _screenshot(theme, args)
     window = MainWindow(theme)
     window.show()
     if not window.offer_recovery() and args.project:
@@ -97,3 +92,28 @@ def run_app(args: argparse.Namespace) -> int:
     window.training.shutdown(timeout_ms=None)  # no training thread may outlive the process
     window.shutdown()
     return status
+
+
+def _screenshot(theme: ThemeManager, args: argparse.Namespace) -> int:
+    """``--screenshot``: nobody is there to answer a dialog, so what would have been one (the
+    data file is missing, the network cannot train) goes to stderr, with exit status 1 and
+    no picture of the failure."""
+    project = load_project(args.project) if args.project else None
+    prompts = HeadlessPrompts()
+    window = MainWindow(theme, project, persist=False, prompts=prompts)
+    try:
+        settle(window)
+        if window.document.dataset_error:
+            prompts.errors.append(f"dataset: {window.document.dataset_error}")
+        elif args.train_steps:
+            window.training.train_steps(args.train_steps)
+            window.training.show_all_views()
+        if not prompts.errors:
+            save_screenshot(window, Path(args.screenshot))
+    finally:
+        window.shutdown()
+    if prompts.errors:
+        print("error: " + "\n".join(prompts.errors), file=sys.stderr)
+        return 1
+    print(f"wrote {args.screenshot}")
+    return 0

@@ -39,3 +39,39 @@ def test_screenshot_of_a_bad_project_is_a_user_error(tmp_path: Path) -> None:
     assert "unknown type 'Nope'" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def _project(tmp_path: Path, dataset: dict[str, object], nodes: list[dict[str, object]],
+             edges: list[list[str]]) -> Path:
+    import json
+
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"format": "nn-playground/1", "name": "p", "dataset": dataset,
+                                "graph": {"nodes": nodes, "edges": edges}, "training": {}, "layout": {}}))
+    return path
+
+
+CHAIN = ([{"id": "in", "type": "Input"}, {"id": "h", "type": "Dense"}, {"id": "out", "type": "Output"}],
+         [["in", "h"], ["h", "out"]])
+
+
+def test_screenshot_with_a_missing_data_file_reports_it_and_exits(tmp_path: Path) -> None:
+    """Defect: with --train-steps a modal message box about the missing file waited forever for
+    a click (the process never ended); without, a picture of the failure was written and exit 0."""
+    project = _project(tmp_path, {"name": "csv", "path": "missing.csv", "target": "y"}, *CHAIN)
+    for steps in ("0", "5"):
+        out = tmp_path / f"shot{steps}.png"
+        result = run(["--screenshot", str(out), "--train-steps", steps, str(project)], tmp_path / "settings")
+        assert result.returncode == 1, result.stderr
+        assert "missing.csv" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert not out.exists()
+
+
+def test_screenshot_of_a_network_that_cannot_train_reports_why(tmp_path: Path) -> None:
+    nodes, _ = CHAIN
+    project = _project(tmp_path, {"name": "spiral"}, nodes, [["in", "h"]])
+    result = run(["--screenshot", str(tmp_path / "x.png"), "--train-steps", "3", str(project)], tmp_path / "settings")
+    assert result.returncode == 1, result.stderr
+    assert "cannot be trained" in result.stderr
+    assert "Traceback" not in result.stderr
