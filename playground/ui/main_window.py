@@ -43,6 +43,7 @@ from playground.core.project import (
     save_project,
     write_atomic,
 )
+from playground.ui.background import run_off_gui_thread
 from playground.ui.dataset_panel import DatasetPanel
 from playground.ui.document import ProjectDocument
 from playground.ui.editor.controller import EditorController
@@ -675,7 +676,7 @@ class MainWindow(QMainWindow):
     def open_path(self, path: str | Path) -> bool:
         """Open a project file; a bad file is reported and leaves the open project untouched."""
         try:
-            project = load_project(path)
+            project = run_off_gui_thread(self, f"Opening {Path(path).name}…", lambda: load_project(path))
         except ProjectError as exc:
             self.prompts.show_error(self, "Cannot open project", str(exc))
             return False
@@ -690,7 +691,7 @@ class MainWindow(QMainWindow):
     def open_example(self, path: Path) -> bool:
         """Open a shipped example as an unsaved copy, so Save asks where to put it."""
         try:
-            project = load_project(path)
+            project = run_off_gui_thread(self, f"Opening {Path(path).name}…", lambda: load_project(path))
         except ProjectError as exc:
             self.prompts.show_error(self, "Cannot open example", str(exc))
             return False
@@ -885,7 +886,8 @@ class MainWindow(QMainWindow):
         if not path:
             return False
         try:
-            state = load_weights(path, build_model(self.document.graph, data.meta, data.mean, data.std))
+            state = run_off_gui_thread(self, f"Reading {Path(path).name}…", lambda: load_weights(
+                path, build_model(self.document.graph, data.meta, data.mean, data.std)))
         except UserError as exc:
             self.prompts.show_error(self, "Cannot load weights", str(exc))
             return False
