@@ -3,13 +3,13 @@ autosave and crash recovery.
 
 Everything a person is asked (save changes? restore? which file?) goes through ``Prompts``,
 so tests answer the questions by replacing it. Project files are read and written by core
-(``load_project``, ``save_project``, ``write_atomic``); the window only decides when.
+(``load_project``, ``save_project``); the window only decides when. Each window autosaves to
+its own recovery file (``recovery.py``).
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -36,12 +36,9 @@ from playground.core.params import UserError
 from playground.core.project import (
     Project,
     ProjectError,
-    dumps,
     load_project,
     new_project,
-    parse_project,
     save_project,
-    write_atomic,
 )
 from playground.ui.background import run_off_gui_thread
 from playground.ui.dataset_panel import DatasetPanel
@@ -61,7 +58,8 @@ from playground.ui.help import (
     lecture_notes_path,
     lock_pixmap,
 )
-from playground.ui.settings import APPLICATION, app_settings, data_dir, inside_app, remember_folder, start_folder
+from playground.ui.recovery import RecoveryFile, find_orphans
+from playground.ui.settings import APPLICATION, app_settings, inside_app, remember_folder, start_folder
 from playground.ui.theme import ThemeManager
 from playground.ui.training.workspace import TrainingWorkspace
 
@@ -69,8 +67,6 @@ PROJECT_FILTER = "Playground projects (*.json);;All files (*)"
 RECENT_LIMIT = 8
 #: Idle time after the last change before the recovery file is written.
 AUTOSAVE_DELAY_MS = 3000
-RECOVERY_FILE = "recovery.json"
-RECOVERY_FORMAT = "nn-playground-recovery/1"
 STATUS_TIMEOUT_MS = 6000
 #: The window's size on first start, and what is kept free around it for the window manager's
 #: title bar and borders when the screen is smaller.
@@ -128,13 +124,9 @@ class Prompts:
         return path or None
 
 
-def recovery_path() -> Path:
-    return data_dir() / RECOVERY_FILE
-
-
 class MainWindow(QMainWindow):
     """The editor window. ``persist=False`` (screenshots) neither reads nor writes the saved
-    layout, recent files or the recovery file."""
+    layout, recent files or a recovery file."""
 
     def __init__(self, theme: ThemeManager, project: Project | None = None, *, persist: bool = True,
                  prompts: Prompts | None = None, settings: QSettings | None = None) -> None:
@@ -183,6 +175,8 @@ class MainWindow(QMainWindow):
         self.autosave_timer.setSingleShot(True)
         self.autosave_timer.setInterval(AUTOSAVE_DELAY_MS)
         self.autosave_timer.timeout.connect(self.autosave)
+        #: this window's own recovery file (never another window's)
+        self.recovery = RecoveryFile()
 
         self._create_actions()
         self._create_menus()
@@ -744,45 +738,55 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def autosave(self) -> None:
-        """Write the open project to the recovery file (atomically), or remove it when clean."""
+        """Write the open project to this window's recovery file (atomically), or remove that
+        file when nothing is unsaved."""
         if not self.persist:
             return
         if not self.document.modified:
             self._discard_recovery()
             return
-        project = self.document.project
-        record = {"format": RECOVERY_FORMAT, "path": str(project.path) if project.path else None,
-                  "time": time.time(), "project": json.loads(dumps(project))}
+        self._write_recovery()
+
+    def _write_recovery(self) -> bool:
         try:
-            write_atomic(recovery_path(), json.dumps(record).encode("utf-8"))
+            self.recovery.write(self.document.project)
         except OSError as exc:
             self.show_status(f"Autosave failed: {exc.strerror or exc}")
+            return False
+        return True
 
     def _discard_recovery(self) -> None:
         if self.persist:
-            recovery_path().unlink(missing_ok=True)
+            self.recovery.discard()
 
     def offer_recovery(self) -> bool:
-        """After a crash, offer the autosaved project; True when it was restored."""
-        path = recovery_path()
-        if not self.persist or not path.exists():
+        """After a crash, offer the unsaved work of windows that are gone (never that of a
+        window still open), newest first; True when one was restored. No removes that file
+        only and offers the next; Yes restores it here, and the others stay on disk for the
+        next start (a window shows one project), which the question says."""
+        if not self.persist:
             return False
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-            project = parse_project(record["project"], "recovered project")
-            source = record.get("path")
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(record.get("time", 0))))
-        except (OSError, ValueError, KeyError, TypeError, ProjectError):
-            path.unlink(missing_ok=True)
-            return False
-        project.path = Path(source) if source else None
-        description = f"“{project.name}”" + (f" ({source})" if source else " (never saved)") + f", autosaved {when}"
-        if not self.prompts.ask_restore(self, description):
-            path.unlink(missing_ok=True)
-            return False
-        self._show(project, modified=True)
-        self.show_status("Restored unsaved work; save it to keep it")
-        return True
+        orphans = find_orphans()
+        for i, orphan in enumerate(orphans):
+            rest = len(orphans) - i - 1
+            more = (f"\n\n{rest} more unsaved project{'s were' if rest > 1 else ' was'} found: Yes keeps "
+                    f"{'them' if rest > 1 else 'it'} for the next start, No discards this one and shows the next."
+                    if rest else "")
+            if not self.prompts.ask_restore(self, orphan.describe() + more):
+                orphan.discard()
+                continue
+            self._show(orphan.project, modified=True)
+            # The work is this window's own from now on; the old file goes once that is written.
+            if self._write_recovery():
+                orphan.discard()
+            else:
+                orphan.keep()
+            for other in orphans[i + 1:]:
+                other.keep()
+            self.show_status("Restored unsaved work; save it to keep it"
+                             + (f" ({rest} more kept for the next start)" if rest else ""))
+            return True
+        return False
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -793,7 +797,7 @@ class MainWindow(QMainWindow):
             self._close_confirmed = True
             if self.persist:
                 self._save_settings()
-                self._discard_recovery()
+                self.recovery.close()
         session = self.training.session
         if session is not None and session.running:
             # A run still loading its data or building its model stops only when that is done

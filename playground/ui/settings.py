@@ -32,7 +32,8 @@ def app_settings() -> QSettings:
 
 
 def data_dir() -> Path:
-    """A writable folder for app data (the recovery file), created on demand."""
+    """A writable folder for app data (the windows' recovery files, ``recovery.py``), created
+    on demand."""
     folder = _override()
     if folder is None:
         location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
