@@ -63,13 +63,14 @@ def resolved_project(project: Project, *, epochs: int | None = None, device: str
 
 class MetricsLog:
     """Appends one JSON object per line to ``metrics.jsonl``, flushed at once so a crash or an
-    interrupt keeps every line written so far."""
+    interrupt keeps every line written so far. ``append`` goes on after the lines already there
+    (a resumed run) instead of starting the file anew."""
 
-    def __init__(self, run_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, run_dir: str | os.PathLike[str], *, append: bool = False) -> None:
         path = Path(run_dir)
         path.mkdir(parents=True, exist_ok=True)
         self.path = path / METRICS_FILE
-        self._file: IO[str] = self.path.open("w", encoding="utf-8")
+        self._file: IO[str] = self.path.open("a" if append else "w", encoding="utf-8")
 
     def append(self, line: Mapping[str, Any]) -> None:
         self._file.write(json.dumps(line, allow_nan=False) + "\n")

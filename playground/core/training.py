@@ -17,6 +17,12 @@ Under torchrun (``torch.distributed`` initialised with more than one process) th
 wrapped in DistributedDataParallel, each process trains on its DistributedSampler share of
 the data, and every decision that ends a run (stop, divergence, early stopping) is taken at an
 epoch end from values all-reduced across processes, so no process waits for one that left.
+
+``checkpoint_state()`` captures everything a run needs to go on (weights, optimiser and
+scheduler state, counters, random generators, the epoch's running totals, early stopping) and
+``Trainer(project, resume=state)`` continues from it on the same trajectory: the training order
+of an epoch is a function of the seed and the epoch, so a run resumed mid-epoch skips the
+batches it has done and takes the same steps as one never interrupted.
 """
 
 from __future__ import annotations
@@ -73,6 +79,12 @@ NOISE_SHARE = 0.1
 MAX_SHIFT = 2
 
 Status = Literal["finished", "stopped", "diverged", "early_stopped"]
+#: Where a run stands between two steps: inside an epoch ("mid"), after an epoch's validation
+#: and report but before its early-stopping check and scheduler step ("validated"), or with
+#: the epoch wholly done ("closed"; epoch 0 before the first step).
+Phase = Literal["mid", "validated", "closed"]
+#: Version of the ``checkpoint_state`` layout; a state of another version is refused.
+STATE_VERSION = 1
 T = TypeVar("T")
 
 
@@ -380,6 +392,27 @@ def make_augmenter(kinds: Sequence[str], std: torch.Tensor,
     return apply
 
 
+def _cpu(value: Any) -> Any:
+    """``value`` with every tensor in it copied to the CPU (dicts, lists and tuples followed)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, Mapping):
+        return {k: _cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cpu(v) for v in value)
+    return value
+
+
+def _resume_part(state: Mapping[str, Any], key: str, kind: type[T]) -> T:
+    """``state[key]``, checked to be a ``kind``: a saved state is a file someone may have edited."""
+    value = state.get(key)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise UserError(f"the saved training state has no valid {key!r}")
+    return value
+
+
 def _world() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
@@ -396,7 +429,8 @@ class Trainer:
     torchrun gives each process. ``report_interval`` is the time between reports in seconds
     (None: epoch ends only); ``probes=False`` leaves activation and weight statistics out;
     ``initial_state`` continues from earlier weights of the same network (a state dict) instead
-    of a fresh initialisation.
+    of a fresh initialisation; ``resume`` continues a whole run from its ``checkpoint_state()``
+    (``UserError`` when that state does not fit this project).
 
     For the views: ``model`` (the live ``GraphModel``; touch it only through
     ``control.call_between_steps`` while training runs), ``dataset``, ``device``, ``loss_name``,
@@ -407,7 +441,8 @@ class Trainer:
     def __init__(self, project: Project, *, callbacks: Sequence[Callback] = (),
                  control: TrainControl | None = None, report_interval: float | None = REPORT_INTERVAL,
                  probes: bool = True, device: torch.device | str | None = None,
-                 initial_state: Mapping[str, torch.Tensor] | None = None) -> None:
+                 initial_state: Mapping[str, torch.Tensor] | None = None,
+                 resume: Mapping[str, Any] | None = None) -> None:
         self.project = project.copy()
         check = check_project(self.project)
         if check.problems:
@@ -442,8 +477,14 @@ class Trainer:
                                              seed=self.config.seed).to(self.device)
         probe_order = torch.randperm(len(data.train), generator=torch.Generator().manual_seed(self.config.seed))
         self.probe_batch = self._train_x[probe_order[:PROBE_BATCH].to(self.device)]
+        if resume is not None:
+            initial_state = _resume_part(resume, "model", dict)
         if initial_state is not None:
-            self.model.load_state_dict(dict(initial_state))
+            try:
+                self.model.load_state_dict(dict(initial_state))
+            except RuntimeError as exc:
+                raise UserError(f"the saved weights do not fit this network: {str(exc).splitlines()[-1].strip()}"
+                                ) from None
         elif needs_data_init(self.graph):
             data_dependent_init(self.model, self.graph, self.probe_batch)
         self._train_module: nn.Module = self.model
@@ -461,15 +502,19 @@ class Trainer:
         self._activations = node_activations(self.graph)
         self._penalty = self._make_penalty()
         self._clip = self._make_clip(params)
-        self._augment = (make_augmenter(self.config.augment, data.std.to(self.device),
-                                        torch.Generator(self.device).manual_seed(self.config.seed))
-                         if self.config.augment else None)
+        self._augment_generator = (torch.Generator(self.device).manual_seed(self.config.seed)
+                                   if self.config.augment else None)
+        self._augment = (make_augmenter(self.config.augment, data.std.to(self.device), self._augment_generator)
+                         if self._augment_generator is not None else None)
         self._state = list(self.model.state_dict().values())
         # weights copied at the latest read-back, and the copy before it, which the finite losses
         # of the steps since then have shown to be finite: what a diverged run falls back to
         self._candidate = [t.clone() for t in self._state]
         self._good = [t.clone() for t in self._state]
         self._best: list[torch.Tensor] | None = None
+        self._best_loss = math.inf
+        self._best_epoch = 0
+        self._waited = 0
 
         shard = math.ceil(len(data.train) / self.world_size)
         self.steps_per_epoch = math.ceil(usable_length(shard, self.config.batch_size) / self.config.batch_size)
@@ -485,7 +530,15 @@ class Trainer:
         self._divergence: str | None = None
         self._divergence_step = 0
         self._candidate_step = 0
+        self._phase: Phase = "closed"
+        self._val_loss: float | None = None
+        self._interrupted = False
+        self._resume_batch: int | None = None
+        self._resume_time = 0.0
+        self._resume_rng: Mapping[str, Any] | None = None
         self._reset_epoch()
+        if resume is not None:
+            self._restore(resume)
 
     # ------------------------------------------------------------------ setup helpers
     def _check_settings(self) -> None:
@@ -570,7 +623,9 @@ class Trainer:
             raise RuntimeError("a Trainer trains once; build a new one to train again")
         self._started = True
         torch.manual_seed(self.config.seed)
-        self._t0 = time.perf_counter()
+        if self._resume_rng is not None:
+            self._set_rng(self._resume_rng)
+        self._t0 = time.perf_counter() - self._resume_time
         self._paused_for = 0.0
         self._next_probe = 0.0
         self._next_report = self._t0 + self.report_interval if self.report_interval is not None else math.inf
@@ -578,6 +633,7 @@ class Trainer:
             self._emit("on_start")
             status, message = yield from self._epochs()
         except KeyboardInterrupt:
+            self._interrupted = True  # it may have landed inside a step: no checkpoint from here
             status, message = "stopped", "training was interrupted"
         except torch.OutOfMemoryError:
             error = UserError(f"the {self.device.type} device ran out of memory: use a smaller batch size or a "
@@ -607,23 +663,42 @@ class Trainer:
     def _epochs(self) -> Generator[int, None, tuple[Status, str]]:
         config = self.config
         single = self.world_size == 1
-        for epoch in range(1, config.epochs + 1):
+        if self._phase == "validated":  # resumed between an epoch's report and its close
+            verdict = self._close_epoch()
+            if verdict is not None:
+                return verdict
+        first = self.epoch if self._phase == "mid" else self.epoch + 1
+        for epoch in range(first, config.epochs + 1):
             self.epoch = epoch
-            self._reset_epoch()
+            done = self._resume_batch or 0
+            if self._resume_batch is None:
+                self._reset_epoch()
+            self._resume_batch = None
+            self._phase = "mid"
             order = shuffled_indices(len(self._train_x), config.seed, epoch, self.rank, self.world_size)
             order = order[: usable_length(len(order), config.batch_size)].to(self.device)
-            xs = self._train_x.index_select(0, order).split(config.batch_size)
-            ts = self._train_t.index_select(0, order).split(config.batch_size)
+            xs = self._train_x.index_select(0, order).split(config.batch_size)[done:]
+            ts = self._train_t.index_select(0, order).split(config.batch_size)[done:]
             self._sizes = [len(t) for t in ts]
             stop = yield from self._train_epoch(xs, ts, single)
             if stop is not None:
                 return stop
             verdict = self._end_epoch()
+            if verdict is None:
+                verdict = self._close_epoch()
             if verdict is not None:
                 return verdict
-            if self.scheduler is not None:
-                self.scheduler.step()
         return "finished", f"trained {config.epochs} epoch{'s' if config.epochs != 1 else ''}"
+
+    def _close_epoch(self) -> tuple[Status, str] | None:
+        """After an epoch's report: early stopping decides, then the schedule moves on."""
+        verdict = self._early_stopping(self._val_loss)
+        if verdict is not None:
+            return verdict
+        if self.scheduler is not None:
+            self.scheduler.step()
+        self._phase = "closed"
+        return None
 
     def _train_epoch(self, xs: Sequence[torch.Tensor], ts: Sequence[torch.Tensor],
                      single: bool) -> Generator[int, None, tuple[Status, str] | None]:
@@ -702,6 +777,121 @@ class Trainer:
             group["lr"] = lr
         if self.scheduler is not None:
             self.scheduler.base_lrs = [lr] * len(self.optimizer.param_groups)
+
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint_state(self) -> dict[str, Any] | None:
+        """Everything ``Trainer(project, resume=...)`` needs to continue this run where it
+        stands, as nested dicts and lists of plain values and CPU tensors; None when no run
+        can continue from here (it diverged, or an interrupt may have landed inside a step).
+
+        Call it on the training thread between two steps, which is where callbacks run.
+        """
+        if self._divergence is not None or self._interrupted:
+            return None
+        self._collect(snapshot=False)
+        return {
+            "version": STATE_VERSION,
+            "phase": self._phase,
+            "epoch": self.epoch,
+            "step": self.step,
+            "completed": self._completed,
+            "batch": self.step - (self.epoch - 1) * self.steps_per_epoch if self._phase == "mid" else 0,
+            "steps_per_epoch": self.steps_per_epoch,
+            "world_size": self.world_size,
+            "time": self._time(),
+            "model": _cpu(self.model.state_dict()),
+            "optimizer": _cpu(self.optimizer.state_dict()),
+            "scheduler": _cpu(self.scheduler.state_dict()) if self.scheduler is not None else None,
+            "totals": [self._loss_sum, self._seen, self._correct],
+            "val_loss": self._val_loss,
+            "last_norms": list(self._last_norms),
+            "rng": self._rng_state(),
+            "early_stopping": {
+                "best": _cpu(self._best) if self._best is not None else None,
+                "best_loss": self._best_loss, "best_epoch": self._best_epoch, "waited": self._waited,
+            },
+        }
+
+    def _restore(self, state: Mapping[str, Any]) -> None:
+        """Take over a ``checkpoint_state()`` (the weights are already loaded); ``UserError``
+        naming what does not fit."""
+        if state.get("version") != STATE_VERSION:
+            raise UserError(f"the saved training state has version {state.get('version')!r}; this version of the "
+                            f"app continues version {STATE_VERSION}")
+        if _resume_part(state, "world_size", int) != self.world_size:
+            raise UserError(f"the run was trained by {state['world_size']} processes and cannot continue in "
+                            f"{self.world_size}")
+        if _resume_part(state, "steps_per_epoch", int) != self.steps_per_epoch:
+            raise UserError(f"the run took {state['steps_per_epoch']} steps per epoch and this project takes "
+                            f"{self.steps_per_epoch}: the dataset or batch size changed since")
+        phase = _resume_part(state, "phase", str)
+        completed = _resume_part(state, "completed", int)
+        if phase not in ("mid", "validated", "closed"):
+            raise UserError(f"the saved training state is at an unknown point ({phase!r})")
+        if completed > self.config.epochs:
+            raise UserError(f"{completed} epochs are trained already, more than the {self.config.epochs} planned")
+        try:
+            self.optimizer.load_state_dict(_resume_part(state, "optimizer", dict))
+            if (self.scheduler is None) != (state.get("scheduler") is None):
+                raise ValueError("the learning-rate schedule changed since")
+            if self.scheduler is not None:
+                self.scheduler.load_state_dict(_resume_part(state, "scheduler", dict))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"the saved optimiser state does not fit this project's training settings: {exc}"
+                            ) from None
+        early = _resume_part(state, "early_stopping", dict)
+        best = early.get("best")
+        if best is not None:
+            if len(best) != len(self._state) or any(b.shape != t.shape for b, t in zip(best, self._state)):
+                raise UserError("the saved early-stopping weights do not fit this network")
+            self._best = [b.to(self.device, t.dtype) for b, t in zip(best, self._state)]
+        try:
+            self._best_loss, self._best_epoch, self._waited = (
+                float(early["best_loss"]), int(early["best_epoch"]), int(early["waited"]))
+            loss_sum, seen, correct = _resume_part(state, "totals", list)
+            self._loss_sum, self._seen, self._correct = float(loss_sum), int(seen), int(correct)
+            self._last_norms = [float(x) for x in _resume_part(state, "last_norms", list)]
+            val_loss = state.get("val_loss")
+            self._val_loss = None if val_loss is None else float(val_loss)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UserError(f"the saved training state has invalid running totals ({exc})") from None
+        self._phase = phase
+        self.epoch, self.step = _resume_part(state, "epoch", int), _resume_part(state, "step", int)
+        self._completed = completed
+        if phase == "mid":
+            self._resume_batch = _resume_part(state, "batch", int)
+        self._resume_time = float(_resume_part(state, "time", float))
+        self._resume_rng = _resume_part(state, "rng", dict)
+        # what a divergence falls back to: the resumed weights, which were finite when saved
+        torch._foreach_copy_(self._candidate, self._state)
+        torch._foreach_copy_(self._good, self._state)
+        self._candidate_step = self.step
+
+    def _rng_state(self) -> dict[str, Any]:
+        """The random generators training draws from: dropout and noise layers (the global
+        generators), and the augmentation's own."""
+        device = None
+        if self.device.type == "cuda":
+            device = torch.cuda.get_rng_state(self.device)
+        elif self.device.type == "mps":
+            device = torch.mps.get_rng_state()
+        return {"cpu": torch.get_rng_state(), "device_type": self.device.type, "device": device,
+                "augment": self._augment_generator.get_state() if self._augment_generator is not None else None}
+
+    def _set_rng(self, rng: Mapping[str, Any]) -> None:
+        """Put the generators back; a device generator only on the same kind of device (a run
+        moved to another device goes on with that device's own random numbers)."""
+        try:
+            torch.set_rng_state(rng["cpu"])
+            if rng.get("device") is not None and rng.get("device_type") == self.device.type:
+                if self.device.type == "cuda":
+                    torch.cuda.set_rng_state(rng["device"], self.device)
+                elif self.device.type == "mps":
+                    torch.mps.set_rng_state(rng["device"])
+            if rng.get("augment") is not None and self._augment_generator is not None:
+                self._augment_generator.set_state(rng["augment"].to(self._augment_generator.get_state().device))
+        except (KeyError, TypeError, RuntimeError) as exc:
+            raise UserError(f"the saved random-number state cannot be restored ({exc})") from None
 
     # ------------------------------------------------------------------ reading back
     def _collect(self, snapshot: bool) -> None:
@@ -847,11 +1037,11 @@ class Trainer:
         if diverged:
             self._divergence = self._divergence or "training diverged in another process"
             return self._diverged()
+        self._phase, self._val_loss, self._completed = "validated", val_metrics[0] if val_metrics else None, self.epoch
         self._report(epoch_end=True, probes=self.probes and due, val=val_metrics, train=train)
-        self._completed = self.epoch
         if stop:
             return "stopped", f"after epoch {self.epoch}, as requested"
-        return self._early_stopping(val_metrics[0] if val_metrics else None)
+        return None
 
     def _early_stopping(self, val_loss: float | None) -> tuple[Status, str] | None:
         settings = self.config.early_stopping
