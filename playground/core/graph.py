@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import keyword
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +20,15 @@ from playground.core.params import Problem, resolve_params
 
 ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
+#: Largest network a project may hold. A canvas is unreadable long before this, and the limits
+#: keep every check on a file fast whatever it contains (validation is linear in nodes + edges).
+MAX_NODES = 2_000
+MAX_EDGES = 10_000
+
 Edge = tuple[str, str]
 Point = tuple[float, float]
+#: Inputs and outputs of every node, as ``Graph.adjacency`` returns them.
+Adjacency = tuple[dict[str, list[str]], dict[str, list[str]]]
 
 
 @dataclass
@@ -92,10 +100,23 @@ class Graph:
 
     # ------------------------------------------------------------------ queries
     def inputs_of(self, node_id: str) -> list[str]:
+        """Sources feeding ``node_id``, in edge order. One scan of the edges: whole-graph passes
+        use ``adjacency()`` instead."""
         return [s for s, d in self.edges if d == node_id]
 
     def outputs_of(self, node_id: str) -> list[str]:
         return [d for s, d in self.edges if s == node_id]
+
+    def adjacency(self) -> Adjacency:
+        """Inputs and outputs of every node (in edge order), built in one pass over the edges so
+        that whole-graph checks stay linear. Edges naming a missing node are left out."""
+        inputs: dict[str, list[str]] = {n: [] for n in self.nodes}
+        outputs: dict[str, list[str]] = {n: [] for n in self.nodes}
+        for s, d in self.edges:
+            if s in outputs and d in inputs:
+                outputs[s].append(d)
+                inputs[d].append(s)
+        return inputs, outputs
 
     def nodes_of_type(self, type_name: str) -> list[Node]:
         return [n for n in self.nodes.values() if n.type == type_name]
@@ -112,23 +133,25 @@ class Graph:
 
     def topological_order(self) -> list[str] | None:
         """Node ids so that every edge points forward, or None when there is a cycle."""
-        indegree = {n: 0 for n in self.nodes}
-        for s, d in self.edges:
-            if s in indegree and d in indegree:
-                indegree[d] += 1
-        ready = [n for n, k in indegree.items() if k == 0]
+        inputs, outputs = self.adjacency()
+        indegree = {n: len(sources) for n, sources in inputs.items()}
+        ready = deque(n for n, k in indegree.items() if k == 0)
         order: list[str] = []
         while ready:
-            n = ready.pop(0)
+            n = ready.popleft()
             order.append(n)
-            for d in self.outputs_of(n):
-                if d in indegree:
-                    indegree[d] -= 1
-                    if indegree[d] == 0:
-                        ready.append(d)
+            for d in outputs[n]:
+                indegree[d] -= 1
+                if indegree[d] == 0:
+                    ready.append(d)
         return order if len(order) == len(self.nodes) else None
 
-    def reachable_from(self, start: str, *, forward: bool = True) -> set[str]:
+    def reachable_from(self, start: str, *, forward: bool = True,
+                       adjacency: Adjacency | None = None) -> set[str]:
+        """Nodes reachable from ``start`` along edges (against them when not ``forward``);
+        ``adjacency`` is ``self.adjacency()`` when the caller already has it."""
+        inputs, outputs = adjacency or self.adjacency()
+        step = outputs if forward else inputs
         seen: set[str] = set()
         stack = [start]
         while stack:
@@ -136,7 +159,7 @@ class Graph:
             if n in seen:
                 continue
             seen.add(n)
-            stack.extend(self.outputs_of(n) if forward else self.inputs_of(n))
+            stack.extend(step.get(n, ()))
         return seen
 
     def connection_problem(self, src: str, dst: str) -> str | None:
@@ -260,6 +283,12 @@ class Graph:
         if not isinstance(raw_nodes, list):
             problems.append(Problem("graph.nodes must be a list of nodes", field="graph.nodes"))
             raw_nodes = []
+        raw_edges = data.get("edges", [])
+        if not isinstance(raw_edges, list):
+            problems.append(Problem("graph.edges must be a list of [from, to] pairs", field="graph.edges"))
+            raw_edges = []
+        if len(raw_nodes) > MAX_NODES or len(raw_edges) > MAX_EDGES:
+            return g, [*problems, *_size_problems(len(raw_nodes), len(raw_edges))]
         for i, raw in enumerate(raw_nodes):
             node, problem = _parse_node(raw, i)
             if problem:
@@ -271,10 +300,7 @@ class Graph:
                                         node.id, f"graph.nodes[{i}].id"))
                 continue
             g.nodes[node.id] = node
-        raw_edges = data.get("edges", [])
-        if not isinstance(raw_edges, list):
-            problems.append(Problem("graph.edges must be a list of [from, to] pairs", field="graph.edges"))
-            raw_edges = []
+        seen: set[Edge] = set()
         for i, raw in enumerate(raw_edges):
             where = f"graph.edges[{i}]"
             if not (isinstance(raw, (list, tuple)) and len(raw) == 2 and all(isinstance(x, str) for x in raw)):
@@ -287,12 +313,25 @@ class Graph:
                 problems.append(Problem(f"edge '{src}' -> '{dst}' refers to a node that does not exist: "
                                         f"'{missing[0]}'", missing[0], where))
                 continue
-            if (src, dst) in g.edges:
+            if (src, dst) in seen:
                 problems.append(Problem(f"edge '{src}' -> '{dst}' is listed twice", dst, where))
                 continue
+            seen.add((src, dst))
             g.edges.append((src, dst))
         problems.extend(_parse_layout(g, layout))
         return g, problems
+
+
+def _size_problems(nodes: int, edges: int) -> list[Problem]:
+    """A network over the size limits, named with the limit."""
+    problems = []
+    if nodes > MAX_NODES:
+        problems.append(Problem(f"the network has {nodes:,} nodes, more than the {MAX_NODES:,} a project may have",
+                                field="graph.nodes"))
+    if edges > MAX_EDGES:
+        problems.append(Problem(f"the network has {edges:,} edges, more than the {MAX_EDGES:,} a project may have",
+                                field="graph.edges"))
+    return problems
 
 
 def _num(x: float) -> float | int:
@@ -342,9 +381,12 @@ def structural_problems(g: Graph) -> list[Problem]:
     """Everything wrong with the graph's shape as a network, each naming its node:
     id syntax, unknown types and parameters, one Input and one Output, cycles, arity,
     nodes that lead nowhere or that the Input does not reach."""
-    problems: list[Problem] = []
+    problems = _size_problems(len(g.nodes), len(g.edges))
+    if problems:
+        return problems
+    adjacency = g.adjacency()
     for n in g.nodes.values():
-        if not ID_PATTERN.match(n.id):
+        if not ID_PATTERN.fullmatch(n.id):
             problems.append(Problem(f"node id '{n.id}' is not a valid name: use up to 64 letters, digits and _, "
                                     "not starting with a digit", n.id, "id"))
         layer = LAYER_TYPES.get(n.type)
@@ -362,21 +404,27 @@ def structural_problems(g: Graph) -> list[Problem]:
                                                                                         else ""),
                 found[1].id if len(found) > 1 else None, "graph"))
     if g.topological_order() is None:
-        cyclic = _nodes_on_cycles(g)
-        names = ", ".join(f"'{n}'" for n in cyclic)
-        problems.append(Problem(f"the graph has a cycle through {names}: remove one of its edges",
+        cyclic = _nodes_on_cycles(adjacency[1])
+        names = ", ".join(f"'{n}'" for n in cyclic[:_NAMED])
+        more = f" and {len(cyclic) - _NAMED:,} more" if len(cyclic) > _NAMED else ""
+        problems.append(Problem(f"the graph has a cycle through {names}{more}: remove one of its edges",
                                 cyclic[0] if cyclic else None, "graph.edges"))
-    problems.extend(_arity_problems(g))
-    problems.extend(_connectivity_problems(g))
+    problems.extend(_arity_problems(g, adjacency))
+    problems.extend(_connectivity_problems(g, adjacency))
     return problems
 
 
-def _arity_problems(g: Graph) -> Iterable[Problem]:
+#: How many nodes a message lists by name before it says how many more there are.
+_NAMED = 10
+
+
+def _arity_problems(g: Graph, adjacency: Adjacency) -> Iterable[Problem]:
+    inputs, outputs = adjacency
     for n in g.nodes.values():
         layer = LAYER_TYPES.get(n.type)
         if layer is None:
             continue
-        k = len(g.inputs_of(n.id))
+        k = len(inputs[n.id])
         lo, hi = layer.min_inputs, layer.max_inputs
         if hi == 0 and k:
             yield Problem(f"{n.label} takes no inputs but has {k}", n.id, "graph.edges")
@@ -387,14 +435,15 @@ def _arity_problems(g: Graph) -> Iterable[Problem]:
         elif hi is not None and k > hi:
             yield Problem(f"{n.label} takes one input but has {k}: merge them with Add or Concat first",
                           n.id, "graph.edges")
-        if layer.min_outputs == 0 and g.outputs_of(n.id):
+        if layer.min_outputs == 0 and outputs[n.id]:
             yield Problem(f"{n.label} is the end of the network: nothing may follow it", n.id, "graph.edges")
 
 
-def _connectivity_problems(g: Graph) -> Iterable[Problem]:
+def _connectivity_problems(g: Graph, adjacency: Adjacency) -> Iterable[Problem]:
     inputs, outputs = g.nodes_of_type("Input"), g.nodes_of_type("Output")
-    reach = g.reachable_from(inputs[0].id) if len(inputs) == 1 else set(g.nodes)
-    to_out = g.reachable_from(outputs[0].id, forward=False) if len(outputs) == 1 else set(g.nodes)
+    reach = g.reachable_from(inputs[0].id, adjacency=adjacency) if len(inputs) == 1 else set(g.nodes)
+    to_out = (g.reachable_from(outputs[0].id, forward=False, adjacency=adjacency) if len(outputs) == 1
+              else set(g.nodes))
     for n in g.nodes.values():
         if n.id not in reach:
             yield Problem(f"{n.label} is not connected to the Input: wire it in or delete it", n.id, "graph.edges")
@@ -403,8 +452,49 @@ def _connectivity_problems(g: Graph) -> Iterable[Problem]:
                           n.id, "graph.edges")
 
 
-def _nodes_on_cycles(g: Graph) -> list[str]:
-    return [n for n in g.nodes if any(n in g.reachable_from(d) for d in g.outputs_of(n))]
+def _nodes_on_cycles(outputs: dict[str, list[str]]) -> list[str]:
+    """Nodes that lie on a cycle, in node order: the members of strongly connected components
+    with more than one node, or with an edge to themselves (Tarjan's algorithm, iterative so a
+    long cycle cannot exhaust the stack; linear in nodes + edges)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    cyclic: set[str] = set()
+    for root in outputs:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(outputs[root]))]
+        while work:
+            node, successors = work[-1]
+            child = next(successors, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(outputs[child])))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in outputs[node]:
+                    cyclic.update(component)
+    return [n for n in outputs if n in cyclic]
 
 
 def attribute_names(node_ids: Iterable[str]) -> dict[str, str]:

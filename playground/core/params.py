@@ -8,11 +8,17 @@ described once and every consumer reads the same description.
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 ParamKind = Literal["int", "float", "bool", "choice", "str", "path"]
+
+#: Longest path a project may name, in characters, and longest single file or folder name in
+#: UTF-8 bytes (the usual NAME_MAX): longer ones make the operating system raise instead of answer.
+MAX_PATH_CHARS = 1024
+MAX_NAME_BYTES = 255
 
 
 @dataclass(frozen=True)
@@ -92,27 +98,31 @@ class Param:
         if self.kind == "bool":
             if isinstance(value, bool):
                 return value, None
-            return None, f"must be true or false, got {_show(value)}"
+            return None, f"must be true or false, got {show_value(value)}"
         if self.kind == "choice":
             if isinstance(value, str) and value in self.choices:
                 return value, None
-            return None, f"must be {self.describe_range()}, got {_show(value)}"
+            return None, f"must be {self.describe_range()}, got {show_value(value)}"
         if self.kind in ("str", "path"):
-            if isinstance(value, str) and (value.strip() or self.kind == "str"):
-                return value, None
-            return None, f"must be {self.describe_range()}, got {_show(value)}"
+            if not (isinstance(value, str) and (value.strip() or self.kind == "str")):
+                return None, f"must be {self.describe_range()}, got {show_value(value)}"
+            unusable = _path_problem(value) if self.kind == "path" else None
+            return (None, unusable) if unusable else (value, None)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return None, f"must be {self.describe_range()}, got {_show(value)}"
+            return None, f"must be {self.describe_range()}, got {show_value(value)}"
         if self.kind == "int":
             if isinstance(value, float) and not value.is_integer():
-                return None, f"must be {self.describe_range()}, got {_show(value)}"
+                return None, f"must be {self.describe_range()}, got {show_value(value)}"
             value = int(value)
         else:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an int beyond float range
+                value = math.inf
             if not math.isfinite(value):
-                return None, f"must be {self.describe_range()}, got {_show(value)}"
+                return None, f"must be {self.describe_range()}, got {show_value(value)}"
         if not self._in_range(value):
-            return None, f"must be {self.describe_range()}, got {_show(value)}"
+            return None, f"must be {self.describe_range()}, got {show_value(value)}"
         return value, None
 
     def _in_range(self, value: float) -> bool:
@@ -126,10 +136,33 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
 
 
-def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value).replace("True", "true").replace(
-        "False", "false"
-    )
+def _path_problem(path: str) -> str | None:
+    """Why the operating system would refuse ``path`` outright (rather than say it is missing)."""
+    if "\x00" in path:
+        return "contains a NUL character, which no file name can hold"
+    if len(path) > MAX_PATH_CHARS:
+        return f"is {len(path):,} characters long; a path may have at most {MAX_PATH_CHARS:,}"
+    longest = max(path.replace("\\", "/").split("/"), key=lambda part: len(part.encode("utf-8", "surrogatepass")))
+    if len(longest.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        return (f"has a file or folder name of more than {MAX_NAME_BYTES} bytes ({show_value(longest)}); "
+                "shorten it")
+    return None
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 2, 4, 4, 40, 40
+
+
+def show_value(value: Any) -> str:
+    """A short rendering of a user's value for a message: bounded in length and nesting, and
+    safe for numbers too long to print in full (Python refuses ints over 4,300 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"a number of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
+    if isinstance(value, str):
+        text = _SHORT.repr(value)
+    else:
+        text = (_SHORT.repr(value) if isinstance(value, (list, dict, tuple)) else str(value)).replace(
+            "True", "true").replace("False", "false")
     return text if len(text) <= 40 else text[:37] + "..."
 
 

@@ -10,16 +10,26 @@ unfinished (a node not wired yet) loads, so work in progress can be saved and re
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playground.core.datasets import DataError, DatasetMeta, LoadContext, dataset_meta, resolve_dataset_spec
+from playground.core.datasets import (
+    DataError,
+    DatasetEntry,
+    DatasetMeta,
+    LoadContext,
+    dataset_meta,
+    resolve_dataset_spec,
+)
 from playground.core.graph import Graph, Node
-from playground.core.params import Problem, UserError
+from playground.core.layers import describe
+from playground.core.params import Problem, UserError, show_value
 from playground.core.shapes import ShapeReport, infer_shapes
 from playground.core.training_config import TrainConfig, parse_training
 
@@ -29,6 +39,13 @@ CURRENT_VERSION = 1
 MAX_FILE_BYTES = 20 * 1024 * 1024
 #: Largest activation memory one training batch may need, in float32 values (8 GB).
 MAX_BATCH_ELEMENTS = 2 * 1024**3
+#: Deepest nesting of objects and lists in a project file (the format itself needs six levels).
+MAX_DEPTH = 32
+#: Longest integer a project file may write, in digits: every setting's range ends far below, and
+#: Python refuses to convert integers of more than 4,300 digits at all.
+MAX_INT_DIGITS = 300
+#: Largest magnitude of any number in a project file (a float ends near 1.8e308); messages say 1e300.
+MAX_NUMBER = 1e300
 
 #: Upgrades from format N to N+1, applied in turn on load. Each takes and returns the raw dict.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -149,7 +166,7 @@ def parse_project_bytes(raw: bytes, source: str = "project") -> Project:
     except UnicodeDecodeError as exc:
         raise ProjectError(f"{source}: is not UTF-8 text (byte {exc.start}), not a project file") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_BadNumber)
     except json.JSONDecodeError as exc:
         raise ProjectError(f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except RecursionError:
@@ -161,6 +178,9 @@ def parse_project(data: Any, source: str = "project") -> Project:
     """Build a project from parsed JSON, migrating older formats and refusing newer ones."""
     if not isinstance(data, Mapping):
         raise ProjectError(f"{source}: the top level must be a JSON object, not {_json_type(data)}")
+    unusable = content_problem(data)
+    if unusable is not None:
+        raise ProjectError(f"{source}: {unusable.message}", [unusable])
     data = migrate(dict(data), source)
     unknown = [k for k in data if k not in TOP_LEVEL_KEYS]
     problems: list[Problem] = [
@@ -176,7 +196,7 @@ def parse_project(data: Any, source: str = "project") -> Project:
     graph, graph_problems = Graph.from_dict(data.get("graph", {}), data.get("layout"))
     problems += graph_problems
     problems += _representation_problems(graph)
-    _, _, dataset_problems = resolve_dataset_spec(dataset)
+    _, _, dataset_problems = _dataset_spec(dataset, LoadContext())
     problems += [p for p in dataset_problems if "does not exist" not in p.message]
     problems += parse_training(training)[1]
     if problems:
@@ -192,12 +212,14 @@ def migrate(data: dict[str, Any], source: str = "project") -> dict[str, Any]:
     if fmt is None:
         raise ProjectError(f"{source}: has no 'format' field, so it is not a Neural Network Playground project")
     version = None
-    if isinstance(fmt, str) and fmt.startswith(FORMAT_PREFIX) and fmt[len(FORMAT_PREFIX):].isdigit():
+    # ASCII digits only: str.isdigit() also takes '²' and Arabic-Indic digits, which int() reads or refuses
+    if isinstance(fmt, str) and fmt.startswith(FORMAT_PREFIX) and re.fullmatch(r"[0-9]{1,9}",
+                                                                            fmt[len(FORMAT_PREFIX):]):
         version = int(fmt[len(FORMAT_PREFIX):])
     if version is None or version < 1:
         readable = (f"only '{FORMAT_PREFIX}1'" if CURRENT_VERSION == 1
                     else f"'{FORMAT_PREFIX}1' to '{FORMAT_PREFIX}{CURRENT_VERSION}'")
-        raise ProjectError(f"{source}: unknown format {fmt!r}; this version reads {readable}")
+        raise ProjectError(f"{source}: unknown format {show_value(fmt)}; this version reads {readable}")
     if version > CURRENT_VERSION:
         raise ProjectError(f"{source}: was written by a newer Neural Network Playground (format {version}); "
                            f"this version reads format {CURRENT_VERSION} and older: please update the app")
@@ -206,6 +228,106 @@ def migrate(data: dict[str, Any], source: str = "project") -> dict[str, Any]:
         version += 1
         data["format"] = f"{FORMAT_PREFIX}{version}"
     return data
+
+
+#: A value met while walking a parsed file: (value, its key in the parent, the parent's entry, depth).
+_Entry = tuple[Any, "str | int | None", Any, int]
+
+
+class _BadNumber:
+    """A number the JSON text holds but no project can: NaN, Infinity, or a literal beyond the
+    range of a float. The parser keeps it in its place so ``content_problem`` names its field."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text if len(self.text) <= 24 else f"{self.text[:12]}... ({len(self.text):,} characters)"
+
+
+def _parse_int(text: str) -> int | _BadNumber:
+    return int(text) if len(text) <= MAX_INT_DIGITS else _BadNumber(text)
+
+
+def _parse_float(text: str) -> float | _BadNumber:
+    value = float(text)
+    return value if abs(value) <= MAX_NUMBER else _BadNumber(text)
+
+
+def content_problem(data: Any) -> Problem | None:
+    """The first value (in file order) that no project may hold, wherever it is: nesting deeper
+    than ``MAX_DEPTH``, a number that is not finite or beyond ``MAX_NUMBER``, a text or key with a
+    lone surrogate (JSON can write '\\ud800'; it is not a character, and printing or saving it
+    fails later). One linear pass over everything, before any other check looks at the values."""
+    # entries: (value, key in its parent, parent entry, depth); a path is built only to report
+    stack: list[_Entry] = [(data, None, None, 0)]
+    while stack:
+        entry = stack.pop()
+        value, depth = entry[0], entry[3]
+        what = None
+        if isinstance(value, str):
+            what = None if _encodable(value) else f"holds a lone surrogate ('{_escaped(value)}'), not a character"
+        elif isinstance(value, _BadNumber) or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                               and not _finite_number(value)):
+            shown = value if isinstance(value, _BadNumber) else show_value(value)
+            what = f"{shown} is not a usable number: write a finite number from -1e300 to 1e300"
+        elif isinstance(value, (Mapping, list)) and depth >= MAX_DEPTH:
+            what = f"is nested more than {MAX_DEPTH} levels deep; a project is not nested like that"
+        elif isinstance(value, Mapping):
+            bad_key = next((k for k in value if isinstance(k, str) and not _encodable(k)), None)
+            if bad_key is not None:
+                where = _field_path((None, bad_key, entry, depth + 1))
+                return Problem(f"{where}: the key holds a lone surrogate ('{_escaped(bad_key)}'), not a character",
+                               field=where)
+            stack.extend((item, key, entry, depth + 1) for key, item in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend((value[i], i, entry, depth + 1) for i in range(len(value) - 1, -1, -1))
+        if what is not None:
+            where = _field_path(entry) or "the file"
+            return Problem(f"{where}: {what}", field=where)
+    return None
+
+
+def _finite_number(value: float) -> bool:
+    try:
+        return math.isfinite(value) and abs(value) <= MAX_NUMBER
+    except OverflowError:  # an int beyond float range
+        return False
+
+
+def _encodable(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _escaped(text: str) -> str:
+    """``text`` with lone surrogates written as escapes, safe to print; shortened."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _field_path(entry: _Entry) -> str:
+    """The dotted path of a value in the file, from the chain of parent entries."""
+    parts: list[str] = []
+    while entry is not None and entry[1] is not None:
+        key = entry[1]
+        parts.append(f"[{key}]" if isinstance(key, int) else f".{_escaped(key)}")
+        entry = entry[2]
+    return "".join(reversed(parts)).lstrip(".")
+
+
+def _dataset_spec(spec: Any, ctx: LoadContext) -> tuple[DatasetEntry | None, dict[str, Any], list[Problem]]:
+    """``resolve_dataset_spec``, with an error the operating system raises about a data path
+    (a folder that may not be searched, ...) turned into a problem naming the dataset."""
+    try:
+        return resolve_dataset_spec(spec, ctx)
+    except OSError as exc:
+        return None, {}, [Problem(f"dataset: its file cannot be looked at ({exc.strerror or exc})", field="dataset")]
 
 
 def _representation_problems(graph: Graph) -> list[Problem]:
@@ -236,13 +358,18 @@ class CheckResult:
 
 
 def check_project(project: Project) -> CheckResult:
-    """Validate dataset, training settings and network together; never raises for bad input."""
+    """Validate dataset, training settings and network together; never raises for bad input.
+
+    This is the one check both ``playground train`` and the app's Train button run before a run
+    (``Trainer`` calls it), so what it passes, training starts on: the data file is read as far as
+    its shapes, and the rules that tie settings to the data or the network are checked here.
+    """
     problems: list[Problem] = []
     config, training_problems = parse_training(project.training)
     problems += training_problems
     ctx = LoadContext(project.base_dir, config.val_fraction)
     meta: DatasetMeta | None = None
-    _, _, dataset_problems = resolve_dataset_spec(project.dataset, ctx)
+    _, _, dataset_problems = _dataset_spec(project.dataset, ctx)
     problems += dataset_problems
     if not dataset_problems:
         try:
@@ -251,14 +378,46 @@ def check_project(project: Project) -> CheckResult:
             problems.append(Problem(str(exc), field="dataset"))
     report = infer_shapes(project.graph, meta)
     problems += report.problems
+    problems += _settings_problems(config, meta)
     if meta is not None and report.ok:
         problems += _batch_memory_problems(report, config)
+        problems += _batch_norm_problems(project.graph, report, config)
     return CheckResult(report, meta, config, problems)
 
 
-def _batch_memory_problems(report: ShapeReport, config: TrainConfig) -> list[Problem]:
-    import math
+def _settings_problems(config: TrainConfig, meta: DatasetMeta | None) -> list[Problem]:
+    """Training settings that contradict each other or the data."""
+    problems = []
+    spatial = [a for a in config.augment if a in ("hflip", "shift")]
+    if spatial and meta is not None and not meta.is_image:
+        problems.append(Problem(
+            f"training: augmentation '{spatial[0]}' needs an image dataset, but this one gives "
+            f"{describe(meta.input_shape)} per example: remove it from training.augment or use 'noise'",
+            field="training.augment"))
+    if config.early_stopping and config.val_fraction == 0:
+        problems.append(Problem("training: early stopping watches the validation loss, so val_fraction must be "
+                                "above 0", field="training.early_stopping"))
+    return problems
 
+
+def _batch_norm_problems(graph: Graph, report: ShapeReport, config: TrainConfig) -> list[Problem]:
+    """Batch normalisation needs more than one value per channel in a training batch: with a
+    batch size of 1, a batch norm over features (or over 1×1 images) cannot normalise at all."""
+    if config.batch_size > 1:
+        return []
+    problems = []
+    for node in graph.nodes.values():
+        shape = report.nodes[node.id].shape
+        normalises = node.type == "BatchNorm" or node.resolved_params().get("batchnorm") is True
+        if normalises and shape is not None and math.prod(shape[1:]) == 1:
+            problems.append(Problem(
+                f"{node.label} normalises over the mini-batch, which needs at least 2 examples, but "
+                "training.batch_size is 1: use a batch size of 2 or more, or remove the batch norm",
+                node.id, "training.batch_size"))
+    return problems
+
+
+def _batch_memory_problems(report: ShapeReport, config: TrainConfig) -> list[Problem]:
     per_sample = sum(math.prod(r.shape) for r in report.nodes.values() if r.shape)
     if per_sample * config.batch_size <= MAX_BATCH_ELEMENTS:
         return []

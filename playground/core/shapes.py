@@ -77,8 +77,9 @@ def infer_shapes(graph: Graph, meta: DatasetMeta | None) -> ShapeReport:
     order = graph.topological_order()
     units = _output_units(graph, meta, reports, problems)
     if order is not None and meta is not None:
+        inputs, _ = graph.adjacency()
         for node_id in order:
-            _infer_node(graph, node_id, meta, units, reports, problems)
+            _infer_node(graph, node_id, inputs[node_id], meta, units, reports, problems)
     total = sum(r.parameters for r in reports.values())
     if total > MAX_TOTAL_PARAMETERS:
         biggest = max(reports.values(), key=lambda r: r.parameters)
@@ -106,10 +107,9 @@ def _output_units(graph: Graph, meta: DatasetMeta | None, reports: dict[str, Nod
     return output_units(loss, meta.target_kind, meta.target_size)
 
 
-def _infer_node(graph: Graph, node_id: str, meta: DatasetMeta, units: int | None,
+def _infer_node(graph: Graph, node_id: str, sources: list[str], meta: DatasetMeta, units: int | None,
                 reports: dict[str, NodeReport], problems: list[Problem]) -> None:
     report = reports[node_id]
-    sources = graph.inputs_of(node_id)
     result = _apply_rule(graph.nodes[node_id], [(s, reports[s].shape) for s in sources], meta, units)
     if isinstance(result, Problem):
         problems.append(result)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from playground.core.params import Param, Problem, UserError, resolve_params
+from playground.core.params import Param, Problem, UserError, resolve_params, show_value
 
 OPTIMIZERS: dict[str, str] = {
     "sgd": "Plain stochastic gradient descent: θ ← θ − η ∇L on each mini-batch.",
@@ -121,7 +121,7 @@ def parse_training(data: Any) -> tuple[TrainConfig, list[Problem]]:
     flat = {k: v for k, v in data.items() if k not in nested}
     values, problems = resolve_params(TRAINING_PARAMS, flat, owner="training", field_prefix="training")
     device = values["device"]
-    if not DEVICE_PATTERN.match(device):
+    if not DEVICE_PATTERN.fullmatch(device):
         problems.append(Problem(f"training: device must be auto, cpu, cuda, cuda:N or mps, got {device!r}",
                                 field="training.device"))
         values["device"] = "auto"
@@ -146,12 +146,11 @@ def _parse_scheduler(raw: Any, problems: list[Problem]) -> dict[str, Any]:
         return {"name": "none"}
     if isinstance(raw, str):
         raw = {"name": raw}
-    if not isinstance(raw, Mapping) or raw.get("name") not in SCHEDULERS:
-        name = raw.get("name") if isinstance(raw, Mapping) else raw
-        problems.append(Problem(f"training: scheduler must be one of {', '.join(SCHEDULERS)}, got {name!r}",
+    name = raw.get("name") if isinstance(raw, Mapping) else raw
+    if not isinstance(raw, Mapping) or not isinstance(name, str) or name not in SCHEDULERS:
+        problems.append(Problem(f"training: scheduler must be one of {', '.join(SCHEDULERS)}, got {show_value(name)}",
                                 field="training.scheduler"))
         return {"name": "none"}
-    name = raw["name"]
     values, found = resolve_params(SCHEDULERS[name][1], {k: v for k, v in raw.items() if k != "name"},
                                    owner=f"training: scheduler '{name}'", field_prefix="training.scheduler")
     problems.extend(found)
@@ -176,8 +175,9 @@ def _parse_augment(raw: Any, problems: list[Problem]) -> tuple[str, ...]:
         problems.append(Problem("training: augment must be a list such as [\"hflip\", \"shift\"]",
                                 field="training.augment"))
         return ()
-    bad = [a for a in raw if a not in AUGMENTATIONS]
-    if bad:
-        problems.append(Problem(f"training: unknown augmentation {bad[0]!r} (known: {', '.join(AUGMENTATIONS)})",
+    known = [a for a in raw if isinstance(a, str) and a in AUGMENTATIONS]
+    if len(known) < len(raw):
+        bad = next(a for a in raw if not (isinstance(a, str) and a in AUGMENTATIONS))
+        problems.append(Problem(f"training: unknown augmentation {show_value(bad)} (known: {', '.join(AUGMENTATIONS)})",
                                 field="training.augment"))
-    return tuple(a for a in raw if a in AUGMENTATIONS)
+    return tuple(known)

@@ -4,6 +4,7 @@ never a traceback, for every kind of bad input."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,74 @@ def test_real_command_exit_codes(tmp_path: Path) -> None:
                                 "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))))"],
                                capture_output=True, text=True, timeout=120)
     assert core_only.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------ check passes => train starts
+
+def write_data(folder: Path) -> None:
+    """Data files of every file format, each broken in its own way."""
+    (folder / "folder.csv").mkdir()
+    (folder / "garbage.npz").write_bytes(b"PK\x03\x04 not really a zip archive")
+    (folder / "images.idx").write_bytes(b"\x00\x00\x08\x03\x00\x00\x00\x05")  # header says 5 images, none follow
+    (folder / "labels.idx").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x05" + bytes(5))
+    (folder / "notes.txt").write_text("not a folder of images")
+    (folder / "ok.csv").write_text("a,b,y\n" + "".join(f"{i % 7},{i % 5},{i % 2}\n" for i in range(40)))
+
+
+BN = {"id": "h2", "type": "Dense", "params": {"units": 8, "batchnorm": True}}
+TRAIN_REFUSES: dict[str, tuple[dict[str, Any], str, dict[str, Any]]] = {
+    # case: (project, what the message names, the fix that check then passes)
+    "csv path is a folder": (example(dataset={"name": "csv", "path": "folder.csv", "target": "y"}), "folder.csv",
+                             {"dataset": {"name": "csv", "path": "ok.csv", "target": "y"}}),
+    "npz not a zip": (example(dataset={"name": "npz", "path": "garbage.npz"}), "garbage.npz", {}),
+    "idx truncated": (example(dataset={"name": "idx", "images": "images.idx", "labels": "labels.idx"}),
+                      "images.idx", {}),
+    "image folder is a file": (example(dataset={"name": "image_folder", "path": "notes.txt"}), "notes.txt", {}),
+    "hflip on features": (example(training={"augment": ["hflip"], "batch_size": 10}), "training.augment",
+                          {"training": {"augment": ["noise"], "batch_size": 10}}),
+    "shift on features": (example(training={"augment": ["noise", "shift"]}), "training.augment",
+                          {"training": {"augment": ["noise"]}}),
+    "batch norm, batch size 1": (example(training={"batch_size": 1}), "Dense 'h2'",
+                                 {"training": {"batch_size": 2}}),
+    "BatchNorm node, batch size 1": (graph_with([IN, {"id": "h1", "type": "Dense"}, {"id": "bn", "type": "BatchNorm"},
+                                                 OUT], [["in", "h1"], ["h1", "bn"], ["bn", "out"]])
+                                     | {"training": {"batch_size": 1}}, "BatchNorm 'bn'",
+                                     {"training": {"batch_size": 3}}),
+    "early stopping without validation": (example(training={"early_stopping": {"patience": 2}, "val_fraction": 0}),
+                                          "early stopping",
+                                          {"training": {"early_stopping": {"patience": 2}}}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRAIN_REFUSES))
+def test_check_finds_what_train_refuses(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from playground.core.params import UserError
+    from playground.core.project import load_project
+    from playground.core.training import Trainer
+
+    write_data(tmp_path)
+    content, named, fix = TRAIN_REFUSES[case]
+    code, out, err = run_check(tmp_path, capsys, content)
+    assert code == 1
+    assert named in err, err
+    assert "Traceback" not in out + err
+    with pytest.raises(UserError, match=re.escape(named)):
+        Trainer(load_project(tmp_path / "project.json"))
+    if fix:
+        code, out, err = run_check(tmp_path, capsys, {**content, **fix})
+        assert code == 0, err
+        trainer = Trainer(load_project(tmp_path / "project.json"), report_interval=None, probes=False)
+        assert next(trainer.iter_fit()) == 1
+
+
+def test_batch_norm_over_images_trains_with_batch_size_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A batch of one image still has H x W values per channel: nothing to refuse there."""
+    from playground.core.project import load_project
+    from playground.core.training import Trainer
+
+    content = example(dataset={"name": "digits"}, training={"batch_size": 1}, layout={}, graph={
+        "nodes": [IN, {"id": "c", "type": "Conv2d", "params": {"filters": 2, "batchnorm": True}}, OUT],
+        "edges": [["in", "c"], ["c", "out"]]})
+    code, out, err = run_check(tmp_path, capsys, content)
+    assert code == 0, err
+    assert next(Trainer(load_project(tmp_path / "project.json"), report_interval=None, probes=False).iter_fit()) == 1
