@@ -11,6 +11,7 @@ from pathlib import Path
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+from playground.core.logs import install_excepthooks
 from playground.core.project import load_project
 from playground.ui.collector import gui_thread_gc
 from playground.ui.editor.icons import app_icon
@@ -79,7 +80,10 @@ def save_screenshot(window: MainWindow, path: Path, timeout_s: float = 30.0) -> 
 
 
 def run_app(args: argparse.Namespace) -> int:
-    """Entry point of ``playground [PROJECT.json]`` and ``playground --screenshot FILE.png``."""
+    """Entry point of ``playground [PROJECT.json]`` and ``playground --screenshot FILE.png``.
+
+    ``main()`` has set up the log; errors raised in slots and threads are logged from here on."""
+    install_excepthooks()
     app = create_application()
     theme = create_theme(app, args.theme)
     if args.screenshot:

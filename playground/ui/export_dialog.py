@@ -10,6 +10,7 @@ a run is paused, or none, in which case the initialised model is exported and th
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import threading
 from collections.abc import Callable
@@ -111,7 +112,8 @@ class _ExportJob(QObject):
             result = self._export(progress=self.progressed.emit)
         except UserError as exc:
             self.failed.emit(str(exc))
-        except Exception as exc:  # shown to the person, never a traceback
+        except Exception as exc:  # shown to the person, never a traceback; that goes to the log
+            logging.getLogger(__name__).exception("export failed")
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         else:
             self.succeeded.emit(result)

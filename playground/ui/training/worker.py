@@ -10,6 +10,7 @@ the data is produced, signals carry plain data, one queued signal in flight at a
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -80,8 +81,9 @@ class _TrainingThread(QThread):
             trainer.fit()
         except UserError as exc:
             session._push(_Failure(str(exc)))
-        except Exception as exc:  # reaches the person as a message, not a crash
-            session._push(_Failure(f"training failed: {type(exc).__name__}: {exc}"))
+        except Exception as exc:  # reaches the person as a message, not a crash; the traceback goes to the log
+            logging.getLogger(__name__).exception("training failed")
+            session._push(_Failure(f"training failed: {type(exc).__name__}: {exc} (details in the app's log file)"))
         finally:
             # No reference cycle may outlive the run: Python's cyclic collector may run on any
             # thread, and a Qt object freed on this one crashes the process.
@@ -177,6 +179,8 @@ class TrainingSession(QObject):
 
         def done(f: Any) -> None:
             error = f.exception()
+            if error is not None and not isinstance(error, UserError):  # a bug: its traceback goes to the log
+                logging.getLogger(__name__).error("computing %s failed", key, exc_info=error)
             message = None if error is None else (str(error) if isinstance(error, UserError)
                                                   else f"{type(error).__name__}: {error}")
             self._push(Computed(key, None if error else f.result(), message, took[0]))
