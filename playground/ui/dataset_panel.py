@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.core.datasets import REGISTRY, DatasetEntry, resolve_dataset_spec
+from playground.core.datasets.downloads import IGNORED
 from playground.core.params import Param
 from playground.core.shapes import format_shape
 from playground.ui.dataset_preview import ImageGridPreview, ScatterPreview, TablePreview
@@ -189,8 +190,9 @@ class DatasetPanel(QWidget):
                 self.form = None
             self.form_entry = entry.name if entry else None
             self.help.setText(entry.help if entry else "")
-            if entry is not None and entry.params:
-                self.form = ParamForm(entry.params, {**{p.name: p.default for p in entry.params}, **params},
+            shown = _settable(entry)
+            if shown:
+                self.form = ParamForm(shown, {**{p.name: p.default for p in shown}, **params},
                                       browse=self._browse, show_help=False)
                 self.form.valueChanged.connect(self._on_value)
                 self.form_host.addWidget(self.form)
@@ -238,7 +240,7 @@ class DatasetPanel(QWidget):
         if entry is None or name == self.document.project.dataset.get("name"):
             return
         old = self.document.project.dataset
-        keep = {p.name for p in entry.params if p.kind != "path"}
+        keep = {p.name for p in _settable(entry) if p.kind != "path"}
         spec = {"name": name, **{k: v for k, v in old.items() if k in keep}}
         self.datasetEdited.emit(spec, "name")
 
@@ -282,3 +284,9 @@ class DatasetPanel(QWidget):
                 return
             spec[key] = self._portable(chosen)
         self.datasetEdited.emit(spec, "name")
+
+
+def _settable(entry: DatasetEntry | None) -> tuple[Param, ...]:
+    """The parameters the panel offers: not those this version ignores (an older file's
+    ``mirror``/``cache_dir``: a project does not choose where the app connects or writes)."""
+    return tuple(p for p in entry.params if not p.extra.get(IGNORED)) if entry is not None else ()

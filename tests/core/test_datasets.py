@@ -7,6 +7,7 @@ import functools
 import gzip
 import hashlib
 import http.server
+import os
 import socket
 import struct
 import threading
@@ -130,7 +131,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture
 def mnist_mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Tiny fake MNIST files served on 127.0.0.1, with their checksums swapped in."""
+    """Tiny fake MNIST files served on 127.0.0.1, with their checksums and sizes swapped in; the
+    user's mirror settings name this server and the user's dataset folder is ``tmp_path/datasets``."""
     served = tmp_path / "mirror"
     served.mkdir()
     rng = np.random.default_rng(5)
@@ -140,20 +142,24 @@ def mnist_mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
         "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
         "t10k-labels-idx1-ubyte.gz": np.arange(10, dtype=np.uint8),
     }
-    sums = {}
+    expected = {}
     for name, array in arrays.items():
         data = write_idx(served / name, array).read_bytes()
-        sums[name] = hashlib.md5(data).hexdigest()
-    for name in downloads.CHECKSUMS:
-        monkeypatch.setitem(downloads.CHECKSUMS, name, dict(sums))
+        expected[name] = downloads.Expected(hashlib.md5(data).hexdigest(), len(data))
+    for source in downloads.SOURCES:
+        monkeypatch.setitem(downloads.EXPECTED, source.name, dict(expected))
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path / "datasets"))
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     handler = functools.partial(_QuietHandler, directory=str(served))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    for source in downloads.SOURCES:
+        monkeypatch.setenv(source.mirror_env, url)
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield url
     finally:
         server.shutdown()
         server.server_close()
@@ -180,8 +186,7 @@ def file_spec(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict
         root = image_tree(tmp_path / "pics", {"cat": [(9, 7)] * 6, "dog": [(9, 7)] * 6})
         return {"name": "image_folder", "path": str(root)}
     if name in ("mnist", "fashion_mnist"):
-        mirror = request.getfixturevalue("mnist_mirror")
-        return {"name": name, "cache_dir": str(tmp_path / "cache"), "mirror": mirror}
+        request.getfixturevalue("mnist_mirror")
     return {"name": name}
 
 
@@ -579,88 +584,106 @@ def test_image_folder_bad_data(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- downloads
 
 
-def test_mnist_fetches_verifies_and_then_works_offline(tmp_path: Path, mnist_mirror: str) -> None:
-    cache = tmp_path / "cache"
-    ds = load_dataset({"name": "mnist", "cache_dir": str(cache), "mirror": mnist_mirror})
-    assert sorted(p.name for p in cache.iterdir()) == sorted(downloads.FILES)
+def load_uncached(spec: dict[str, Any]) -> Dataset:
+    """Load past the dataset cache: these tests change the user's folder and mirror, which its key
+    does not hold (within one app session they never change)."""
+    entry, params, problems = resolve_dataset_spec(spec)
+    assert entry is not None
+    assert not problems
+    return entry.load(params, LoadContext())
+
+
+def test_mnist_fetches_verifies_and_then_works_offline(tmp_path: Path, mnist_mirror: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "datasets" / "mnist"
+    ds = load_uncached({"name": "mnist"})
+    assert sorted(p.name for p in folder.iterdir()) == sorted(downloads.FILES)
     assert (len(ds.train) + len(ds.val), len(ds.test)) == (40, 10)
     assert ds.input_shape == (1, 28, 28)
     assert ds.target_size == 10
-    params = {"cache_dir": str(cache), "mirror": "http://127.0.0.1:9/", "download": False, "seed": 1}
-    again = REGISTRY["mnist"].load(params, LoadContext())
+    monkeypatch.setenv("PLAYGROUND_MNIST_MIRROR", "http://127.0.0.1:9/")
+    again = REGISTRY["mnist"].load({"cache_dir": "", "mirror": "", "download": False, "seed": 1}, LoadContext())
     assert torch.equal(again.test.x, ds.test.x)
 
 
-def test_download_folder_and_mirror_come_from_the_environment(
-    tmp_path: Path, mnist_mirror: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_download_folder_and_mirror_come_from_the_user_settings(tmp_path: Path, mnist_mirror: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("PLAYGROUND_FASHION_MNIST_MIRROR", mnist_mirror)
-    entry = REGISTRY["fashion_mnist"]
-    ds = entry.load({"cache_dir": "", "mirror": "", "download": True, "seed": 1}, LoadContext())
+    ds = REGISTRY["fashion_mnist"].load({"cache_dir": "", "mirror": "", "download": True, "seed": 1}, LoadContext())
     assert ds.class_names[0] == "T-shirt/top"
     assert (tmp_path / "data" / "fashion_mnist" / "t10k-labels-idx1-ubyte.gz").is_file()
     assert downloads.cache_folder("mnist") == tmp_path / "data" / "mnist"
+    monkeypatch.delenv("PLAYGROUND_DATA_DIR")
+    home = Path(os.environ["PLAYGROUND_HOME"])
+    assert downloads.cache_folder("mnist") == home / "cache" / "mnist"
+    assert downloads.mirror_url(downloads.SOURCES[0]) == mnist_mirror
+    monkeypatch.delenv("PLAYGROUND_MNIST_MIRROR")
+    assert downloads.mirror_url(downloads.SOURCES[0]) == downloads.SOURCES[0].mirror
 
 
-def test_checksum_mismatch_keeps_nothing(
-    tmp_path: Path, mnist_mirror: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(downloads.CHECKSUMS["mnist"], "t10k-images-idx3-ubyte.gz", "0" * 32)
-    cache = tmp_path / "cache"
+def test_checksum_mismatch_keeps_nothing(tmp_path: Path, mnist_mirror: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    file = "t10k-images-idx3-ubyte.gz"
+    right = downloads.EXPECTED["mnist"][file]
+    monkeypatch.setitem(downloads.EXPECTED["mnist"], file, downloads.Expected("0" * 32, right.size))
     with pytest.raises(DataError) as excinfo:
-        load_dataset({"name": "mnist", "cache_dir": str(cache), "mirror": mnist_mirror})
+        load_uncached({"name": "mnist"})
     text = message(excinfo)
     assert "t10k-images-idx3-ubyte.gz" in text
     assert "MD5" in text
     assert "nothing was saved" in text
-    left = sorted(p.name for p in cache.iterdir())
+    left = sorted(p.name for p in (tmp_path / "datasets" / "mnist").iterdir())
     assert "t10k-images-idx3-ubyte.gz" not in left
     assert not [name for name in left if name.endswith(".part")]
 
 
 def test_offline_message_names_the_files_and_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("no_proxy", "127.0.0.1")
-    cache = tmp_path / "cache"
-    spec = {"name": "mnist", "cache_dir": str(cache), "mirror": f"http://127.0.0.1:{free_port()}/"}
+    monkeypatch.setenv("PLAYGROUND_MNIST_MIRROR", f"http://127.0.0.1:{free_port()}/")
+    folder = downloads.cache_folder("mnist")
     with pytest.raises(DataError) as excinfo:
-        load_dataset(spec)
+        load_uncached({"name": "mnist"})
     text = message(excinfo)
-    assert f"put them in the folder {cache}" in text
+    assert f"put them in the folder {folder}" in text
     for name in downloads.FILES:
         assert name in text
-    assert not [p for p in cache.iterdir() if p.name.endswith(".part")]
+    assert not [p for p in folder.iterdir() if p.name.endswith(".part")]
     with pytest.raises(DataError, match="downloads are turned off"):
-        load_dataset({**spec, "download": False})
+        load_uncached({"name": "mnist", "download": False})
 
 
-def test_a_mirror_without_the_files_is_reported(tmp_path: Path, mnist_mirror: str) -> None:
-    cache = tmp_path / "cache"
+def test_a_mirror_without_the_files_is_reported(mnist_mirror: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLAYGROUND_FASHION_MNIST_MIRROR", mnist_mirror + "nowhere")
     with pytest.raises(DataError) as excinfo:
-        load_dataset({"name": "fashion_mnist", "cache_dir": str(cache), "mirror": mnist_mirror + "nowhere"})
+        load_uncached({"name": "fashion_mnist"})
     text = message(excinfo)
     assert f"downloading from {mnist_mirror}nowhere/ failed" in text
-    assert str(cache) in text
+    assert str(downloads.cache_folder("fashion_mnist")) in text
 
 
-def test_mnist_rejects_images_of_another_size(tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
-    cache.mkdir()
+def user_mnist_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The user's MNIST folder, made empty under ``tmp_path``."""
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
+    folder = downloads.cache_folder("mnist")
+    folder.mkdir()
+    return folder
+
+
+def test_mnist_rejects_images_of_another_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = user_mnist_folder(monkeypatch, tmp_path)
     for name in downloads.FILES:
         array = np.zeros((3, 8, 8), np.uint8) if "images" in name else np.zeros(3, np.uint8)
         write_idx(cache / name, array)
     with pytest.raises(DataError) as excinfo:
-        load_dataset({"name": "mnist", "cache_dir": str(cache), "download": False})
+        load_uncached({"name": "mnist", "download": False})
     assert "train-images-idx3-ubyte.gz holds images of shape (1, 8, 8)" in message(excinfo)
 
 
-def test_mnist_accepts_unpacked_files_and_checks_label_range(tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
-    cache.mkdir()
+def test_mnist_accepts_unpacked_files_and_checks_label_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = user_mnist_folder(monkeypatch, tmp_path)
     images = np.zeros((5, 28, 28), np.uint8)
     for name in downloads.FILES:
         array = images if "images" in name else np.array([0, 1, 2, 3, 12], np.uint8)
         write_idx(cache / name.removesuffix(".gz"), array, gz=False)
     with pytest.raises(DataError) as excinfo:
-        load_dataset({"name": "mnist", "cache_dir": str(cache), "download": False})
+        load_uncached({"name": "mnist", "download": False})
     assert "train-labels-idx1-ubyte: label 12 is out of range; expected 0..9" in message(excinfo)
