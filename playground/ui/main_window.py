@@ -13,8 +13,8 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -40,6 +40,7 @@ from playground.core.project import (
     new_project,
     save_project,
 )
+from playground.core.user_dirs import runs_dir
 from playground.ui.background import run_off_gui_thread
 from playground.ui.dataset_panel import DatasetPanel
 from playground.ui.document import ProjectDocument
@@ -61,6 +62,7 @@ from playground.ui.help import (
 from playground.ui.recovery import RecoveryFile, find_orphans
 from playground.ui.settings import APPLICATION, app_settings, inside_app, remember_folder, start_folder
 from playground.ui.theme import ThemeManager
+from playground.ui.training.runs import read_run
 from playground.ui.training.workspace import TrainingWorkspace
 
 PROJECT_FILTER = "Playground projects (*.json);;All files (*)"
@@ -182,7 +184,7 @@ class MainWindow(QMainWindow):
         self._create_menus()
         self.training = TrainingWorkspace(self, self.document, self.controller.set_training,
                                           lambda title, text: self.prompts.show_error(self, title, text),
-                                          self.show_status)
+                                          self.show_status, keep_runs=persist)
         self.training.runningChanged.connect(self._set_locked)
         self.training.gradientsChanged.connect(self.scene.set_gradient_flow)
         self._run_active = False
@@ -265,6 +267,11 @@ class MainWindow(QMainWindow):
         self.load_weights_action = self._action("&Load Weights…", self.load_weights, "Ctrl+Shift+L",
                                                 "Load trained weights from a safetensors file to continue from them")
         self._weights_tips = {a: a.toolTip() for a in (self.export_action, self.load_weights_action)}
+        self.open_run_action = self._action("Open R&un…", self.open_run, "Ctrl+Shift+O",
+                                            "Open a run folder: its project, trained weights and loss curves, "
+                                            "to compare a new run with")
+        self.runs_folder_action = self._action("Runs &Folder", self.show_runs_folder, (),
+                                               "Show the folder where runs trained in the window are kept")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q", "Close the window")
         stack = self.document.undo_stack
         self.undo_action = stack.createUndoAction(self, "&Undo")
@@ -329,6 +336,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.examples_menu = file_menu.addMenu("&Examples")
         self.examples_menu.aboutToShow.connect(self._fill_examples_menu)
+        file_menu.addSeparator()
+        file_menu.addActions([self.open_run_action, self.runs_folder_action])
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action])
         file_menu.addSeparator()
@@ -899,6 +908,38 @@ class MainWindow(QMainWindow):
         self.training._update_actions()
         self.show_status(f"Loaded weights from {path}: the next run continues from them")
         return True
+
+    # ------------------------------------------------------------------ runs kept on disk
+    def open_run(self, folder: str | Path | None = None) -> bool:
+        """File > Open Run…: a run folder (one the window kept, or one ``playground train``
+        wrote) opens its project as an unsaved copy, so Save never writes into the run, with
+        the run's weights to continue from and its loss curves overlaid to compare a new run
+        with. A folder that is not a run is reported by name and the open project stays."""
+        if folder is None:
+            folder = self.prompts.choose_path(self, "Open run folder", "", True, str(runs_dir()))
+            if not folder:
+                return False
+        try:
+            run = run_off_gui_thread(self, f"Opening run {Path(folder).name}…", lambda: read_run(folder))
+        except UserError as exc:
+            self.prompts.show_error(self, "Cannot open run", str(exc))
+            return False
+        if not self.maybe_save():
+            return False
+        run.project.path = None
+        self._show(run.project)
+        self.training.show_saved_run(run)
+        cut = " (the run was cut short: the weights of its last checkpoint)" if run.from_checkpoint else ""
+        self.show_status(f"Opened run {run.label}{cut}: Train continues from its weights; its curves are dashed")
+        return True
+
+    def show_runs_folder(self) -> bool:
+        """File > Runs Folder: the runs folder in the file manager (or where it is, if none opens)."""
+        folder = runs_dir()
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            return True
+        self.prompts.show_error(self, "Runs folder", f"No file manager could be opened. The runs are kept in {folder}")
+        return False
 
     # ------------------------------------------------------------------ dialogs for panels
     def _choose_data_path(self, title: str, name_filter: str, folder: bool) -> str | None:

@@ -11,9 +11,10 @@ those few thousand points to the same curve items.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -200,24 +201,48 @@ class LossView(PlotView):
         """Freeze the current curves as a faded dashed overlay named ``label`` (for example
         "sigmoid") and start empty for the next run. Nothing happens if there is no data."""
         self.flush()
-        data = {name: d for name, d in self._data.items() if len(d)}
+        if self._add_previous(label or f"run {len(self._previous) + 1}", self._data, self._steps_per_epoch):
+            self.clear()
+
+    def add_previous_run(self, label: str, lines: Sequence[Mapping[str, Any]]) -> bool:
+        """Overlay a finished run from its ``metrics.jsonl`` lines (File > Open Run), as if it
+        had been trained here before the current one; False when the lines hold no curve.
+        Values that are not finite numbers are skipped, as in a live run."""
+        history = History(HISTORY_CAPACITY)
+        steps_per_epoch = None
+        for line in lines:
+            step, epoch = line.get("step"), line.get("epoch")
+            if not _number(step):
+                continue
+            history.add(float(step), **{name: float(line[name]) for name in SERIES if _number(line.get(name))})
+            if _number(epoch) and epoch > 0 and step > 0 and steps_per_epoch is None:
+                steps_per_epoch = max(1, round(step / epoch))
+        data = {name: history[name].data() for name in SERIES if name in history}
+        added = self._add_previous(label, data, steps_per_epoch)
+        if added:
+            self._dirty = True
+            self.flush()
+        return added
+
+    def _add_previous(self, label: str, series: Mapping[str, SeriesData], steps_per_epoch: int | None) -> bool:
+        """Keep ``series`` as the newest overlay (the oldest goes when MAX_PREVIOUS are kept)."""
+        data = {name: d for name, d in series.items() if len(d)}
         if not data:
-            return
+            return False
         if len(self._previous) == MAX_PREVIOUS:
             self._drop(self._previous.pop(0))
-        label = label or f"run {len(self._previous) + 1}"
         items = {}
         for name in data:
             item = pg.PlotDataItem()
             (self.loss_plot if name in LOSS_SERIES else self.acc_plot).addItem(item)
             items[name] = item
-        run = _Run(label, data, self._steps_per_epoch, items)
+        run = _Run(label, data, steps_per_epoch, items)
         self._previous.append(run)
         legend_item = items.get("train_loss") or next(iter(items.values()))
         self.legend.addItem(legend_item, label)
         self._fit_legend()
         self._style_previous()
-        self.clear()
+        return True
 
     def previous_labels(self) -> list[str]:
         """Labels of the kept runs, oldest first."""
@@ -385,6 +410,16 @@ class LossView(PlotView):
                 rows.extend([label, name, float(x), float(m), float(lo), float(hi)]
                             for x, m, lo, hi in zip(d.x, d.mean, d.min, d.max))
         return ["run", "series", "step", "value", "min", "max"], rows
+
+
+def _number(value: object) -> bool:
+    """A finite int or float (not a bool, a string or null) as a metrics line may hold."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range
+        return False
 
 
 def _shown(name: str, values: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
@@ -25,6 +26,7 @@ from playground.core.project import Project
 from playground.core.training import Callback, Report, TrainControl, Trainer, TrainResult
 from playground.ui.collector import gui_thread_gc
 from playground.ui.plots.live import RunInfo
+from playground.ui.training.runs import WindowRunRecorder
 
 #: Shortest time between two deliveries of queued events to the GUI thread.
 DELIVERY_INTERVAL = 1 / 30
@@ -62,12 +64,14 @@ class _TrainingThread(QThread):
     """Builds the trainer on its own thread (it loads data and the model there) and trains."""
 
     def __init__(self, session: TrainingSession, project: Project, device: str | None,
-                 initial_state: dict[str, Any] | None) -> None:
+                 initial_state: dict[str, Any] | None, run_dir: Path | None) -> None:
         super().__init__()
         self.session = session
         self.project = project
         self.device = device
         self.initial_state = initial_state
+        #: keeps the run in its run folder (on the training thread), if one was asked for
+        self.recorder = WindowRunRecorder(run_dir, project) if run_dir is not None else None
         self.setObjectName("playground-training")
 
     def run(self) -> None:
@@ -76,7 +80,10 @@ class _TrainingThread(QThread):
         torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
         session = self.session
         try:
-            trainer = Trainer(self.project, callbacks=[_Bridge(session)], control=session.control,
+            callbacks: list[Callback] = [_Bridge(session)]
+            if self.recorder is not None:
+                callbacks.append(self.recorder)
+            trainer = Trainer(self.project, callbacks=callbacks, control=session.control,
                               device=self.device, initial_state=self.initial_state)
             trainer.fit()
         except UserError as exc:
@@ -109,6 +116,8 @@ class TrainingSession(QObject):
     ``computed(Computed)``, ``finished(TrainResult)``, ``failed(str)``, and ``ended()`` once the
     thread itself has ended. After ``finished``,
     ``final_state`` holds a CPU copy of the trained weights (to continue from or export).
+    With ``run_dir``, the run is kept in a new run folder of that name (or the next free one) as
+    ``playground train`` would write it (``runs.py``); ``run_dir`` then names it.
     """
 
     started = Signal(object)
@@ -120,7 +129,7 @@ class TrainingSession(QObject):
     _pending = Signal()
 
     def __init__(self, project: Project, device: str | None = None, parent: QObject | None = None, *,
-                 initial_state: dict[str, Any] | None = None) -> None:
+                 initial_state: dict[str, Any] | None = None, run_dir: Path | None = None) -> None:
         super().__init__(parent)
         self.control = TrainControl()
         self.info: RunInfo | None = None
@@ -134,7 +143,7 @@ class TrainingSession(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._deliver)
         self._pending.connect(self._on_pending)
-        self._thread = _TrainingThread(self, project.copy(), device, initial_state)
+        self._thread = _TrainingThread(self, project.copy(), device, initial_state, run_dir)
         #: whether the run continues from earlier weights (rather than a fresh initialisation)
         self.continues = initial_state is not None
 
@@ -147,6 +156,12 @@ class TrainingSession(QObject):
     @property
     def running(self) -> bool:
         return self._thread.isRunning()
+
+    @property
+    def run_dir(self) -> Path | None:
+        """The run folder the run is kept in (its final name once the run has started), if any."""
+        recorder = self._thread.recorder
+        return recorder.run_dir if recorder is not None else None
 
     def pause(self) -> None:
         self.control.pause()

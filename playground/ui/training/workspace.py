@@ -7,7 +7,9 @@ registry (``plots/registry.py``) and loops over them with the live-view protocol
 (``plots/live.py``): the project, the start of a run, the session's batched reports, and the
 pictures the shown views ask the worker to compute from the live model between steps. It
 keeps the trained weights, so that the next run continues from them while the network and
-its data are unchanged, and the graph is locked while a run is active.
+its data are unchanged, and the graph is locked while a run is active. Each run is kept in a
+run folder of its own under the user's runs folder (``runs.py``), and File > Open Run shows
+such a folder again (``show_saved_run``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from playground.ui.plots import registry
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.gradients import GradientView
 from playground.ui.plots.live import PictureRequest, RunInfo
+from playground.ui.plots.loss import LossView
 from playground.ui.training.panel import TrainingPanel
+from playground.ui.training.runs import SavedRun, next_run_dir
 from playground.ui.training.worker import Computed, TrainingSession
 
 #: Seconds between requests for pictures that need the live model (filters, boundary, ...).
@@ -44,14 +48,17 @@ class TrainingWorkspace(QObject):
 
     Signals: ``runningChanged(bool)`` (the editor locks itself while True) and
     ``gradientsChanged(norms: dict, flags: dict)`` for the editor's gradient-flow tint.
+    ``keep_runs`` False (screenshots) keeps no run folders.
     """
 
     runningChanged = Signal(bool)
     gradientsChanged = Signal(dict, dict)
 
     def __init__(self, window: QMainWindow, document: ProjectDocument, edit_training: Callable[[dict], None],
-                 error: Callable[[str, str], None], status: Callable[[str], None]) -> None:
+                 error: Callable[[str, str], None], status: Callable[[str], None], *,
+                 keep_runs: bool = True) -> None:
         super().__init__(window)
+        self.keep_runs = keep_runs
         self.window = window
         self.document = document
         self.edit_training = edit_training
@@ -264,7 +271,9 @@ class TrainingWorkspace(QObject):
             self.error("Cannot train", "The network cannot be trained yet:\n" + "\n".join(f"• {p}" for p in problems))
             return
         self._runs += 1
-        session = TrainingSession(self.document.project, parent=self, initial_state=self._initial_state())
+        project = self.document.project
+        session = TrainingSession(project, parent=self, initial_state=self._initial_state(),
+                                  run_dir=next_run_dir(project) if self.keep_runs else None)
         session.started.connect(self._started)
         session.reports.connect(self._reports)
         session.computed.connect(self._computed)
@@ -317,6 +326,15 @@ class TrainingWorkspace(QObject):
             return
         self._forget_runs()
         self.panel.show_message("Weights reset: the next run starts from a fresh initialisation.")
+
+    def show_saved_run(self, run: SavedRun) -> None:
+        """File > Open Run, once the run's project is open: the next Train continues from the
+        run's weights, and its curves are the loss view's overlay to compare a new run with."""
+        self.weights = run.state
+        loss = self.views.get("loss")
+        if isinstance(loss, LossView):
+            loss.add_previous_run(run.label, run.metrics)
+        self._update_actions()
 
     def _forget_runs(self) -> None:
         """No weights to continue from, no run on show or kept as an overlay (the views learn
@@ -566,7 +584,8 @@ class TrainingWorkspace(QObject):
         text = {"finished": "Finished", "stopped": "Stopped", "diverged": "Diverged",
                 "early_stopped": "Stopped early"}[result.status]
         self.panel.show_message(f"{text}: {result.message}")
-        self.status(f"{text}: {result.message}")
+        folder = self.session.run_dir
+        self.status(f"{text}: {result.message}" + (f" (kept in {folder})" if folder is not None else ""))
         if result.status == "diverged":
             self.error("Training diverged", result.message)
         self.runningChanged.emit(False)
