@@ -1,4 +1,4 @@
-"""The ``playground`` command: the app, and the headless check, train and export commands.
+"""The ``playground`` command: the app, and the headless check, train, export and examples commands.
 
 Each subcommand lives in its own module and is imported only when used, so ``playground
 check`` never loads Qt and the GUI starts without importing the exporters.
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from playground.core.logs import setup_logging
 from playground.core.params import UserError
+from playground.core.version import app_version
 
 log = logging.getLogger(__name__)
 VERBOSE_FLAGS = ("-v", "--verbose")
@@ -23,6 +24,7 @@ SUBCOMMANDS = {
     "check": "Validate a project; print each node's output shape and parameter count.",
     "train": "Train a project headless and write metrics, weights and the resolved project.",
     "export": "Export a project's or run's model as ONNX, torch.export, safetensors or Python code.",
+    "examples": "List the example projects shipped with the app (their names work as PROJECT).",
 }
 
 
@@ -49,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(parser)
+        parser.add_argument("--version", action="version", version=f"playground {app_version()}")
         _add_verbose(parser, verbose)
         args = parser.parse_args(argv)
         runner = module.run

@@ -5,17 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
+from playground.core.examples import resolve_project_arg
 from playground.core.layers import describe
 from playground.core.project import check_project, load_project
 from playground.core.shapes import format_shape
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("project", metavar="PROJECT.json", help="the project file to check")
+    parser.add_argument("project", metavar="PROJECT.json",
+                        help="the project file to check, or the name of a shipped example")
 
 
 def run(args: argparse.Namespace) -> int:
-    project = load_project(args.project)
+    project = load_project(resolve_project_arg(args.project))
     result = check_project(project)
     meta = result.meta
     header = f"{project.name}: dataset '{project.dataset.get('name')}'"

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+from playground.core.examples import resolve_project_arg
 from playground.core.export import EXPORTERS, export_project, load_run
 from playground.core.project import load_project
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", metavar="PROJECT.json|RUN_DIR",
-                        help="a project file (exports the initialised model) or a run folder written by "
+                        help="a project file or a shipped example's name (exports the initialised model) or a run "
+                             "folder written by "
                              "'playground train --run-dir' (exports the trained model)")
     parser.add_argument("--format", required=True, choices=list(EXPORTERS),
                         help="; ".join(f"{e.name}: {e.help}" for e in EXPORTERS.values()))
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if args.training_script and "training_script" not in EXPORTERS[args.format].options:
         print("playground export: error: --training-script needs --format py", file=sys.stderr)
         return 2
-    target = Path(args.target)
+    target = resolve_project_arg(args.target)
     if target.is_dir():
         project, weights_file = load_run(target)
         weights = weights_file.tensors

@@ -20,6 +20,7 @@ from types import FrameType
 from tqdm import tqdm
 
 from playground.core.devices import DistributedInfo, distributed_session, launched_by_torchrun
+from playground.core.examples import resolve_project_arg
 from playground.core.params import UserError
 from playground.core.project import Project, load_project
 from playground.core.run_dir import (
@@ -47,7 +48,8 @@ def _positive(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("project", metavar="PROJECT.json", help="the project file to train")
+    parser.add_argument("project", metavar="PROJECT.json",
+                        help="the project file to train, or the name of a shipped example")
     parser.add_argument("--epochs", type=_positive, metavar="N", help="train for N epochs instead of the "
                         "project's setting")
     parser.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps instead of the project's "
@@ -118,7 +120,8 @@ def _ctrl_c_stops(control: TrainControl) -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    project = resolved_project(load_project(args.project), epochs=args.epochs, device=args.device)
+    project = resolved_project(load_project(resolve_project_arg(args.project)), epochs=args.epochs,
+                               device=args.device)
     config, problems = parse_training(project.training)
     if problems:
         raise UserError(problems[0].message, problems)

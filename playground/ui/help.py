@@ -6,7 +6,6 @@ or a changed key appears there without anyone keeping a second list up to date.
 
 from __future__ import annotations
 
-import importlib.metadata
 from pathlib import Path
 
 import PySide6
@@ -26,27 +25,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import playground
 from playground.core.datasets import resources_dir
+from playground.core.version import app_version
 
-DISTRIBUTION = "nn-playground"
 LECTURES_FILE = "lectures.md"
 
 
-def app_version() -> str:
-    """The installed distribution's version; the package's own when it runs from a bare
-    checkout (not installed); "unknown" when neither says."""
-    try:
-        return importlib.metadata.version(DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
-        return str(getattr(playground, "__version__", "") or "unknown")
-
-
 def lecture_notes_candidates() -> list[Path]:
-    """Where the lecture notes may be: docs/ of the checkout (or editable install) holding the
-    package, then the shipped resources (where a packager would put them)."""
-    root = Path(playground.__file__).resolve().parent.parent
-    return [root / "docs" / LECTURES_FILE, resources_dir() / LECTURES_FILE]
+    """Where the lecture notes may be: the one copy, shipped in the package's resources (so
+    an installed app has them as a checkout does)."""
+    return [resources_dir() / LECTURES_FILE]
 
 
 def lecture_notes_path() -> Path | None:

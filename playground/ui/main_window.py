@@ -9,7 +9,6 @@ its own recovery file (``recovery.py``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.core.build import build_model
-from playground.core.datasets import resources_dir
+from playground.core.examples import shipped_examples
 from playground.core.export import load_weights
 from playground.core.graph import Graph
 from playground.core.params import UserError
@@ -605,14 +604,10 @@ class MainWindow(QMainWindow):
     @Slot()
     def _fill_examples_menu(self) -> None:
         self.examples_menu.clear()
-        for path in sorted((resources_dir() / "examples").glob("*.json")):
-            try:
-                title = json.loads(path.read_text(encoding="utf-8")).get("name") or path.stem
-            except (OSError, ValueError, AttributeError):
-                continue
-            action = self.examples_menu.addAction(title)
-            action.setStatusTip(str(path))
-            action.triggered.connect(lambda _=False, p=path: self.open_example(p))
+        for example in shipped_examples():
+            action = self.examples_menu.addAction(example.title)
+            action.setStatusTip(example.note or example.name)
+            action.triggered.connect(lambda _=False, p=example.path: self.open_example(p))
         if self.examples_menu.isEmpty():
             self.examples_menu.addAction("No examples found").setEnabled(False)
 

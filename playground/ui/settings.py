@@ -53,8 +53,9 @@ def documents_dir() -> Path:
 
 
 def app_folders() -> tuple[Path, ...]:
-    """The app's own files (the package, its resources, the checkout holding them): a file
-    dialog that starts there invites saving work into the source tree."""
+    """The app's own files (the package with its shipped resources, a resources folder named by
+    ``PLAYGROUND_RESOURCES``, the folder holding the package: a checkout, or site-packages when
+    installed): a file dialog that starts there invites saving work into the app itself."""
     import playground
     from playground.core.datasets import resources_dir
 

@@ -5,19 +5,21 @@ makes of long chains, which it folds into a snake of columns."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPointF, QRectF
 
 from playground.cli import main
-from playground.core.datasets import resources_dir
+from playground.core.examples import shipped_examples
 from playground.core.graph import Graph, Node, Point
 from playground.core.project import load_project
 from playground.ui.editor.items import NODE_HEIGHT, NODE_WIDTH, PORT_RADIUS, curve
 from playground.ui.editor.layout import MAX_COLUMNS, layered_layout
+from playground.ui.main_window import MainWindow
 
-EXAMPLES = sorted((resources_dir() / "examples").glob("*.json"))
+EXAMPLES = [e.path for e in shipped_examples()]
 CANVAS = (1100, 500)
 MIN_ZOOM = 0.6
 FIT_MARGIN = 40  # what CanvasView.fit_to_view adds around the drawing
@@ -75,6 +77,13 @@ def snapped(layout: dict[str, Point]) -> dict[str, Point]:
 def test_every_example_is_listed() -> None:
     assert {p.name for p in EXAMPLES} >= {"spiral.json", "vanishing_sigmoid_digits.json", "lenet_digits.json",
                                           "relu_he_digits.json", "residual_mlp_spiral.json"}
+
+
+def test_the_examples_menu_lists_the_shipped_examples_with_their_notes(make_window: Callable[..., MainWindow]) -> None:
+    window = make_window()
+    window.examples_menu.aboutToShow.emit()
+    shown = [(a.text(), a.statusTip()) for a in window.examples_menu.actions()]
+    assert shown == [(e.title, e.note) for e in shipped_examples()]
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -123,6 +124,13 @@ def test_lecture_notes_render_markdown_read_only(make_window: Factory) -> None:
     assert "What the playground teaches" in text
     assert "## " not in text, "rendered as Markdown, not shown as source"
     dialog.close()
+
+
+def test_the_lecture_notes_are_read_from_the_package() -> None:
+    """One copy, shipped as package data, so an installed app has them as a checkout does."""
+    path = help_module.lecture_notes_path()
+    assert path is not None
+    assert path.resolve().is_relative_to(Path(playground.__file__).resolve().parent / "resources")
 
 
 def test_missing_lecture_notes_say_where_they_were_looked_for(make_window: Factory,

@@ -8,6 +8,7 @@ its first step, so exported models take the same raw input the dataset panel sho
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -227,16 +228,21 @@ def build_dataset(
 
 
 def resources_dir() -> Path:
-    """The folder of shipped resources (icons, example projects, small datasets).
+    """The folder of shipped resources (example projects, small datasets, the lecture notes).
 
-    ``PLAYGROUND_RESOURCES`` wins so packagers can put the files elsewhere; otherwise the
-    folder next to the ``playground`` package, which is where it is in a checkout and in an
-    editable install.
+    They are package data (``playground/resources``), so a wheel, pip or pipx install carries
+    them like the code. ``PLAYGROUND_RESOURCES`` wins so packagers can put the files elsewhere.
+    Readers open files by path (numpy, the project loader), so a package imported from a zip
+    archive, whose resources are not files, is refused with a message rather than misread.
     """
     override = os.environ.get("PLAYGROUND_RESOURCES")
     if override:
         return Path(override).expanduser()
-    return Path(playground.__file__).resolve().parent.parent / "resources"
+    shipped = importlib.resources.files(playground) / "resources"
+    if not isinstance(shipped, Path):
+        raise UserError(f"the playground's resources ({shipped}) are inside an archive; install the "
+                        "package with pip or pipx, or point PLAYGROUND_RESOURCES at a copy of its resources folder")
+    return shipped
 
 
 def register(entry: DatasetEntry) -> DatasetEntry:
