@@ -266,7 +266,7 @@ class MainWindow(QMainWindow):
         self.load_weights_action = self._action("&Load Weights…", self.load_weights, "Ctrl+Shift+L",
                                                 "Load trained weights from a safetensors file to continue from them")
         self._weights_tips = {a: a.toolTip() for a in (self.export_action, self.load_weights_action)}
-        self.open_run_action = self._action("Open R&un…", self.open_run, "Ctrl+Shift+O",
+        self.open_run_action = self._action("Open R&un…", lambda: self.open_run(), "Ctrl+Shift+O",
                                             "Open a run folder: its project, trained weights and loss curves, "
                                             "to compare a new run with")
         self.runs_folder_action = self._action("Runs &Folder", self.show_runs_folder, (),

@@ -46,7 +46,7 @@ def test_open_run_restores_project_weights_and_overlays_its_curves(make_window: 
     trained, folder = kept_run(make_window)
     window = make_window(new_project())
     window.prompts.paths.append(str(folder))
-    assert window.open_run()
+    window.open_run_action.trigger()  # as the menu does (triggered passes checked=False)
     assert window.prompts.directories == [str(runs_dir())]
     assert window.document.graph.to_dict() == trained.document.graph.to_dict()
     assert window.document.path is None, "Save asks where: it never writes into the run folder"
