@@ -17,11 +17,12 @@ reading one never unpickles anything: a run folder may come from someone else. E
 list and tuple of the state is tagged in the JSON (``{"D": [[key, value], ...]}``,
 ``{"L": [...]}``, ``{"U": [...]}``, a tensor ``{"T": name}``), which keeps integer keys (the
 optimiser's) and tuples (Adam's betas) as they were; a SHA-256 of the tensors detects a
-damaged file.
+damaged file (tensors and metadata alike).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -37,7 +38,7 @@ import torch
 
 from playground.core.export.weights import RUN_PROJECT, RUN_WEIGHTS, save_weights
 from playground.core.params import UserError
-from playground.core.project import Project, save_project, write_atomic
+from playground.core.project import Project, load_project, save_project, write_atomic
 from playground.core.run_dir import METRICS_FILE, MetricsLog, RunDirError, resolved_project, weights_digest
 from playground.core.training import Callback, Report, Trainer, TrainResult
 
@@ -142,12 +143,17 @@ def _decode(value: Any, tensors: Mapping[str, torch.Tensor], depth: int = 0) -> 
     raise ValueError(f"unknown tag {tag!r} in the state's structure")
 
 
+def checkpoint_digest(tensors: Mapping[str, torch.Tensor], status: str, structure: str) -> str:
+    """SHA-256 over the tensors and the metadata that gives them meaning."""
+    return hashlib.sha256(f"{weights_digest(tensors)}\n{status}\n{structure}".encode()).hexdigest()
+
+
 def checkpoint_bytes(state: Mapping[str, Any], status: str) -> bytes:
     """The file content for a trainer's ``checkpoint_state()``."""
     tensors: dict[str, torch.Tensor] = {}
     structure = json.dumps(_encode(state, tensors, ""))
     metadata = {"format": CHECKPOINT_FORMAT, "status": status, "state": structure,
-                "digest": weights_digest(tensors)}
+                "digest": checkpoint_digest(tensors, status, structure)}
     return safetensors.torch.save(tensors, metadata=metadata)
 
 
@@ -184,16 +190,28 @@ def read_checkpoint(run_dir: str | os.PathLike[str]) -> Checkpoint | None:
             raise CheckpointError(f"{path}: was written by another version of the app (format {fmt!r}); this "
                                   f"version continues {CHECKPOINT_FORMAT!r}")
         raise CheckpointError(f"{damaged} (format {fmt[:60]!r})")
-    if metadata.get("digest") != weights_digest(tensors):
-        raise CheckpointError(f"{damaged} (its tensors do not match their checksum)")
+    status, structure = metadata.get("status", ""), metadata.get("state", "")
+    if metadata.get("digest") != checkpoint_digest(tensors, status, structure):
+        raise CheckpointError(f"{damaged} (it does not match its checksum)")
     try:
-        state = _decode(json.loads(metadata.get("state", "")), tensors)
+        state = _decode(json.loads(structure), tensors)
     except (ValueError, RecursionError) as exc:
         raise CheckpointError(f"{damaged} ({str(exc)[:200]})") from None
     if not isinstance(state, dict) or not all(isinstance(state.get(k), int) for k in ("step", "completed")) \
             or state.get("phase") not in ("mid", "validated", "closed"):
         raise CheckpointError(f"{damaged} (it has no step, epoch count or phase)")
-    return Checkpoint(state, str(metadata.get("status", "running")))
+    return Checkpoint(state, status)
+
+
+def run_project(run_dir: str | os.PathLike[str]) -> Project:
+    """The project a run folder was trained with (its ``project.json``)."""
+    path = Path(run_dir)
+    if not path.is_dir():
+        raise RunDirError(f"{path}: no such run folder")
+    if not (path / RUN_PROJECT).is_file():
+        raise RunDirError(f"{path}: has no {RUN_PROJECT}, so it is not a run folder (a run stopped before it began "
+                          "training leaves none: train its project again)")
+    return load_project(path / RUN_PROJECT)
 
 
 def remove_temp_files(run_dir: str | os.PathLike[str]) -> list[Path]:
@@ -294,8 +312,9 @@ class RunRecorder(Callback):
             if result.report is not None and result.report.step > self._logged_step:
                 self._log.append(result.report.metrics())
                 self._logged_step = result.report.step
-            self._checkpoint(trainer, result.status)
+            # the weights first: a final checkpoint says the run is over, so they must exist by then
             save_weights(self.run_dir / RUN_WEIGHTS, trainer.model.state_dict(), self.project)
+            self._checkpoint(trainer, result.status)
         finally:
             self._log.close()
 

@@ -28,8 +28,10 @@ batches it has done and takes the same steps as one never interrupted.
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import Future
@@ -664,7 +666,9 @@ class Trainer:
         config = self.config
         single = self.world_size == 1
         if self._phase == "validated":  # resumed between an epoch's report and its close
-            verdict = self._close_epoch()
+            with warnings.catch_warnings():  # the optimiser stepped before the run was saved
+                warnings.filterwarnings("ignore", re.escape("Detected call of `lr_scheduler.step()`"), UserWarning)
+                verdict = self._close_epoch()
             if verdict is not None:
                 return verdict
         first = self.epoch if self._phase == "mid" else self.epoch + 1
@@ -800,6 +804,8 @@ class Trainer:
             "world_size": self.world_size,
             "time": self._time(),
             "model": _cpu(self.model.state_dict()),
+            "optimizer_name": self.config.optimizer,
+            "scheduler_name": self.config.scheduler["name"],
             "optimizer": _cpu(self.optimizer.state_dict()),
             "scheduler": _cpu(self.scheduler.state_dict()) if self.scheduler is not None else None,
             "totals": [self._loss_sum, self._seen, self._correct],
@@ -830,10 +836,13 @@ class Trainer:
             raise UserError(f"the saved training state is at an unknown point ({phase!r})")
         if completed > self.config.epochs:
             raise UserError(f"{completed} epochs are trained already, more than the {self.config.epochs} planned")
+        for kind, what, ours in (("optimizer", "optimiser", self.config.optimizer),
+                                 ("scheduler", "learning-rate schedule", self.config.scheduler["name"])):
+            if state.get(f"{kind}_name") != ours:
+                raise UserError(f"the run was trained with the {state.get(f'{kind}_name')} {what}; this project uses "
+                                f"{ours}")
         try:
             self.optimizer.load_state_dict(_resume_part(state, "optimizer", dict))
-            if (self.scheduler is None) != (state.get("scheduler") is None):
-                raise ValueError("the learning-rate schedule changed since")
             if self.scheduler is not None:
                 self.scheduler.load_state_dict(_resume_part(state, "scheduler", dict))
         except (ValueError, KeyError, TypeError) as exc:
