@@ -1,10 +1,14 @@
-"""``playground train PROJECT.json [--epochs N] [--device D] [--run-dir DIR]``: train headless.
+"""``playground train PROJECT.json [--epochs N] [--device D] [--run-dir DIR]``: train headless;
+``playground train --resume DIR [--epochs N] [--device D]``: continue a run folder.
 
-Writes ``DIR/metrics.jsonl`` as training goes, then ``DIR/model.safetensors`` and
-``DIR/project.json``; shows a progress bar on a terminal and stays quiet otherwise. Ctrl-C stops
-at the next step and still writes what was trained (a second Ctrl-C aborts at once). Started by
-``torchrun`` with several processes, the same command trains with DistributedDataParallel and
-rank 0 writes the run folder; every rank prints a digest of its final parameters.
+Writes ``DIR/project.json`` when training starts, ``DIR/metrics.jsonl`` as training goes and a
+checkpoint every CHECKPOINT_SECONDS (``playground.core.checkpoint``), then
+``DIR/model.safetensors``; shows a progress bar on a terminal and stays quiet otherwise. Ctrl-C
+stops at the next step and still writes what was trained (a second Ctrl-C aborts at once);
+``--resume`` continues a run stopped, killed or finished (with more ``--epochs``) from its last
+checkpoint, on the trajectory it would have taken uninterrupted. Started by ``torchrun`` with
+several processes, the same command trains with DistributedDataParallel and rank 0 writes the
+run folder; every rank prints a digest of its final parameters.
 """
 
 from __future__ import annotations
@@ -19,17 +23,12 @@ from types import FrameType
 
 from tqdm import tqdm
 
+from playground.core.checkpoint import Checkpoint, RunRecorder, read_checkpoint, run_project
 from playground.core.devices import DistributedInfo, distributed_session, launched_by_torchrun
 from playground.core.examples import resolve_project_arg
 from playground.core.params import UserError
 from playground.core.project import Project, load_project
-from playground.core.run_dir import (
-    MetricsLog,
-    default_run_dir,
-    resolved_project,
-    weights_digest,
-    write_run_dir,
-)
+from playground.core.run_dir import default_run_dir, resolved_project, weights_digest
 from playground.core.training import Callback, Report, TrainControl, Trainer, TrainResult
 from playground.core.training_config import parse_training
 
@@ -48,7 +47,7 @@ def _positive(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("project", metavar="PROJECT.json",
+    parser.add_argument("project", metavar="PROJECT.json", nargs="?",
                         help="the project file to train, or the name of a shipped example")
     parser.add_argument("--epochs", type=_positive, metavar="N", help="train for N epochs instead of the "
                         "project's setting")
@@ -56,13 +55,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "setting")
     parser.add_argument("--run-dir", type=Path, metavar="DIR", help="where to write the results (default: "
                         "runs/<project>-<date>-<time>)")
+    parser.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue the run in RUN_DIR from its last "
+                        "checkpoint (instead of a PROJECT); --epochs may extend it")
 
 
 class _Progress(Callback):
     """A tqdm bar over the steps, updated at the report cadence; disabled off a terminal."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.bar = tqdm(total=total, unit="step", disable=not enabled, dynamic_ncols=True, file=sys.stderr)
+    def __init__(self, total: int, enabled: bool, initial: int = 0) -> None:
+        self.bar = tqdm(total=total, initial=initial, unit="step", disable=not enabled, dynamic_ncols=True,
+                        file=sys.stderr)
 
     def on_report(self, trainer: Trainer, report: Report) -> None:
         self.bar.update(report.step - self.bar.n)
@@ -72,20 +74,6 @@ class _Progress(Callback):
 
     def on_finish(self, trainer: Trainer, result: TrainResult) -> None:
         self.bar.close()
-
-
-class _Metrics(Callback):
-    """One ``metrics.jsonl`` line per epoch, plus the final state of a run that ended mid-epoch."""
-
-    def __init__(self, log: MetricsLog) -> None:
-        self.log = log
-
-    def on_epoch_end(self, trainer: Trainer, report: Report) -> None:
-        self.log.append(report.metrics())
-
-    def on_finish(self, trainer: Trainer, result: TrainResult) -> None:
-        if result.report is not None and not result.report.epoch_end:
-            self.log.append(result.report.metrics())
 
 
 def _metrics_text(report: Report, short: bool = False) -> str:
@@ -120,38 +108,76 @@ def _ctrl_c_stops(control: TrainControl) -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.resume is not None:
+        return _resume(args)
+    if args.project is None:
+        raise UserError("train: give the PROJECT to train, or --resume RUN_DIR to continue a run")
     project = resolved_project(load_project(resolve_project_arg(args.project)), epochs=args.epochs,
                                device=args.device)
     config, problems = parse_training(project.training)
     if problems:
         raise UserError(problems[0].message, problems)
+    run_dir = args.run_dir or default_run_dir(args.project)
     if launched_by_torchrun():
         with distributed_session(config.device) as info:
-            return _train(args, project, info)
-    return _train(args, project, None)
+            return _train(project, run_dir, info, None)
+    return _train(project, run_dir, None, None)
 
 
-def _train(args: argparse.Namespace, project: Project, info: DistributedInfo | None) -> int:
+def _resume(args: argparse.Namespace) -> int:
+    """Continue the run folder ``args.resume`` with the project it holds."""
+    if args.project is not None or args.run_dir is not None:
+        raise UserError("train --resume RUN_DIR continues that run folder: give no PROJECT or --run-dir with it")
+    if launched_by_torchrun():
+        raise UserError("train --resume continues a run in one process: start it without torchrun")
+    run_dir: Path = args.resume
+    saved = run_project(run_dir)
+    checkpoint = read_checkpoint(run_dir)
+    project = resolved_project(saved, epochs=args.epochs, device=args.device)
+    config, problems = parse_training(project.training)
+    if problems:
+        raise UserError(f"{run_dir / 'project.json'}: {problems[0].message}", problems)
+    if checkpoint is None:
+        print(f"{run_dir}: no checkpoint yet, so the run starts again from its first step", file=sys.stderr)
+    else:
+        if checkpoint.completed > config.epochs:
+            raise UserError(f"{run_dir}: the run has trained {checkpoint.completed} epochs already; --epochs must "
+                            f"be at least that")
+        done = _nothing_to_resume(checkpoint, config.epochs)
+        if done:
+            print(f"{run_dir}: {done}")
+            return 0
+        print(f"{run_dir}: resuming at step {checkpoint.step:,} ({checkpoint.completed} of {config.epochs} epochs "
+              "done)", file=sys.stderr)
+    return _train(project, run_dir, None, checkpoint)
+
+
+def _nothing_to_resume(checkpoint: Checkpoint, epochs: int) -> str | None:
+    """Why a run that ended by itself has nothing left to train, or None."""
+    done = checkpoint.completed
+    if checkpoint.status == "early_stopped":
+        return f"the run already ended: it stopped early after epoch {done}; there is nothing to resume"
+    if checkpoint.status == "finished" and done >= epochs:
+        return (f"the run already finished: it trained {done} epoch{'s' if done != 1 else ''}; give --epochs N "
+                f"(more than {done}) to train it further")
+    return None
+
+
+def _train(project: Project, run_dir: Path, info: DistributedInfo | None, resume: Checkpoint | None) -> int:
     main = info is None or info.is_main
-    trainer = Trainer(project, device=info.device if info else None, probes=False)
-    run_dir = args.run_dir or default_run_dir(args.project)
-    log = None
+    trainer = Trainer(project, device=info.device if info else None, probes=False,
+                      resume=resume.state if resume else None)
     if main:
-        log = MetricsLog(run_dir)
         on_terminal = sys.stdout.isatty() and sys.stderr.isatty()
-        trainer.callbacks += [_Metrics(log), _Progress(trainer.total_steps, on_terminal)]
-    try:
-        with _ctrl_c_stops(trainer.control):
-            result = trainer.fit()
-    finally:
-        if log is not None:
-            log.close()
+        trainer.callbacks += [RunRecorder(run_dir, project, resume=resume),
+                              _Progress(trainer.total_steps, on_terminal, initial=trainer.step)]
+    with _ctrl_c_stops(trainer.control):
+        result = trainer.fit()
     if info is not None:
         digest = weights_digest(dict(trainer.model.named_parameters()))
         print(f"rank {info.rank}/{info.world_size}: parameters sha256 {digest}", file=sys.stderr)
     if not main:
         return 0
-    write_run_dir(run_dir, project, trainer.model.state_dict())
     _summary(result, run_dir)
     # a headless run stops early only when Ctrl-C asked it to
     return {"diverged": 1, "stopped": INTERRUPTED}.get(result.status, 0)
@@ -169,3 +195,5 @@ def _summary(result: TrainResult, run_dir: Path) -> None:
         print(f"error: {result.message}", file=sys.stderr)
     elif result.status == "early_stopped":
         print(f"stopped early {result.message}")
+    elif result.status == "stopped":
+        print(f"continue it with: playground train --resume {run_dir}")

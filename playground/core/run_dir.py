@@ -2,10 +2,12 @@
 
 A run folder holds ``metrics.jsonl`` (one JSON object per line, at least one per epoch),
 ``model.safetensors`` (the model's state dict, with the project text in its metadata so the
-weights alone are enough to rebuild the network) and ``project.json`` (the project as it was
-trained: epochs and device as used, dataset paths made absolute so it opens from anywhere).
-The weights file itself (format, metadata, safe reading) belongs to the exporter's
-``playground.core.export.weights``; this module lays out the folder around it.
+weights alone are enough to rebuild the network), ``project.json`` (the project as it was
+trained: epochs and device as used, dataset paths made absolute so it opens from anywhere)
+and ``checkpoint.safetensors`` (what resuming needs; ``playground.core.checkpoint``, whose
+``RunRecorder`` writes the folder). The weights file itself (format, metadata, safe reading)
+belongs to the exporter's ``playground.core.export.weights``; this module lays out the folder
+around it.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from typing import IO, Any
 import torch
 
 from playground.core.datasets import resolve_dataset_spec
-from playground.core.export.weights import RUN_PROJECT, RUN_WEIGHTS, load_run, save_weights
+from playground.core.export.weights import load_run
 from playground.core.params import UserError
-from playground.core.project import Project, save_project
+from playground.core.project import Project
 
 METRICS_FILE = "metrics.jsonl"
 
@@ -102,15 +104,6 @@ def weights_digest(state: Mapping[str, torch.Tensor]) -> str:
         h.update(f"{name}:{t.dtype}:{tuple(t.shape)};".encode())
         h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
-
-
-def write_run_dir(run_dir: str | os.PathLike[str], project: Project, state: Mapping[str, torch.Tensor]) -> Path:
-    """Write ``model.safetensors`` and ``project.json`` (the metrics are written as training goes)."""
-    path = Path(run_dir)
-    path.mkdir(parents=True, exist_ok=True)
-    save_weights(path / RUN_WEIGHTS, state, project)
-    save_project(project, path / RUN_PROJECT)
-    return path
 
 
 def load_run_dir(run_dir: str | os.PathLike[str]) -> tuple[Project, dict[str, torch.Tensor]]:

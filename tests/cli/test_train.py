@@ -135,6 +135,8 @@ def test_ctrl_c_stops_and_still_writes_the_run(tmp_path: Path) -> None:
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
     assert "stopped after" in out
+    assert f"continue it with: playground train --resume {run_dir}" in out
+    assert (run_dir / "checkpoint.safetensors").is_file()
     project, state = load_run_dir(run_dir)
     assert all(torch.isfinite(t).all() for t in state.values())
     assert read_metrics(run_dir)[-1]["step"] > 0
