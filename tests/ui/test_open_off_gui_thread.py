@@ -38,7 +38,8 @@ def test_opening_a_slow_file_keeps_the_window_painting(make_window: Factory, tmp
         assert window.open_path(tmp_path / "slow.json")
     finally:
         timer.stop()
-    assert readers and readers[0] is not threading.main_thread()
+    assert readers
+    assert readers[0] is not threading.main_thread()
     assert len(ticks) >= 5, "the GUI thread's event loop stood still while the file was read"
     assert window.document.project.name == "Slow one"
 
@@ -52,5 +53,6 @@ def test_a_bad_file_read_off_the_gui_thread_still_gives_its_message(make_window:
     bad.write_text("{not json")
     before = window.document.project.name
     assert not window.open_path(bad)
-    assert errors and "bad.json" in errors[0]
+    assert errors
+    assert "bad.json" in errors[0]
     assert window.document.project.name == before
