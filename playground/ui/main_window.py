@@ -269,7 +269,7 @@ class MainWindow(QMainWindow):
         self.open_run_action = self._action("Open R&un…", lambda: self.open_run(), "Ctrl+Shift+O",
                                             "Open a run folder: its project, trained weights and loss curves, "
                                             "to compare a new run with")
-        self.runs_folder_action = self._action("Runs &Folder", self.show_runs_folder, (),
+        self.runs_folder_action = self._action("Runs &Folder", self.show_runs_folder, "Ctrl+Alt+O",
                                                "Show the folder where runs trained in the window are kept")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q", "Close the window")
         stack = self.document.undo_stack

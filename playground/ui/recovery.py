@@ -16,6 +16,7 @@ with fields added that older readers ignore: ``window`` (the id), ``pid`` and ``
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -93,7 +94,9 @@ class _Lock:
         """Let the lock go; with ``remove``, delete the lock file first (while still held, so
         nobody locks a file that is about to vanish without noticing)."""
         if remove:
-            self.path.unlink(missing_ok=True)
+            # Windows deletes no open file: an empty lock file stays there, harmless
+            with contextlib.suppress(OSError):
+                self.path.unlink(missing_ok=True)
         os.close(self.fd)
 
 

@@ -112,6 +112,7 @@ def test_runs_folder_opens_in_the_file_manager(make_window: Factory, monkeypatch
     window.runs_folder_action.trigger()
     assert [url.toLocalFile() for url in opened] == [str(runs_dir())]
     assert window.open_run_action.shortcut().toString() == "Ctrl+Shift+O"
+    assert window.runs_folder_action.shortcut().toString() == "Ctrl+Alt+O"
 
 
 def _folder(path: Path) -> Path:
