@@ -405,6 +405,31 @@ def _cpu(value: Any) -> Any:
     return value
 
 
+def _like(template: Any, value: Any, where: str) -> None:
+    """Raise ValueError unless ``value`` has the structure of ``template``: for the keys both
+    have (a newer torch may add settings), list lengths and kinds of value (numbers of either
+    kind count alike; None matches anything)."""
+    number = (int, float)
+    if isinstance(template, Mapping):
+        if not isinstance(value, Mapping):
+            raise ValueError(f"{where} is not a mapping")
+        for key in template.keys() & value.keys():
+            _like(template[key], value[key], f"{where}/{key}")
+    elif isinstance(template, (list, tuple)):
+        if not isinstance(value, (list, tuple)) or len(value) != len(template):
+            raise ValueError(f"{where} has another length than this project's")
+        for i, (a, b) in enumerate(zip(template, value)):
+            _like(a, b, f"{where}/{i}")
+    elif isinstance(template, bool) or template is None or isinstance(template, str):
+        if type(value) is not type(template) and not (template is None or value is None):
+            raise ValueError(f"{where} is not a {type(template).__name__}")
+    elif isinstance(template, number):
+        if isinstance(value, bool) or not isinstance(value, number):
+            raise ValueError(f"{where} is not a number")
+    elif isinstance(template, torch.Tensor) and (not isinstance(value, torch.Tensor) or value.shape != template.shape):
+        raise ValueError(f"{where} is not a tensor of shape {tuple(template.shape)}")
+
+
 def _resume_part(state: Mapping[str, Any], key: str, kind: type[T]) -> T:
     """``state[key]``, checked to be a ``kind``: a saved state is a file someone may have edited."""
     value = state.get(key)
@@ -484,7 +509,7 @@ class Trainer:
         if initial_state is not None:
             try:
                 self.model.load_state_dict(dict(initial_state))
-            except RuntimeError as exc:
+            except (RuntimeError, TypeError, AttributeError, ValueError) as exc:
                 raise UserError(f"the saved weights do not fit this network: {str(exc).splitlines()[-1].strip()}"
                                 ) from None
         elif needs_data_init(self.graph):
@@ -540,7 +565,10 @@ class Trainer:
         self._resume_rng: Mapping[str, Any] | None = None
         self._reset_epoch()
         if resume is not None:
-            self._restore(resume)
+            try:
+                self._restore(resume)
+            except (TypeError, ValueError, KeyError, IndexError, AttributeError, RuntimeError) as exc:
+                raise UserError(f"the saved training state cannot be used: {exc}") from None
 
     # ------------------------------------------------------------------ setup helpers
     def _check_settings(self) -> None:
@@ -836,23 +864,55 @@ class Trainer:
             raise UserError(f"the saved training state is at an unknown point ({phase!r})")
         if completed > self.config.epochs:
             raise UserError(f"{completed} epochs are trained already, more than the {self.config.epochs} planned")
+        epoch, step, batch = (_resume_part(state, key, int) for key in ("epoch", "step", "batch"))
+        spe = self.steps_per_epoch
+        where = ((epoch >= 1 and completed == epoch - 1 and 0 <= batch <= spe and step == completed * spe + batch)
+                 if phase == "mid" else (epoch >= 0 and completed == epoch and batch == 0 and step == epoch * spe))
+        if not where:
+            raise UserError(f"the saved training state's counters disagree (epoch {epoch}, step {step}, batch {batch}, "
+                            f"{completed} epochs completed)")
         for kind, what, ours in (("optimizer", "optimiser", self.config.optimizer),
                                  ("scheduler", "learning-rate schedule", self.config.scheduler["name"])):
             if state.get(f"{kind}_name") != ours:
                 raise UserError(f"the run was trained with the {state.get(f'{kind}_name')} {what}; this project uses "
                                 f"{ours}")
+        optimizer = _resume_part(state, "optimizer", dict)
         try:
-            self.optimizer.load_state_dict(_resume_part(state, "optimizer", dict))
+            # torch loads whatever it is given and a file may hold anything: the project's
+            # settings make the parameter groups (only the learning rates, which schedules and
+            # the window change, come from the run), and the per-parameter state must fit
+            groups = self.optimizer.state_dict()["param_groups"]
+            saved_groups = _resume_part(optimizer, "param_groups", list)
+            _like(groups, saved_groups, "param_groups")
+            for group, saved_group in zip(groups, saved_groups):
+                for key in ("lr", "initial_lr"):
+                    value = saved_group.get(key, group.get(key))
+                    if key in group and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                        raise ValueError(f"the saved {key} {value!r} is not a number above 0")
+                    if key in group:
+                        group[key] = float(value)
+            params = [p for group in self.optimizer.param_groups for p in group["params"]]
+            states = _resume_part(optimizer, "state", dict)
+            for index, values in states.items():
+                for key, value in values.items():  # a count of steps, or a tensor like the parameter
+                    shape = () if key == "step" else params[index].shape
+                    if not (isinstance(value, torch.Tensor) and value.is_floating_point() and value.shape == shape):
+                        raise ValueError(f"state {index}/{key} does not fit parameter {index}")
+            self.optimizer.load_state_dict({"state": states, "param_groups": groups})
             if self.scheduler is not None:
-                self.scheduler.load_state_dict(_resume_part(state, "scheduler", dict))
-        except (ValueError, KeyError, TypeError) as exc:
+                scheduler = _resume_part(state, "scheduler", dict)
+                _like(self.scheduler.state_dict(), scheduler, "scheduler")
+                self.scheduler.load_state_dict(scheduler)
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, RuntimeError) as exc:
             raise UserError(f"the saved optimiser state does not fit this project's training settings: {exc}"
                             ) from None
         early = _resume_part(state, "early_stopping", dict)
         best = early.get("best")
         if best is not None:
-            if len(best) != len(self._state) or any(b.shape != t.shape for b, t in zip(best, self._state)):
-                raise UserError("the saved early-stopping weights do not fit this network")
+            try:
+                _like(self._state, best, "early_stopping/best")
+            except ValueError as exc:
+                raise UserError(f"the saved early-stopping weights do not fit this network: {exc}") from None
             self._best = [b.to(self.device, t.dtype) for b, t in zip(best, self._state)]
         try:
             self._best_loss, self._best_epoch, self._waited = (
@@ -865,11 +925,12 @@ class Trainer:
         except (KeyError, TypeError, ValueError) as exc:
             raise UserError(f"the saved training state has invalid running totals ({exc})") from None
         self._phase = phase
-        self.epoch, self.step = _resume_part(state, "epoch", int), _resume_part(state, "step", int)
-        self._completed = completed
+        self.epoch, self.step, self._completed = epoch, step, completed
         if phase == "mid":
-            self._resume_batch = _resume_part(state, "batch", int)
-        self._resume_time = float(_resume_part(state, "time", float))
+            self._resume_batch = batch
+        self._resume_time = _resume_part(state, "time", float)
+        if not (math.isfinite(self._resume_time) and self._resume_time >= 0):
+            raise UserError(f"the saved training time {self._resume_time} is not a number of seconds")
         self._resume_rng = _resume_part(state, "rng", dict)
         # what a divergence falls back to: the resumed weights, which were finite when saved
         torch._foreach_copy_(self._candidate, self._state)
@@ -899,7 +960,7 @@ class Trainer:
                     torch.mps.set_rng_state(rng["device"])
             if rng.get("augment") is not None and self._augment_generator is not None:
                 self._augment_generator.set_state(rng["augment"].to(self._augment_generator.get_state().device))
-        except (KeyError, TypeError, RuntimeError) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError, RuntimeError) as exc:
             raise UserError(f"the saved random-number state cannot be restored ({exc})") from None
 
     # ------------------------------------------------------------------ reading back

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import safetensors.torch
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from safetensors import safe_open
 
@@ -129,6 +129,16 @@ def test_a_resumed_run_takes_the_steps_of_an_uninterrupted_one(
         torch.testing.assert_close(weights[name], tensor, rtol=1e-6, atol=1e-7, msg=name)
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adamw", "rprop"])
+def test_every_optimiser_resumes_mid_epoch_on_the_same_trajectory(tmp_path: Path, optimizer: str) -> None:
+    project = spiral_project(epochs=3, optimizer=optimizer, scheduler={"name": "cosine"},
+                             grad_clip={"mode": "norm", "max": 1.0})
+    train(project, tmp_path / "straight")
+    train(project, tmp_path / "resumed", stop_at_step=SPE + 5)
+    train(project, tmp_path / "resumed", resume=True)
+    assert losses(tmp_path / "resumed") == pytest.approx(losses(tmp_path / "straight"), rel=1e-6)
+
+
 def test_a_crash_before_the_first_checkpoint_leaves_a_folder_that_starts_again(tmp_path: Path) -> None:
     project = spiral_project(epochs=2)
     with pytest.raises(Crash):
@@ -189,11 +199,18 @@ def test_the_interval_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch
 # --------------------------------------------------------------------------- the file
 
 
+class Saved(tuple):
+    """(run folder, checkpoint bytes), with a short repr for hypothesis' reports."""
+
+    def __repr__(self) -> str:
+        return f"Saved({self[0]})"
+
+
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
     run_dir = tmp_path_factory.mktemp("saved")
     train(spiral_project(epochs=2), run_dir, stop_at_step=SPE + 3)
-    return run_dir, (run_dir / CHECKPOINT_FILE).read_bytes()
+    return Saved((run_dir, (run_dir / CHECKPOINT_FILE).read_bytes()))
 
 
 def test_the_checkpoint_is_safetensors_and_json(saved: tuple[Path, bytes]) -> None:
@@ -306,6 +323,53 @@ def test_a_state_that_does_not_fit_the_project_is_refused(saved: tuple[Path, byt
     cosine = spiral_project(epochs=2, scheduler={"name": "cosine"})
     with pytest.raises(UserError, match="step learning-rate schedule; this project uses cosine"):
         Trainer(cosine, probes=False, resume=checkpoint.state)
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, (*path, k))]
+    if isinstance(value, (list, tuple)):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, (*path, i))]
+    return [path]
+
+
+def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {**value, head: _replaced(value[head], rest, new)}
+    items = [_replaced(v, rest, new) if i == head else v for i, v in enumerate(value)]
+    return tuple(items) if isinstance(value, tuple) else items
+
+
+ODD_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30), st.floats(), st.text(max_size=5),
+    st.lists(st.integers(min_value=-3, max_value=3), max_size=3),
+    st.builds(lambda shape, fill: torch.full(shape, fill),
+              st.lists(st.integers(min_value=0, max_value=3), max_size=3).map(tuple),
+              st.floats(allow_nan=True, allow_infinity=True, width=32)),
+    st.builds(lambda shape: torch.zeros(shape, dtype=torch.uint8),
+              st.lists(st.integers(min_value=0, max_value=3), max_size=2).map(tuple)),
+)
+
+
+@settings(max_examples=40)
+@given(data=st.data())
+def test_a_state_with_any_value_changed_resumes_or_is_refused(saved: tuple[Path, bytes], data: st.DataObject
+                                                              ) -> None:
+    """What someone may write into a checkpoint (with a checksum to match): a message or a run,
+    never a traceback."""
+    run_dir, _ = saved
+    state = read_checkpoint(run_dir).state
+    path = data.draw(st.sampled_from(_leaves(state)), label="path")
+    changed = _replaced(state, path, data.draw(ODD_VALUES, label="value"))
+    try:
+        trainer = Trainer(spiral_project(epochs=2), probes=False, report_interval=None, resume=changed)
+        result = trainer.fit()
+    except UserError:
+        return
+    assert result.status in ("finished", "diverged")
 
 
 # --------------------------------------------------------------------------- the folder
