@@ -444,7 +444,8 @@ def test_npz_images_and_regression_targets(tmp_path: Path) -> None:
         ({"x": np.array(["a", "b"]), "y": np.array([0, 1])}, "data.npz: array 'x' has type <U1"),
         ({"x": np.full((4, 2), np.nan), "y": np.array([0, 1, 1, 0])}, "data.npz array 'x' contains NaN"),
         ({"x": np.zeros((4, 2, 2, 2, 2)), "y": np.arange(4)}, "data.npz array 'x' has shape (4, 2, 2, 2, 2)"),
-        ({"x": np.array([{}], dtype=object), "y": np.array([0])}, "data.npz is not a readable .npz file"),
+        ({"x": np.array([{}], dtype=object), "y": np.array([0])},
+         "data.npz array 'x' holds Python objects (pickles), which are never loaded"),
     ],
 )
 def test_npz_bad_data(tmp_path: Path, arrays: dict[str, np.ndarray], expected: str) -> None:

@@ -110,7 +110,9 @@ class DatasetEntry:
 
     ``path_params`` names the parameters that hold file or folder paths; they must exist
     before loading. ``meta`` gives the shapes cheaply when they are known without reading
-    data (built-in datasets); ``None`` means the loader has to run.
+    data (built-in datasets). ``peek`` gives them for a file dataset from its headers and
+    labels, through the same checks and limits as the loader but without reading the
+    features (``check`` uses it); with neither, the loader has to run.
     """
 
     name: str
@@ -121,6 +123,7 @@ class DatasetEntry:
     load: Loader
     meta: Callable[[dict[str, Any]], DatasetMeta] | None = None
     path_params: tuple[str, ...] = ()
+    peek: Callable[[dict[str, Any], LoadContext], DatasetMeta] | None = None
 
 
 REGISTRY: dict[str, DatasetEntry] = {}
@@ -279,15 +282,25 @@ def resolve_dataset_spec(
         if not value.strip():
             message = f"dataset '{entry.name}': {key} is not set; choose a file or folder"
             problems.append(Problem(message, field=f"dataset.{key}"))
-        elif not ctx.resolve(value).exists():
-            problems.append(
-                Problem(
-                    f"dataset '{entry.name}': {key} '{value}' does not exist "
-                    f"(looked in {ctx.resolve(value).parent})",
-                    field=f"dataset.{key}",
-                )
-            )
+        else:
+            problem = _path_problem(ctx.resolve(value))
+            if problem:
+                problems.append(Problem(f"dataset '{entry.name}': {key} '{value}' {problem}", field=f"dataset.{key}"))
     return entry, params, problems
+
+
+def _path_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be a dataset's file or folder, or None; never raises (a name too long
+    for the file system is an ``OSError`` from ``stat``, not a missing file)."""
+    try:
+        path.stat()
+    except FileNotFoundError:
+        return f"does not exist (looked in {path.parent})"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    except ValueError as exc:  # an embedded NUL character
+        return f"is not a usable path ({exc})"
+    return None
 
 
 _cache_lock = threading.Lock()
@@ -300,7 +313,11 @@ def _cache_key(name: str, params: dict[str, Any], ctx: LoadContext, entry: Datas
         value = params.get(key)
         if isinstance(value, str):
             p = ctx.resolve(value)
-            stamps.append((str(p), p.stat().st_mtime_ns if p.exists() else None))
+            try:
+                stamp: int | None = p.stat().st_mtime_ns
+            except (OSError, ValueError):
+                stamp = None
+            stamps.append((str(p), stamp))
     return (name, tuple(sorted((k, repr(v)) for k, v in params.items())), ctx.val_fraction,
             str(ctx.base_dir), tuple(stamps))
 
@@ -329,11 +346,21 @@ def load_dataset(spec: Mapping[str, Any], ctx: LoadContext | None = None) -> Dat
 
 
 def dataset_meta(spec: Mapping[str, Any], ctx: LoadContext | None = None) -> DatasetMeta:
-    """Shapes and target kind of a dataset, loading it only when that is the only way to know."""
+    """Shapes and target kind of a dataset, loading it only when that is the only way to know.
+
+    File datasets answer from their headers and labels (``DatasetEntry.peek``), so checking a
+    project finds a missing, unreadable or oversized data file without reading all its data.
+    """
     ctx = ctx or LoadContext()
     entry, params, problems = resolve_dataset_spec(spec, ctx)
     if problems or entry is None:
         raise DataError("; ".join(p.message for p in problems), problems)
     if entry.meta is not None:
         return entry.meta(params)
+    with _cache_lock:
+        hit = _cache.get(_cache_key(entry.name, params, ctx, entry))
+    if hit is not None:
+        return hit.meta
+    if entry.peek is not None:
+        return entry.peek(params, ctx)
     return load_dataset(spec, ctx).meta

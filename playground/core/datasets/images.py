@@ -6,7 +6,6 @@ what the CNN lessons need before anyone downloads MNIST.
 
 from __future__ import annotations
 
-import zipfile
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,7 @@ from playground.core.datasets.base import (
     test_fraction_param,
 )
 from playground.core.params import Param
+from playground.core.safe_read import open_npz
 
 DIGITS_META = DatasetMeta((1, 8, 8), "classification", 10, tuple(str(d) for d in range(10)))
 
@@ -33,9 +33,9 @@ def load_digits(params: dict[str, Any], ctx: LoadContext) -> Dataset:
     """The 1,797 UCI handwritten digits, raw pixel counts 0..16 as in the original data."""
     path = resources_dir() / "datasets" / "digits.npz"
     try:
-        with np.load(path, allow_pickle=False) as data:
-            images, labels = data["images"], data["labels"]
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        with open_npz(path, DataError) as npz:
+            images, labels = npz.array("images"), npz.array("labels")
+    except (DataError, KeyError) as exc:
         raise DataError(
             f"digits: the shipped file {path} is missing or damaged ({exc}); reinstall the playground "
             "or point PLAYGROUND_RESOURCES at its resources folder"
