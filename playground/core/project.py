@@ -23,7 +23,6 @@ from typing import Any
 
 from playground.core.datasets import (
     DataError,
-    DatasetEntry,
     DatasetMeta,
     LoadContext,
     dataset_meta,
@@ -32,6 +31,7 @@ from playground.core.datasets import (
 from playground.core.graph import Graph, Node
 from playground.core.layers import describe
 from playground.core.params import Problem, UserError, show_value
+from playground.core.safe_read import read_capped
 from playground.core.shapes import ShapeReport, infer_shapes
 from playground.core.training_config import TrainConfig, parse_training
 
@@ -143,17 +143,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 def load_project(path: str | os.PathLike[str]) -> Project:
     """Read a project file, or raise ``ProjectError`` naming the file and what is wrong."""
     path = Path(path)
-    try:
-        raw = path.read_bytes() if path.stat().st_size <= MAX_FILE_BYTES else None
-    except FileNotFoundError:
-        raise ProjectError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ProjectError(f"{path}: is a folder, not a project file") from None
-    except OSError as exc:
-        raise ProjectError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if raw is None:
-        raise ProjectError(f"{path}: is larger than {MAX_FILE_BYTES // 2**20} MB, too large to be a project file")
-    project = parse_project_bytes(raw, str(path))
+    # the one reader with limits: a FIFO, /dev/zero or a folder is refused before it is read
+    project = parse_project_bytes(read_capped(path, ProjectError, MAX_FILE_BYTES), str(path))
     project.path = path
     return project
 
@@ -213,7 +204,7 @@ def parse_project(data: Any, source: str = "project") -> Project:
     graph, graph_problems = Graph.from_dict(data.get("graph", {}), data.get("layout"))
     problems += graph_problems
     problems += _representation_problems(graph)
-    _, _, dataset_problems = _dataset_spec(dataset, LoadContext())
+    _, _, dataset_problems = resolve_dataset_spec(dataset)
     problems += [p for p in dataset_problems if "does not exist" not in p.message]
     problems += parse_training(training)[1]
     if problems:
@@ -358,15 +349,6 @@ def _field_path(entry: _Entry) -> str:
     return "".join(reversed(parts)).lstrip(".")
 
 
-def _dataset_spec(spec: Any, ctx: LoadContext) -> tuple[DatasetEntry | None, dict[str, Any], list[Problem]]:
-    """``resolve_dataset_spec``, with an error the operating system raises about a data path
-    (a folder that may not be searched, ...) turned into a problem naming the dataset."""
-    try:
-        return resolve_dataset_spec(spec, ctx)
-    except OSError as exc:
-        return None, {}, [Problem(f"dataset: its file cannot be looked at ({exc.strerror or exc})", field="dataset")]
-
-
 def _representation_problems(graph: Graph) -> list[Problem]:
     """Problems the editor could not display: unknown types, unknown parameters, bad values."""
     from playground.core.graph import structural_problems
@@ -406,7 +388,7 @@ def check_project(project: Project) -> CheckResult:
     problems += training_problems
     ctx = LoadContext(project.base_dir, config.val_fraction)
     meta: DatasetMeta | None = None
-    _, _, dataset_problems = _dataset_spec(project.dataset, ctx)
+    _, _, dataset_problems = resolve_dataset_spec(project.dataset, ctx)
     problems += dataset_problems
     if not dataset_problems:
         try:

@@ -236,5 +236,22 @@ def test_files_over_the_size_limit_are_refused_naming_it(tmp_path: Path) -> None
 
     path = tmp_path / "big.json"
     path.write_bytes(b" " * (MAX_FILE_BYTES + 1))
-    with pytest.raises(ProjectError, match=f"larger than {MAX_FILE_BYTES // 2**20} MB"):
+    with pytest.raises(ProjectError, match=f"files over {MAX_FILE_BYTES // 2**20} MB are not read"):
         load_project(path)
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_only_regular_files_are_read_as_projects(special: str, tmp_path: Path) -> None:
+    """/dev/zero read until memory ran out; a FIFO blocked forever."""
+    import os
+
+    from playground.core.project import load_project
+
+    if special == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no FIFOs on this system")
+        special = str(tmp_path / "project.json")
+        os.mkfifo(special)
+    with pytest.raises(ProjectError, match="not a file; choose a regular file"):
+        load_project(special)
+
