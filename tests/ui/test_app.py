@@ -23,7 +23,7 @@ def run(args: list[str], settings: Path) -> subprocess.CompletedProcess[str]:
 def test_screenshot_of_a_project(tmp_path: Path) -> None:
     out = tmp_path / "shot.png"
     result = run(["--screenshot", str(out), "--train-steps", "3", "--theme", "dark",
-                  "resources/examples/lenet_digits.json"], tmp_path / "settings")
+                  "lenet_digits"], tmp_path / "settings")
     assert result.returncode == 0, result.stderr
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1440, 900)
