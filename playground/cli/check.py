@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from playground.core.datasets.downloads import ignored_settings
 from playground.core.examples import resolve_project_arg
 from playground.core.layers import describe
 from playground.core.project import check_project, load_project
@@ -42,5 +43,7 @@ def run(args: argparse.Namespace) -> int:
         for p in result.problems:
             print(f"  error: {p.message}", file=sys.stderr)
         return 1
+    for note in ignored_settings(project.dataset):
+        print(f"note: {note}")
     print("\nok: the network is valid")
     return 0

@@ -572,14 +572,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ setup helpers
     def _check_settings(self) -> None:
-        config, meta = self.config, self.dataset.meta
-        spatial = [a for a in config.augment if a in ("hflip", "shift")]
-        if spatial and not meta.is_image:
-            raise UserError(f"training: augmentation '{spatial[0]}' needs an image dataset, but "
-                            f"'{self.dataset.name}' has {meta.input_shape[0]} features; remove it or use 'noise'")
-        if config.early_stopping and len(self.dataset.val) == 0:
-            raise UserError("training: early stopping watches the validation loss, so val_fraction must be "
-                            "above 0")
+        """What only the loaded data can tell (``check_project`` has refused the rest)."""
         if len(self.dataset.train) == 0:
             raise UserError(f"dataset '{self.dataset.name}' has no training examples")
 

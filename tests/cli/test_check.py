@@ -187,3 +187,19 @@ def test_batch_norm_over_images_trains_with_batch_size_1(tmp_path: Path, capsys:
     code, out, err = run_check(tmp_path, capsys, content)
     assert code == 0, err
     assert next(Trainer(load_project(tmp_path / "project.json"), report_interval=None, probes=False).iter_fit()) == 1
+
+
+def test_check_says_an_older_files_mirror_and_folder_are_ignored(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A project a person was handed no longer chooses where the app connects or writes; check
+    says so instead of passing over it in silence."""
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({
+        "format": "nn-playground/1", "name": "old", "layout": {}, "training": {},
+        "dataset": {"name": "mnist", "mirror": "http://attacker.example/", "cache_dir": "/etc/x"},
+        "graph": {"nodes": [{"id": "in", "type": "Input"}, {"id": "out", "type": "Output"}],
+                  "edges": [["in", "out"]]}}))
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "mirror 'http://attacker.example/' is ignored" in out
+    assert "cache_dir '/etc/x' is ignored" in out
