@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.core.build import build_model
-from playground.core.examples import shipped_examples
+from playground.core.examples import examples_dir, shipped_examples
 from playground.core.export import load_weights
 from playground.core.graph import Graph
 from playground.core.params import UserError
@@ -672,7 +672,12 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def open_path(self, path: str | Path) -> bool:
-        """Open a project file; a bad file is reported and leaves the open project untouched."""
+        """Open a project file; a bad file is reported and leaves the open project untouched.
+        A file shipped with the app (an example, however it was reached: by name on the command
+        line, a recent file, File > Open) opens as an unsaved copy, so Save never writes into
+        the installed package."""
+        if Path(path).resolve().is_relative_to(examples_dir().resolve()):
+            return self.open_example(Path(path))
         try:
             project = run_off_gui_thread(self, f"Opening {Path(path).name}…", lambda: load_project(path))
         except ProjectError as exc:
