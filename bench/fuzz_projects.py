@@ -36,8 +36,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-import playground
 from playground.core.datasets import REGISTRY
+from playground.core.examples import shipped_examples
 from playground.core.layers import LAYER_TYPES
 from playground.core.params import UserError
 from playground.core.project import check_project, parse_project_bytes
@@ -48,13 +48,10 @@ CASE_LIMIT_S = 10.0
 
 
 def example_projects() -> list[dict[str, Any]]:
-    """The shipped examples, wherever this checkout keeps them (inside the package or beside it)."""
-    package = Path(playground.__file__).resolve().parent
-    paths = sorted({p.name: p for folder in (package.parent / "resources" / "examples",
-                                             package / "resources" / "examples")
-                    for p in folder.glob("*.json")}.values())
+    """The shipped examples."""
+    paths = [example.path for example in shipped_examples()]
     if not paths:
-        raise SystemExit("no example projects found under resources/examples")
+        raise SystemExit("no shipped example projects found")
     return [json.loads(p.read_text(encoding="utf-8")) for p in paths]
 
 

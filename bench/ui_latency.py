@@ -1,6 +1,6 @@
 """Event-loop responsiveness of the main window while it trains at full speed (issue 5).
 
-Opens the main window offscreen with the digits CNN (resources/examples/lenet_digits.json),
+Opens the main window offscreen with the digits CNN (the shipped example lenet_digits),
 makes every live view visible (the bottom row plus the others floating), trains for
 ``--seconds``, and meanwhile measures how late a 5 ms QTimer fires: the stalls a person would
 feel as a sluggish UI. It also measures the headless trainer's steps/s on the same project
@@ -20,17 +20,17 @@ import os
 import platform
 import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from playground.core.examples import example_path  # noqa: E402
 from playground.core.project import load_project  # noqa: E402
 from playground.core.training import Trainer  # noqa: E402
 
-PROJECT = Path(__file__).resolve().parent.parent / "resources" / "examples" / "lenet_digits.json"
+PROJECT = example_path("lenet_digits")
 PROBE_MS = 5
 
 
