@@ -190,7 +190,7 @@ def _summary(result: TrainResult, run_dir: Path) -> None:
     head = {"finished": "trained", "early_stopped": "stopped early after", "stopped": "stopped after",
             "diverged": "diverged after"}[result.status]
     print(f"{head} {result.epochs} epoch{'s' if result.epochs != 1 else ''} ({result.steps} steps{took}){metrics}; "
-          f"wrote {run_dir}/ (metrics.jsonl, model.safetensors, project.json, checkpoint.safetensors)")
+          f"wrote {run_dir}/ ({', '.join(sorted(p.name for p in run_dir.iterdir() if not p.name.startswith('.')))})")
     if result.status == "diverged":
         print(f"error: {result.message}", file=sys.stderr)
     elif result.status == "early_stopped":
