@@ -10,7 +10,6 @@ import http.server
 import os
 import socket
 import struct
-import threading
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from playground.core.datasets import (
     split_indices,
 )
 from playground.core.datasets.files import read_idx
+from tests.core.io_helpers import local_server
 
 # --------------------------------------------------------------------------- helpers
 
@@ -149,21 +149,11 @@ def mnist_mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     for source in downloads.SOURCES:
         monkeypatch.setitem(downloads.EXPECTED, source.name, dict(expected))
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path / "datasets"))
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     handler = functools.partial(_QuietHandler, directory=str(served))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-    for source in downloads.SOURCES:
-        monkeypatch.setenv(source.mirror_env, url)
-    try:
+    with local_server(handler, monkeypatch) as url:
+        for source in downloads.SOURCES:
+            monkeypatch.setenv(source.mirror_env, url)
         yield url
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def file_spec(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, Any]:

@@ -12,7 +12,6 @@ import hashlib
 import http.server
 import json
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from hypothesis import strategies as st
 
 from playground.core.datasets import REGISTRY, DataError, LoadContext, downloads, load_dataset
 from playground.core.project import check_project, load_project
+from tests.core.io_helpers import local_server
 
 PAYLOAD = bytes(range(256)) * 20  # 5,120 bytes: stands in for every MNIST file
 EXPECTED = downloads.Expected(hashlib.md5(PAYLOAD).hexdigest(), len(PAYLOAD))
@@ -76,21 +76,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     handler = type("Handler", (_Handler,), {})
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.daemon_threads = True
-    state = Server(f"http://127.0.0.1:{httpd.server_address[1]}/")
-    handler.server_state = state
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with local_server(handler, monkeypatch) as url:
+        handler.server_state = state = Server(url)
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from PIL import Image
 from playground.core import safe_read
 from playground.core.datasets import DataError, dataset_meta, load_dataset
 from playground.core.datasets import files as data_files
+from tests.core.io_helpers import Trap
 
 
 def npy_bytes(shape: tuple[int, ...], descr: Any, data: bytes = b"") -> bytes:
@@ -276,16 +276,6 @@ def test_a_folder_of_images_past_the_memory_limit_is_refused_from_headers(
 
 
 # --------------------------------------------------------------------------- pickles are never executed
-
-
-class Trap:
-    """Unpickling this creates the marker file: proof that a pickle was executed."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self) -> tuple[Callable[..., Any], tuple[str, str]]:
-        return open, (str(self.marker), "w")
 
 
 def test_a_pickled_npz_member_is_never_unpickled(tmp_path: Path) -> None:

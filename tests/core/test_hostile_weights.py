@@ -10,7 +10,6 @@ import re
 import struct
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from playground.core.datasets import load_dataset
 from playground.core.export import WeightsError, load_weights, read_weights, save_weights
 from playground.core.export.weights import MAX_TENSORS, WEIGHTS_FORMAT
 from playground.core.project import dumps, parse_project
+from tests.core.io_helpers import Trap
 
 PROJECT = parse_project({
     "format": "nn-playground/1", "name": "bn", "dataset": {"name": "spiral", "samples": 100},
@@ -186,16 +186,6 @@ def test_a_device_given_as_weights_is_refused() -> None:
 
 
 # --------------------------------------------------------------------------- pickles are never executed
-
-
-class Trap:
-    """Unpickling this creates the marker file: proof that a pickle was executed."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self) -> tuple[Callable[..., Any], tuple[str, str]]:
-        return open, (str(self.marker), "w")
 
 
 def test_a_pickle_given_as_weights_is_never_unpickled(tmp_path: Path) -> None:
