@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from playground.core.datasets import resources_dir
+from playground.core.params import UserError
 
 EXAMPLES_FOLDER = "examples"
 NOTES_FILE = "example_notes.json"
@@ -81,8 +82,13 @@ def example_path(name: str) -> Path | None:
 def resolve_project_arg(text: str) -> Path:
     """The file a PROJECT argument names: a file or folder of that name when one exists (it
     always wins), else the shipped example of that name, else the path as given (so the
-    loader's "no such file" message names what the person typed)."""
+    loader's "no such file" message names what the person typed); a bare name that is
+    neither is refused, pointing at the list of examples."""
     path = Path(text)
     if path.exists():
         return path
-    return example_path(text) or path
+    found = example_path(text)
+    if found is None and path.name == text and text not in ("", ".", ".."):
+        raise UserError(f"{text}: no such file, and no shipped example has that name "
+                        "('playground examples' lists them)")
+    return found or path

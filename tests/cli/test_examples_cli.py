@@ -78,7 +78,7 @@ def test_a_real_file_of_that_name_wins(elsewhere: Path, capsys: pytest.CaptureFi
         assert capsys.readouterr().out.startswith("My own spiral:")
 
 
-@pytest.mark.parametrize("text", ["no_such_example", "sub/spiral.json", "./spiral", ""])
+@pytest.mark.parametrize("text", ["sub/spiral.json", "./spiral", ""])
 def test_only_a_bare_example_name_is_resolved(text: str, elsewhere: Path) -> None:
     assert resolve_project_arg(text) == Path(text)
 
@@ -87,6 +87,7 @@ def test_an_unknown_name_is_a_user_error(elsewhere: Path, capsys: pytest.Capture
     assert main(["check", "no_such_example"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: no_such_example")
+    assert "playground examples" in err
     assert "Traceback" not in err
 
 
