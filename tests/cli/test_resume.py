@@ -23,7 +23,7 @@ from playground.core.run_dir import load_run_dir, read_metrics
 from tests.core.test_training import XOR, project_of
 
 ROOT = Path(__file__).resolve().parents[2]
-SPIRAL_EPOCHS = 8
+SPIRAL_EPOCHS = 40  # ~2 s of training: long enough that every kill lands while it trains
 
 
 def metric_values(run_dir: Path) -> list[float]:
