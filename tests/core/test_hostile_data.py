@@ -207,9 +207,12 @@ def test_nan_pixels_in_an_idx_file_are_refused_naming_the_example(tmp_path: Path
         load_dataset({"name": "idx", "images": str(tmp_path / "images.idx"), "labels": str(tmp_path / "labels.idx")})
 
 
-@pytest.mark.parametrize("bad", [np.inf, -np.inf, 1e300])
-def test_infinite_or_float32_overflowing_features_are_refused(bad: float, tmp_path: Path) -> None:
-    x = np.zeros((4, 2))
+@pytest.mark.parametrize(("bad", "dtype"), [(np.inf, np.float64), (-np.inf, np.float64), (1e300, np.float64),
+                                           (np.inf, np.float32), (np.inf, np.float16), (-np.inf, np.float16)])
+def test_infinite_or_float32_overflowing_features_are_refused(bad: float, dtype: type, tmp_path: Path) -> None:
+    """Half-precision files too: compared with the float32 limit cast to float16 (infinity), an
+    infinite value passed as "not above the limit"."""
+    x = np.zeros((4, 2), dtype)
     x[2, 1] = bad
     with pytest.raises(DataError, match=r"data\.npz array 'x' contains NaN, infinite or too large values"):
         load_dataset(labels_npz(tmp_path / "data.npz", x))

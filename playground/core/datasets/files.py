@@ -227,7 +227,8 @@ def _check_finite(x: np.ndarray, source: str) -> None:
     flat, per_example = x.reshape(-1), x.size // len(x)
     for start in range(0, flat.size, _CHECK_CHUNK):
         chunk = flat[start:start + _CHECK_CHUNK]
-        ok = np.abs(chunk) <= _FLOAT32_MAX
+        with np.errstate(over="ignore"):  # the limit overflows to inf when cast to float16
+            ok = np.isfinite(chunk) & (np.abs(chunk) <= _FLOAT32_MAX)
         if not ok.all():
             bad = start + int(np.argmin(ok))
             raise DataError(f"{source} contains NaN, infinite or too large values (first in example "
