@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QEvent, QObject, QUrl
+from PySide6.QtGui import QDesktopServices, QRegion
 
 from playground.core.build import build_model
 from playground.core.export.weights import RUN_WEIGHTS
@@ -123,3 +123,35 @@ def _folder(path: Path) -> Path:
 def _file(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def test_opening_a_run_repaints_the_canvas_where_the_tinted_nodes_were(make_window: Factory, qtbot) -> None:
+    """The run's gradient-flow tint goes with the nodes the new project's replace; after a run
+    Qt repainted only the spot the hidden legend left (on a real screen the tinted outlines
+    stayed, though the nodes drawn afresh had none)."""
+    window = make_window(xor_project(), theme="dark")
+    qtbot.wait(300)
+    window.training.train_steps(5)
+    folder = window.training.session.run_dir
+    window.scene.set_gradient_flow({"h1": 0.1, "out": 1.0, "in": 0.5}, {})
+    qtbot.wait(500)
+    viewport = window.view.viewport()
+    tinted = [window.view.mapFromScene(item.sceneBoundingRect()).boundingRect()
+              for item in window.scene.nodes.values() if item.flow is not None]
+    assert tinted
+    painted = QRegion()
+
+    class Paints(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                nonlocal painted
+                painted = painted.united(event.region())
+            return False
+
+    paints = Paints()
+    viewport.installEventFilter(paints)
+    assert window.open_run(folder)
+    qtbot.wait(800)
+    viewport.removeEventFilter(paints)
+    assert all(item.flow is None for item in window.scene.nodes.values())
+    assert all(painted.contains(rect) for rect in tinted), painted.boundingRect()

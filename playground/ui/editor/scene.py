@@ -178,6 +178,11 @@ class GraphScene(QGraphicsScene):
             self._add_edge_item(edge)
         if bool(self.nodes) != had_nodes:
             self.emptinessChanged.emit(bool(self.nodes))
+        # Qt repaints a removed item where it last recorded painting it, and after a training
+        # run that is not always where it is on screen: the old nodes' gradient tint stayed
+        # drawn over the new ones (Open Run). Another project's nodes: repaint the whole canvas.
+        for view in self.views():
+            view.viewport().update()
 
     def _on_graph_event(self, event: GraphEvent) -> None:
         kind = event.kind
