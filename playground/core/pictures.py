@@ -8,6 +8,7 @@ and timed without a window.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import torch
 
-from playground.core.probes import Filters, Grid, decision_grid, first_layer_filters, predict, unit_grids
+from playground.core.probes import Filters, PlaneGrid, PlanePictures, first_layer_filters, predict
 from playground.core.saliency import SALIENCY_METHODS, predicted_classes, vanilla_gradient
 
 if TYPE_CHECKING:
@@ -43,18 +44,16 @@ def filter_picture(trainer: Trainer) -> FilterPicture | None:
     return FilterPicture(filters, kind)
 
 
-@dataclass(frozen=True)
-class BoundaryPicture:
-    """The network's output over the input plane and every hidden unit's, for 2-D inputs."""
-
-    grid: Grid
-    units: dict[str, Grid]
+#: Each run's plane grid, made at its first picture (the training points do not move).
+_plane_grids: weakref.WeakKeyDictionary[Trainer, PlaneGrid] = weakref.WeakKeyDictionary()
 
 
-def boundary_picture(trainer: Trainer) -> BoundaryPicture:
-    points = trainer.dataset.train.x
-    return BoundaryPicture(decision_grid(trainer.model, points, trainer.loss_name),
-                           unit_grids(trainer.model, points))
+def boundary_picture(trainer: Trainer) -> PlanePictures:
+    """The network's output over the plane of the training points and every hidden unit's."""
+    grid = _plane_grids.get(trainer)
+    if grid is None:
+        grid = _plane_grids[trainer] = PlaneGrid(trainer.dataset.train.x, trainer.device)
+    return grid.pictures(trainer.model, trainer.loss_name)
 
 
 @dataclass(frozen=True)

@@ -314,13 +314,17 @@ def predict(model: GraphModel, x: torch.Tensor, loss: str) -> torch.Tensor:
     """What the network says for raw inputs ``x``: class probabilities for ``cross_entropy``
     (softmax) and ``bce`` (two columns, P(class 0) and P(class 1)), raw outputs for regression."""
     with evaluating(model):
-        out = model(x)
-        if loss == "cross_entropy":
-            return out.softmax(dim=1)
-        if loss == "bce":
-            p = torch.sigmoid(out[:, :1])
-            return torch.cat((1 - p, p), dim=1)
-        return out
+        return read_output(model(x), loss)
+
+
+def read_output(out: torch.Tensor, loss: str) -> torch.Tensor:
+    """The Output node's raw values read as ``predict`` describes."""
+    if loss == "cross_entropy":
+        return out.softmax(dim=1)
+    if loss == "bce":
+        p = torch.sigmoid(out[:, :1])
+        return torch.cat((1 - p, p), dim=1)
+    return out
 
 
 @dataclass(frozen=True)
@@ -333,45 +337,53 @@ class Grid:
     values: np.ndarray
 
 
-def _grid_points(points: torch.Tensor, resolution: int, margin: float,
-                 device: torch.device) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
-    if points.ndim != 2 or points.shape[1] != 2:
-        raise ValueError(f"grids need 2-D inputs, got points of shape {tuple(points.shape)}")
-    lo, hi = points.amin(dim=0).tolist(), points.amax(dim=0).tolist()
-    axes = []
-    for a, b in zip(lo, hi):
-        pad = (b - a) * margin or 1.0
-        axes.append(np.linspace(a - pad, b + pad, resolution, dtype=np.float32))
-    xs, ys = axes
-    gx, gy = np.meshgrid(xs, ys)
-    grid = torch.from_numpy(np.stack((gx.ravel(), gy.ravel()), axis=1)).to(device)
-    return xs, ys, grid
+@dataclass(frozen=True)
+class PlanePictures:
+    """The network over the input plane: its output (the decision boundary) and each hidden
+    node's units (the small pictures TensorFlow Playground draws on its neurons)."""
+
+    boundary: Grid
+    units: dict[str, Grid]
 
 
-def _device_of(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
+class PlaneGrid:
+    """A grid over the plane the training points cover (plus a margin), made once per run and
+    kept on the model's device, so a picture is one batched forward and one transfer: the
+    live views ask for one 30 times a second, taken from the training thread's time.
 
+    The boundary uses every point of the ``resolution``-square grid; the unit maps every
+    ``unit_stride``-th (they are drawn as small tiles), from the same forward pass. Nodes with
+    image-shaped outputs and the Output are left out of the unit maps."""
 
-def decision_grid(model: GraphModel, points: torch.Tensor, loss: str, resolution: int = 64,
-                  margin: float = 0.1) -> Grid:
-    """The network's output over a grid covering ``points`` (the training inputs) plus a margin:
-    the decision-boundary background of the 2-D datasets."""
-    xs, ys, grid = _grid_points(points, resolution, margin, _device_of(model))
-    values = predict(model, grid, loss).float().cpu().numpy()
-    return Grid(xs, ys, values.reshape(resolution, resolution, -1).copy())
+    def __init__(self, points: torch.Tensor, device: torch.device, resolution: int = 64,
+                 margin: float = 0.1, unit_stride: int = 2) -> None:
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise ValueError(f"grids need 2-D inputs, got points of shape {tuple(points.shape)}")
+        lo, hi = points.amin(dim=0).tolist(), points.amax(dim=0).tolist()
+        axes = []
+        for a, b in zip(lo, hi):
+            pad = (b - a) * margin or 1.0
+            axes.append(np.linspace(a - pad, b + pad, resolution, dtype=np.float32))
+        self.xs, self.ys = axes
+        self.resolution = resolution
+        self.unit_stride = unit_stride
+        gx, gy = np.meshgrid(self.xs, self.ys)
+        self.points = torch.from_numpy(np.stack((gx.ravel(), gy.ravel()), axis=1)).to(device)
 
-
-def unit_grids(model: GraphModel, points: torch.Tensor, resolution: int = 32,
-               margin: float = 0.1) -> dict[str, Grid]:
-    """Each hidden node's units over the input grid (the small pictures TensorFlow Playground
-    draws on its neurons); nodes with image-shaped outputs and the Output are left out."""
-    xs, ys, grid = _grid_points(points, resolution, margin, _device_of(model))
-    with evaluating(model):
-        outputs = model.forward_all(grid)
-    grids = {}
-    for node_id, t in outputs.items():
-        if node_id in (model.input_id, model.output_id) or t.ndim != 2:
-            continue
-        values = t.float().cpu().numpy().reshape(resolution, resolution, -1)
-        grids[node_id] = Grid(xs, ys, values.copy())
-    return grids
+    def pictures(self, model: GraphModel, loss: str) -> PlanePictures:
+        with evaluating(model):
+            outputs = model.forward_all(self.points)
+        hidden = [(node_id, t) for node_id, t in outputs.items()
+                  if node_id not in (model.input_id, model.output_id) and t.ndim == 2]
+        parts = [read_output(outputs[model.output_id], loss), *(t for _, t in hidden)]
+        values = torch.cat([p.float() for p in parts], dim=1).cpu().numpy()
+        n = self.resolution
+        values = values.reshape(n, n, -1)
+        width = parts[0].shape[1]
+        boundary = Grid(self.xs, self.ys, values[..., :width].copy())
+        s = self.unit_stride
+        units, at = {}, width
+        for node_id, t in hidden:
+            units[node_id] = Grid(self.xs[::s], self.ys[::s], values[::s, ::s, at:at + t.shape[1]].copy())
+            at += t.shape[1]
+        return PlanePictures(boundary, units)

@@ -14,12 +14,11 @@ from playground.core.build import GraphModel, build_model
 from playground.core.datasets import Dataset, LoadContext, load_dataset
 from playground.core.probes import (
     GradNorms,
+    PlaneGrid,
     activation_stats,
-    decision_grid,
     first_layer_filters,
     node_activations,
     predict,
-    unit_grids,
     weight_stats,
 )
 from tests.core.test_training import DIGITS, XOR, project_of
@@ -103,9 +102,11 @@ def test_first_layer_filters_are_images() -> None:
     assert first_layer_filters(flat, (2,)) is None
 
 
-def test_decision_and_unit_grids_cover_the_data() -> None:
+def test_plane_pictures_cover_the_data_in_one_forward() -> None:
     model, data, _ = model_for([{"units": 5, "activation": "tanh"}, {"units": 3, "activation": "relu"}], XOR)
-    grid = decision_grid(model, data.train.x, "cross_entropy", resolution=20)
+    plane = PlaneGrid(data.train.x, torch.device("cpu"), resolution=20, unit_stride=2)
+    pictures = plane.pictures(model, "cross_entropy")
+    grid = pictures.boundary
     assert grid.values.shape == (20, 20, 2)
     np.testing.assert_allclose(grid.values.sum(axis=2), 1.0, rtol=1e-5)
     lo, hi = data.train.x.min(dim=0).values, data.train.x.max(dim=0).values
@@ -115,10 +116,17 @@ def test_decision_and_unit_grids_cover_the_data() -> None:
     assert grid.ys[-1] > hi[1]
     corner = torch.tensor([[grid.xs[-1], grid.ys[0]]])
     np.testing.assert_allclose(grid.values[0, -1], predict(model, corner, "cross_entropy")[0].numpy(), rtol=1e-5)
-    units = unit_grids(model, data.train.x, resolution=8)
-    assert {k: v.values.shape for k, v in units.items()} == {"h1": (8, 8, 5), "h2": (8, 8, 3)}
+    units = pictures.units
+    assert {k: v.values.shape for k, v in units.items()} == {"h1": (10, 10, 5), "h2": (10, 10, 3)}
+    # a unit map's value is that unit's output at its point of the plane
+    h2 = units["h2"]
+    point = torch.tensor([[h2.xs[3], h2.ys[7]]])
+    with torch.no_grad():
+        model.eval()
+        expected = model.forward_all(point)["h2"][0].numpy()
+    np.testing.assert_allclose(h2.values[7, 3], expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="2-D inputs"):
-        decision_grid(model, torch.zeros(4, 3), "cross_entropy")
+        PlaneGrid(torch.zeros(4, 3), torch.device("cpu"))
 
 
 def test_bce_and_regression_predictions() -> None:

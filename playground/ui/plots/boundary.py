@@ -255,7 +255,7 @@ class BoundaryView(PlotView):
         return [PictureRequest("boundary", boundary_picture)]
 
     def on_picture(self, key: str, value: Any) -> None:
-        self.set_grid(value.grid, self._kind)
+        self.set_grid(value.boundary, self._kind)
         self.set_unit_grids(value.units)
 
     def unit_count(self) -> int:
