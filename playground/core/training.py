@@ -58,6 +58,7 @@ from playground.core.probes import (
     weight_stats,
 )
 from playground.core.project import Project, check_project
+from playground.core.threads import choose_threads, forward_flops, intra_op_threads
 from playground.core.training_config import TrainConfig
 
 #: Default time between reports, in seconds: the live views redraw at most this often.
@@ -457,7 +458,9 @@ class Trainer:
     (None: epoch ends only); ``probes=False`` leaves activation and weight statistics out;
     ``initial_state`` continues from earlier weights of the same network (a state dict) instead
     of a fresh initialisation; ``resume`` continues a whole run from its ``checkpoint_state()``
-    (``UserError`` when that state does not fit this project).
+    (``UserError`` when that state does not fit this project). ``threads`` is torch's intra-op
+    thread count while it trains (None: chosen by the work of a step, at most the count of the
+    thread that builds the trainer; see ``threads.py``).
 
     For the views: ``model`` (the live ``GraphModel``; touch it only through
     ``control.call_between_steps`` while training runs), ``dataset``, ``device``, ``loss_name``,
@@ -469,7 +472,7 @@ class Trainer:
                  control: TrainControl | None = None, report_interval: float | None = REPORT_INTERVAL,
                  probes: bool = True, device: torch.device | str | None = None,
                  initial_state: Mapping[str, torch.Tensor] | None = None,
-                 resume: Mapping[str, Any] | None = None) -> None:
+                 resume: Mapping[str, Any] | None = None, threads: int | None = None) -> None:
         self.project = project.copy()
         check = check_project(self.project)
         if check.problems:
@@ -514,6 +517,8 @@ class Trainer:
                                 ) from None
         elif needs_data_init(self.graph):
             data_dependent_init(self.model, self.graph, self.probe_batch)
+        self.threads = threads or choose_threads(
+            forward_flops(self.model, self._train_x[: self.config.batch_size]), self.device, torch.get_num_threads())
         self._train_module: nn.Module = self.model
         if self.world_size > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -529,6 +534,8 @@ class Trainer:
         self._activations = node_activations(self.graph)
         self._penalty = self._make_penalty()
         self._clip = self._make_clip(params)
+        self._params = params
+        self._update = self._make_update(params)
         self._augment_generator = (torch.Generator(self.device).manual_seed(self.config.seed)
                                    if self.config.augment else None)
         self._augment = (make_augmenter(self.config.augment, data.std.to(self.device), self._augment_generator)
@@ -603,6 +610,54 @@ class Trainer:
             return lambda: nn.utils.clip_grad_norm_(params, limit, foreach=True)
         return lambda: nn.utils.clip_grad_value_(params, limit, foreach=True)
 
+    def _make_update(self, params: list[nn.Parameter]) -> Callable[[], None]:
+        """The optimiser's step. ``optimizer.step()`` spends about 100 µs in Python per call (its
+        profiler record, hooks, per-group set-up), a third of a step of a network the size of
+        TensorFlow Playground's (``bench/step_speed.py``). So SGD, with or without (Nesterov)
+        momentum, is done here in foreach calls, operation for operation as torch's own SGD
+        loop does it, which makes the results bitwise the same. The momentum buffers stay in
+        ``optimizer.state``, so checkpoints, resuming and the scheduler see the same optimiser.
+        Every other optimiser, or SGD with settings this does not cover, uses its own step."""
+        optimizer = self.optimizer
+        group = optimizer.param_groups[0]
+        plain_sgd = (type(optimizer) is torch.optim.SGD and len(optimizer.param_groups) == 1
+                     and not group["maximize"] and not group["differentiable"] and group["dampening"] == 0
+                     and not isinstance(group["lr"], torch.Tensor))
+        if not plain_sgd or not params:
+            return optimizer.step
+        momentum, nesterov, decay = group["momentum"], group["nesterov"], group["weight_decay"]
+        # what an LR scheduler's wrapper of optimizer.step() records; without it the first
+        # scheduler step warns that the optimiser has not stepped
+        optimizer._opt_called = True  # type: ignore[attr-defined]
+
+        @torch.no_grad()
+        def update() -> None:
+            grads = [p.grad for p in params]
+            if any(g is None for g in grads):  # torch's SGD leaves such parameters alone
+                kept = [(p, g) for p, g in zip(params, grads) if g is not None]
+                if not kept:
+                    return
+                step_params, grads = [p for p, _ in kept], [g for _, g in kept]
+            else:
+                step_params = params
+            if decay != 0:
+                grads = torch._foreach_add(grads, step_params, alpha=decay)
+            if momentum != 0:
+                state = optimizer.state  # read each step: loading a state dict replaces it
+                buffers = [state[p].get("momentum_buffer") for p in step_params]
+                if any(b is None for b in buffers):
+                    buffers = [g.detach().clone() if b is None else b.mul_(momentum).add_(g)
+                               for b, g in zip(buffers, grads)]
+                    for p, b in zip(step_params, buffers):
+                        state[p]["momentum_buffer"] = b
+                else:
+                    torch._foreach_mul_(buffers, momentum)
+                    torch._foreach_add_(buffers, grads)
+                grads = torch._foreach_add(grads, buffers, alpha=momentum) if nesterov else buffers
+            torch._foreach_add_(step_params, grads, alpha=-optimizer.param_groups[0]["lr"])
+
+        return update
+
     def _reset_epoch(self) -> None:
         self._loss_sum = 0.0
         self._seen = 0
@@ -653,8 +708,9 @@ class Trainer:
         self._next_probe = 0.0
         self._next_report = self._t0 + self.report_interval if self.report_interval is not None else math.inf
         try:
-            self._emit("on_start")
-            status, message = yield from self._epochs()
+            with intra_op_threads(self.threads):
+                self._emit("on_start")
+                status, message = yield from self._epochs()
         except KeyboardInterrupt:
             self._interrupted = True  # it may have landed inside a step: no checkpoint from here
             status, message = "stopped", "training was interrupted"
@@ -735,7 +791,7 @@ class Trainer:
         augment, penalty, clip = self._augment, self._penalty, self._clip
         capture = self._grad_norms.capture
         max_pending = self._max_pending
-        opt_step, zero_grad = self.optimizer.step, self.optimizer.zero_grad
+        update, params = self._update, self._params
         losses, norms, outs, targets = self._losses, self._norms, self._outs, self._targets
         clock = time.perf_counter
         for xb, tb in zip(xs, ts):
@@ -753,8 +809,9 @@ class Trainer:
             norms.append(capture())
             if clip is not None:
                 clip()
-            opt_step()
-            zero_grad(set_to_none=True)
+            update()
+            for p in params:  # what zero_grad(set_to_none=True) does, without its profiler record
+                p.grad = None
             losses.append(loss.detach())
             if keep_outputs:
                 outs.append(out.detach())

@@ -1,0 +1,70 @@
+"""Torch's intra-op thread count, chosen by the work of one training step.
+
+A step of a tiny network (TensorFlow Playground's circle: 2-4-2-1, batch 10) is a few dozen
+operations on a few hundred numbers. No operation is worth splitting across threads, and on a
+busy machine an OpenMP team that waits for a descheduled thread stalls the whole step: one
+thread was measured up to 10 times faster there. Convolutions on images do gain from more
+threads. ``bench/step_speed.py`` measures both sides; ``ONE_THREAD_FLOPS`` is where they cross.
+
+How ``torch.set_num_threads`` behaves with OpenMP (torch's CPU backend) decides where it is
+called: it sets the count of the calling thread, and the default that threads which have not
+run a parallel operation yet will take up; a thread that already has keeps its own. So the
+trainer sets the count on the training thread, at the start of its run, and puts the caller's
+count back at the end: the window's GUI thread and a script's other threads keep theirs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+#: Below this many forward floating-point operations per step, one intra-op thread is fastest
+#: (measured on 2 cores: the circle (about 400) and an MLP of 64-256-256-10 at batch 64 (about
+#: 5 million) train faster on one thread; the LeNet digits CNN (1.8 million) is even; larger
+#: convolutions gain from two).
+ONE_THREAD_FLOPS = 4_000_000
+
+
+def forward_flops(model: nn.Module, batch: torch.Tensor) -> int:
+    """Floating-point operations of one forward pass on ``batch`` (matrix products and
+    convolutions: what threads can split), measured in eval mode without gradients so that
+    nothing in the model changes (batch-norm statistics, the random generators)."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(batch)
+    finally:
+        model.train(was_training)
+    return int(counter.get_total_flops())
+
+
+def choose_threads(flops: int, device: torch.device, ceiling: int) -> int:
+    """Intra-op threads for training steps of ``flops`` forward operations on ``device``, at
+    most ``ceiling`` (the caller's count: torch's default of one per core, the window's cores
+    less one for the GUI, a benchmark's choice).
+
+    On a GPU the host only launches kernels, which one thread does best; on the CPU a step
+    below ``ONE_THREAD_FLOPS`` takes one thread and a larger one every thread allowed.
+    """
+    if device.type != "cpu" or flops < ONE_THREAD_FLOPS:
+        return 1
+    return max(1, ceiling)
+
+
+@contextmanager
+def intra_op_threads(count: int) -> Iterator[None]:
+    """Run the block with ``count`` intra-op threads on this thread, then put back the count
+    it had (see the module's note on where this takes effect)."""
+    before = torch.get_num_threads()
+    if count != before:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
