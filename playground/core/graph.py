@@ -8,6 +8,7 @@ and shape inference all follow one source of truth (the habit of Orange's canvas
 from __future__ import annotations
 
 import copy
+import functools
 import keyword
 import re
 from collections import deque
@@ -515,13 +516,13 @@ def attribute_names(node_ids: Iterable[str]) -> dict[str, str]:
 
 
 def _usable(name: str) -> bool:
-    return not keyword.iskeyword(name) and name not in _MODULE_MEMBERS
+    return not keyword.iskeyword(name) and name not in _module_members()
 
 
+@functools.cache
 def _module_members() -> frozenset[str]:
+    """Names an ``nn.Module`` attribute may not take; asked when a model is built, so the editor
+    (which only edits the graph) starts without importing torch."""
     from torch import nn
 
     return frozenset(dir(nn.Module())) | frozenset({"nodes", "plan", "build", "Net", "torch", "nn", "x"})
-
-
-_MODULE_MEMBERS = _module_members()

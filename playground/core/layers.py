@@ -4,6 +4,10 @@ Each entry carries its parameter schema (defaults, ranges, help texts a student 
 a shape rule that also counts parameters, and a torch factory. The editor's palette and
 inspector, shape inference, the model builder and the exporters all read this one table,
 so adding a node type is one entry here.
+
+The table itself imports no torch: the editor reads the schemas and shape rules while the
+window starts, before PyTorch has loaded in the background. The factories import it when
+they first build a module.
 """
 
 from __future__ import annotations
@@ -12,13 +16,13 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import torch
-from torch import nn
-
-from playground.core.modules import Abs, Add, Concat
 from playground.core.params import Param
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 Shape = tuple[int, ...]
 
@@ -53,38 +57,54 @@ class Activation:
     parameters: int = 0
 
 
+def _torch_module(name: str, *args: float) -> Callable[[], nn.Module]:
+    """A factory of ``torch.nn.<name>(*args)`` that imports torch only when it is called."""
+    def make() -> nn.Module:
+        from torch import nn
+
+        return getattr(nn, name)(*args)
+    return make
+
+
+def _abs() -> nn.Module:
+    from playground.core.modules import Abs
+
+    return Abs()
+
+
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
         Activation("linear", "No non-linearity: stacked linear layers stay one linear map.", "linear",
-                   nn.Identity),
+                   _torch_module("Identity")),
         Activation("sigmoid", "Squashes to (0, 1); its gradient is at most 0.25 and vanishes in the flat "
-                   "tails, so deep sigmoid stacks train slowly.", "saturating", nn.Sigmoid),
+                   "tails, so deep sigmoid stacks train slowly.", "saturating", _torch_module("Sigmoid")),
         Activation("tanh", "Squashes to (-1, 1), zero-centred; saturates like sigmoid for large inputs.",
-                   "saturating", nn.Tanh),
+                   "saturating", _torch_module("Tanh")),
         Activation("relu", "max(0, z): cheap and does not saturate for positive inputs; units stuck "
-                   "below zero stop learning (dead ReLU).", "relu", nn.ReLU),
+                   "below zero stop learning (dead ReLU).", "relu", _torch_module("ReLU")),
         Activation("leaky_relu", "max(0, z) + 0.01·min(0, z): a small slope below zero keeps units "
-                   "alive.", "relu", lambda: nn.LeakyReLU(0.01)),
+                   "alive.", "relu", _torch_module("LeakyReLU", 0.01)),
         Activation("prelu", "Leaky ReLU whose negative slope is learned (one parameter).", "relu",
-                   nn.PReLU, parameters=1),
+                   _torch_module("PReLU"), parameters=1),
         Activation("elu", "Like ReLU for positive inputs, a smooth exponential curve below zero that "
-                   "pushes mean activations towards zero.", "relu", nn.ELU),
+                   "pushes mean activations towards zero.", "relu", _torch_module("ELU")),
         Activation("selu", "Scaled ELU that keeps activations near zero mean and unit variance with "
-                   "LeCun-normal init.", "relu", nn.SELU),
+                   "LeCun-normal init.", "relu", _torch_module("SELU")),
         Activation("gelu", "Smooth ReLU-like curve used in transformers: z times the Gaussian CDF of z.",
-                   "smooth", nn.GELU),
-        Activation("silu", "z·sigmoid(z) (swish): smooth and non-monotonic near zero.", "smooth", nn.SiLU),
+                   "smooth", _torch_module("GELU")),
+        Activation("silu", "z·sigmoid(z) (swish): smooth and non-monotonic near zero.", "smooth",
+                   _torch_module("SiLU")),
         Activation("softplus", "log(1 + e^z): a smooth ReLU that never has exactly zero gradient.",
-                   "smooth", nn.Softplus),
+                   "smooth", _torch_module("Softplus")),
         Activation("abs", "|z|: absolute-value rectification, the generalised rectifier with alpha = -1.",
-                   "relu", Abs),
+                   "relu", _abs),
     )
 }
 
 # --------------------------------------------------------------------------- initialisation
 
-InitFn = Callable[[torch.Tensor, dict[str, Any]], None]
+InitFn = Callable[["torch.Tensor", dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -97,7 +117,18 @@ class Init:
     data_dependent: bool = False
 
 
+def _torch_init(name: str, **kwargs: str) -> InitFn:
+    """``torch.nn.init.<name>(w, **kwargs)``, importing torch only when it is called."""
+    def apply(w: torch.Tensor, p: dict[str, Any]) -> None:
+        from torch import nn
+
+        getattr(nn.init, name)(w, **kwargs)
+    return apply
+
+
 def _normal(w: torch.Tensor, p: dict[str, Any]) -> None:
+    from torch import nn
+
     nn.init.normal_(w, 0.0, float(p.get("init_std", 0.01)))
 
 
@@ -106,23 +137,23 @@ INITS: dict[str, Init] = {
     for i in (
         Init("default", "PyTorch's default: uniform with a scale from the fan-in.", None),
         Init("xavier_uniform", "Glorot: Var(w) = 2 / (fan_in + fan_out), uniform; suits tanh and sigmoid.",
-             lambda w, p: nn.init.xavier_uniform_(w)),
+             _torch_init("xavier_uniform_")),
         Init("xavier_normal", "Glorot: Var(w) = 2 / (fan_in + fan_out), normal.",
-             lambda w, p: nn.init.xavier_normal_(w)),
+             _torch_init("xavier_normal_")),
         Init("he_uniform", "He: Var(w) = 2 / fan_in, uniform; keeps ReLU signals from shrinking.",
-             lambda w, p: nn.init.kaiming_uniform_(w, nonlinearity="relu")),
+             _torch_init("kaiming_uniform_", nonlinearity="relu")),
         Init("he_normal", "He: Var(w) = 2 / fan_in, normal; keeps ReLU signals from shrinking.",
-             lambda w, p: nn.init.kaiming_normal_(w, nonlinearity="relu")),
+             _torch_init("kaiming_normal_", nonlinearity="relu")),
         Init("lecun_normal", "LeCun: Var(w) = 1 / fan_in, normal; the partner of SELU.",
-             lambda w, p: nn.init.kaiming_normal_(w, nonlinearity="linear")),
+             _torch_init("kaiming_normal_", nonlinearity="linear")),
         Init("orthogonal", "A random orthogonal matrix (Saxe 2014): preserves norms through the layer.",
-             lambda w, p: nn.init.orthogonal_(w)),
+             _torch_init("orthogonal_")),
         Init("normal", "Normal with the standard deviation 'init std': too small and signals vanish "
              "layer by layer.", _normal),
         Init("zeros", "All weights zero: every unit computes the same thing and they never become "
-             "different (the symmetry problem).", lambda w, p: nn.init.zeros_(w)),
+             "different (the symmetry problem).", _torch_init("zeros_")),
         Init("lsuv", "Data-dependent (LSUV): orthogonal, then each layer is scaled so its output "
-             "variance on a real batch is 1.", lambda w, p: nn.init.orthogonal_(w), data_dependent=True),
+             "variance on a real batch is 1.", _torch_init("orthogonal_"), data_dependent=True),
     )
 }
 
@@ -132,6 +163,9 @@ def apply_init(module: nn.Module, params: dict[str, Any]) -> None:
 
     Every non-default scheme zeroes the bias, as the lectures' formulas assume.
     """
+    import torch
+    from torch import nn
+
     init = INITS[params.get("init", "default")]
     if init.apply is None:
         return
@@ -227,7 +261,7 @@ def _activation_params(params: dict[str, Any], key: str = "activation") -> int:
 
 Inputs = Sequence[tuple[str, Shape]]
 InferFn = Callable[[Inputs, dict[str, Any], ShapeContext], tuple[Shape, int]]
-BuildFn = Callable[[Inputs, dict[str, Any], ShapeContext], nn.Module]
+BuildFn = Callable[[Inputs, dict[str, Any], ShapeContext], "nn.Module"]
 
 
 @dataclass(frozen=True)
@@ -262,6 +296,8 @@ def _dense_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[
 
 def _post(p: dict[str, Any], features: int, image: bool) -> list[tuple[str, nn.Module]]:
     """Batch norm, activation and dropout, in the order the format fixes."""
+    from torch import nn
+
     parts: list[tuple[str, nn.Module]] = []
     if p["batchnorm"]:
         parts.append(("bn", nn.BatchNorm2d(features) if image else nn.BatchNorm1d(features)))
@@ -272,6 +308,8 @@ def _post(p: dict[str, Any], features: int, image: bool) -> list[tuple[str, nn.M
 
 
 def _dense_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    from torch import nn
+
     shape = inputs[0][1]
     linear = nn.Linear(math.prod(shape), p["units"], bias=p["bias"])
     apply_init(linear, p)
@@ -310,6 +348,8 @@ def _conv_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[S
 
 
 def _conv_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    from torch import nn
+
     c = inputs[0][1][0]
     conv = nn.Conv2d(c, p["filters"], p["kernel"], stride=p["stride"], padding=_conv_padding(p, ctx),
                      bias=p["bias"])
@@ -333,9 +373,12 @@ def _pool_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[S
     return (c, _spatial_out(h, k, s, 0), _spatial_out(w, k, s, 0)), 0
 
 
-def _pool_builder(cls: type[nn.Module]) -> BuildFn:
+def _pool_builder(name: str) -> BuildFn:
+    """The factory of ``torch.nn.<name>`` (a pooling class) from the node's kernel and stride."""
     def build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
-        return cls(p["kernel"], stride=p["stride"] or p["kernel"])
+        from torch import nn
+
+        return getattr(nn, name)(p["kernel"], stride=p["stride"] or p["kernel"])
     return build
 
 
@@ -353,8 +396,35 @@ def _batchnorm_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tu
 
 
 def _batchnorm_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    from torch import nn
+
     shape = inputs[0][1]
     return nn.BatchNorm2d(shape[0]) if len(shape) == 3 else nn.BatchNorm1d(shape[0])
+
+
+def _dropout_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    from torch import nn
+
+    return nn.Dropout(p["p"])
+
+
+def _fixed(name: str) -> BuildFn:
+    """The factory of a node type without parameters, ``torch.nn.<name>()``; torch loads on the
+    first call."""
+    def build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+        from torch import nn
+
+        return getattr(nn, name)()
+    return build
+
+
+def _merge(name: str) -> BuildFn:
+    """The factory of a merge node, the playground's own module ``core.modules.<name>``."""
+    def build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+        from playground.core import modules
+
+        return getattr(modules, name)()
+    return build
 
 
 def _sources(inputs: Inputs) -> str:
@@ -389,6 +459,8 @@ def _output_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple
 
 
 def _output_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    from torch import nn
+
     shape = inputs[0][1]
     linear = nn.Linear(math.prod(shape), ctx.output_units)
     apply_init(linear, p)
@@ -409,7 +481,7 @@ _CATALOGUE = (
     LayerType(
         "Input", "Input/Output",
         "Where the data enters; its shape comes from the dataset, normalised with training-split statistics.",
-        (), _input_infer, lambda i, p, c: nn.Identity(), lambda p: "Input",
+        (), _input_infer, _fixed("Identity"), lambda p: "Input",
         min_inputs=0, max_inputs=0,
     ),
     LayerType(
@@ -435,19 +507,19 @@ _CATALOGUE = (
     LayerType(
         "MaxPool2d", "Convolution",
         "Keeps the largest value of each window: downsamples and adds some translation invariance.",
-        POOL_PARAMS, _pool_infer, _pool_builder(nn.MaxPool2d),
+        POOL_PARAMS, _pool_infer, _pool_builder("MaxPool2d"),
         lambda p: f"MaxPool2d {p['kernel']}×{p['kernel']}",
     ),
     LayerType(
         "AvgPool2d", "Convolution",
         "Averages each window: downsamples smoothly.",
-        POOL_PARAMS, _pool_infer, _pool_builder(nn.AvgPool2d),
+        POOL_PARAMS, _pool_infer, _pool_builder("AvgPool2d"),
         lambda p: f"AvgPool2d {p['kernel']}×{p['kernel']}",
     ),
     LayerType(
         "Flatten", "Core",
         "Unrolls an image (C, H, W) into one feature vector, as Dense layers expect.",
-        (), _flatten_infer, lambda i, p, c: nn.Flatten(), lambda p: "Flatten",
+        (), _flatten_infer, _fixed("Flatten"), lambda p: "Flatten",
     ),
     LayerType(
         "Activation", "Core",
@@ -468,19 +540,19 @@ _CATALOGUE = (
         "test time.",
         (Param("p", "float", 0.5, "Probability of dropping each value during training.", minimum=0.0,
                maximum=1.0, max_exclusive=True),),
-        _same_shape, lambda i, p, c: nn.Dropout(p["p"]), lambda p: f"Dropout {p['p']:g}",
+        _same_shape, _dropout_build, lambda p: f"Dropout {p['p']:g}",
     ),
     LayerType(
         "Add", "Merge",
         "Sums two or more inputs of equal shape: a residual connection, F(x) + x, that lets very deep "
         "networks train.",
-        (), _add_infer, lambda i, p, c: Add(), lambda p: "Add",
+        (), _add_infer, _merge("Add"), lambda p: "Add",
         min_inputs=2, max_inputs=None,
     ),
     LayerType(
         "Concat", "Merge",
         "Joins two or more inputs along the feature or channel axis, as DenseNet does.",
-        (), _concat_infer, lambda i, p, c: Concat(), lambda p: "Concat",
+        (), _concat_infer, _merge("Concat"), lambda p: "Concat",
         min_inputs=2, max_inputs=None,
     ),
     LayerType(

@@ -117,6 +117,11 @@ def dumps(project: Project) -> str:
     )
 
 
+def file_stem(name: str) -> str:
+    """A file name made from a project name ("XOR / 2" -> "XOR_2"), for Save As and exports."""
+    return re.sub(r"[^\w.-]+", "_", name).strip("._") or "model"
+
+
 def save_project(project: Project, path: str | os.PathLike[str]) -> None:
     """Write atomically (temp file in the same folder, then rename): a crash mid-write leaves
     the previous file intact."""

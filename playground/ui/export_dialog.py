@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -38,7 +37,7 @@ from tqdm import tqdm
 from playground.core.datasets import Dataset
 from playground.core.export import EXPORTERS, ExportResult, export_project
 from playground.core.params import UserError
-from playground.core.project import Project
+from playground.core.project import Project, file_stem
 from playground.core.training import Trainer
 from playground.ui.collector import gui_thread_gc
 from playground.ui.theme import CanvasColors
@@ -66,11 +65,6 @@ def cpu_state(trainer: Trainer) -> StateDict:
     """Runs on the training thread: an owned CPU copy of the live model's weights, so the export
     neither races the next training step nor touches the training device."""
     return {k: v.detach().cpu().clone() for k, v in trainer.model.state_dict().items()}
-
-
-def file_stem(name: str) -> str:
-    """A file name made from a project name ("XOR / 2" -> "XOR_2")."""
-    return re.sub(r"[^\w.-]+", "_", name).strip("._") or "model"
 
 
 class _ExportJob(QObject):

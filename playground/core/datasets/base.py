@@ -4,6 +4,9 @@ A dataset entry is a name, a parameter schema (the same ``Param`` type layers us
 dataset panel builds its widgets from it) and a loader. The loader returns raw features;
 normalisation statistics come from the training split only, and the model applies them as
 its first step, so exported models take the same raw input the dataset panel shows.
+
+The registry, schemas and shapes import no torch: the editor reads them while the window
+starts, before PyTorch has loaded in the background. Only building a ``Dataset`` needs it.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import torch
 
 import playground
 from playground.core.params import Param, Problem, UserError, resolve_params
+
+if TYPE_CHECKING:
+    import torch
 
 TargetKind = Literal["classification", "regression"]
 
@@ -174,6 +179,8 @@ def normalisation_stats(x_train: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
     into the model. A (near) constant feature gets std 1 so normalising never divides by zero.
     Two passes in float64 over chunks keep it exact without a float64 copy of MNIST.
     """
+    import torch
+
     image = x_train.ndim == 4
     dims = (0, 2, 3) if image else (0,)
     count = x_train.numel() // x_train.shape[1]
@@ -188,6 +195,8 @@ def normalisation_stats(x_train: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
 
 
 def _split(x: np.ndarray, y: np.ndarray, meta: DatasetMeta) -> Split:
+    import torch
+
     ty = torch.from_numpy(np.ascontiguousarray(y))
     if meta.target_kind == "classification":
         ty = ty.long().reshape(-1)
