@@ -120,13 +120,14 @@ class DatasetPanel(QWidget):
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
 
-        self.scatter = ScatterPreview()
+        #: made with the first 2-D dataset (pyqtgraph loads after the window's first paint)
+        self.scatter: ScatterPreview | None = None
         self.images = ImageGridPreview()
         self.table = TablePreview()
         self.placeholder = QLabel("No preview")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview = QStackedWidget()
-        for w in (self.placeholder, self.scatter, self.images, self.table):
+        for w in (self.placeholder, self.images, self.table):
             self.preview.addWidget(w)
 
         layout = QVBoxLayout(self)
@@ -170,7 +171,8 @@ class DatasetPanel(QWidget):
         self.colors = colors
         set_text_color(self.error, colors.error)
         set_text_color(self.info)
-        self.scatter.set_colors(colors)
+        if self.scatter is not None:
+            self.scatter.set_colors(colors)
         self.images.set_colors(colors)
 
     def _entry(self) -> DatasetEntry | None:
@@ -222,6 +224,10 @@ class DatasetPanel(QWidget):
             self.images.show_dataset(data)
             self.preview.setCurrentWidget(self.images)
         elif data.meta.input_shape == (2,):
+            if self.scatter is None:
+                self.scatter = ScatterPreview()
+                self.scatter.set_colors(self.colors)
+                self.preview.addWidget(self.scatter)
             self.scatter.show_dataset(data)
             self.preview.setCurrentWidget(self.scatter)
         else:

@@ -2,7 +2,8 @@
 a grid of sample images with their labels, or a table of the first rows of tabular data.
 
 Each preview takes a core ``Dataset`` and draws from its training split; they hold no state
-beyond what they draw, so switching datasets only calls ``show_dataset`` again.
+beyond what they draw, so switching datasets only calls ``show_dataset`` again. The scatter
+plot is pyqtgraph's, imported when the first one is made: not before the window's first paint.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
-from PySide6.QtWidgets import QHeaderView, QSizePolicy, QTableView, QWidget
+from PySide6.QtWidgets import QHeaderView, QSizePolicy, QTableView, QVBoxLayout, QWidget
 
 from playground.core.datasets import Dataset
 from playground.ui.theme import CanvasColors
@@ -38,34 +38,41 @@ def label_text(dataset: Dataset, y: Any) -> str:
     return ", ".join(f"{v:.3g}" for v in values[:3])
 
 
-class ScatterPreview(pg.PlotWidget):
+class ScatterPreview(QWidget):
     """Training points (filled) and test points (hollow) of a 2-D dataset."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMenuEnabled(False)
-        self.setMouseEnabled(False, False)
-        self.hideButtons()
-        self.setAspectLocked(True)
+        import pyqtgraph as pg
+
+        self.pg = pg
+        self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.setAspectLocked(True)
         self.setMinimumHeight(180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.train = pg.ScatterPlotItem(size=5, pen=None)
         self.test = pg.ScatterPlotItem(size=5, brush=None)
-        self.addItem(self.train)
-        self.addItem(self.test)
+        self.plot.addItem(self.train)
+        self.plot.addItem(self.test)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
 
     def set_colors(self, colors: CanvasColors) -> None:
-        self.setBackground(colors.card)
+        self.plot.setBackground(colors.card)
         for axis in ("left", "bottom"):
-            self.getAxis(axis).setPen(colors.text_dim)
-            self.getAxis(axis).setTextPen(colors.text_dim)
+            self.plot.getAxis(axis).setPen(colors.text_dim)
+            self.plot.getAxis(axis).setTextPen(colors.text_dim)
 
     def _brushes(self, dataset: Dataset, y: np.ndarray) -> list[QColor]:
         if dataset.target_kind == "classification":
             return [class_color(int(v)) for v in y]
         values = y.reshape(len(y), -1)[:, 0]
         lo, hi = float(values.min(initial=0)), float(values.max(initial=1))
-        cmap = pg.colormap.get("viridis")
+        cmap = self.pg.colormap.get("viridis")
         return [cmap.map((v - lo) / (hi - lo or 1.0), mode="qcolor") for v in values]
 
     def show_dataset(self, dataset: Dataset) -> None:
@@ -74,10 +81,10 @@ class ScatterPreview(pg.PlotWidget):
             y = split.y.numpy()[:MAX_POINTS]
             colors = self._brushes(dataset, y)
             if hollow:
-                item.setData(x[:, 0], x[:, 1], pen=[pg.mkPen(c, width=1.2) for c in colors], brush=None)
+                item.setData(x[:, 0], x[:, 1], pen=[self.pg.mkPen(c, width=1.2) for c in colors], brush=None)
             else:
                 item.setData(x[:, 0], x[:, 1], brush=colors, pen=None)
-        self.autoRange(padding=0.05)
+        self.plot.autoRange(padding=0.05)
 
 
 class ImageGridPreview(QWidget):

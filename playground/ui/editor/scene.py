@@ -31,7 +31,6 @@ from playground.ui.editor.items import (
     ReasonBadge,
 )
 from playground.ui.editor.layout import COLUMN_SPACING
-from playground.ui.plots.colour_scale import LogColourScale
 from playground.ui.theme import CanvasColors
 
 MIME_LAYER = "application/x-nn-playground-layer"
@@ -153,6 +152,8 @@ class GraphScene(QGraphicsScene):
         nodes the gradient view flags. An edge takes the norm of the node it feeds (the gradient
         flows back along it), or of its source when that node has no parameters. Empty
         ``norms`` clears the tint. ``flowScaleChanged`` carries the scale for the legend."""
+        from playground.ui.plots.colour_scale import LogColourScale  # pyqtgraph: loaded with training
+
         scale = LogColourScale.around(norms.values()) if norms else None
         for node_id, item in self.nodes.items():
             value = norms.get(node_id)

@@ -1,14 +1,21 @@
 """The canvas view: zoom (wheel, Ctrl +/-), pan (middle drag or Space + drag), fit to view,
-rubber-band selection, and the themed grid background."""
+rubber-band selection, and the themed grid background.
+
+The gradient-flow legend is made when first shown (a run's gradients): it is drawn with
+pyqtgraph's colour maps, which the window does not import before its first paint."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QFont, QKeyEvent, QMouseEvent, QPainter, QPen, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsOpacityEffect, QGraphicsView, QWidget
 
 from playground.ui.editor.scene import GRID, GraphScene
-from playground.ui.plots.colour_scale import ColourScaleLegend, LogColourScale
+
+if TYPE_CHECKING:
+    from playground.ui.plots.colour_scale import ColourScaleLegend, LogColourScale
 
 MIN_ZOOM = 0.2
 MAX_ZOOM = 3.0
@@ -46,15 +53,11 @@ class CanvasView(QGraphicsView):
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(320, 240)
-        self.legend = ColourScaleLegend(parent=self)
-        self.legend.setAutoFillBackground(True)
-        self.legend.setToolTip("Gradient flow while training: each layer and connection is tinted by the "
-                               "L2 norm of its gradient, on this shared log scale")
-        self.legend.hide()
-        self._legend_fade = QGraphicsOpacityEffect(self.legend)
+        self._legend: ColourScaleLegend | None = None
+        #: fades the legend when it has to cover a node (the legend takes ownership of it)
+        self._legend_fade = QGraphicsOpacityEffect()
         self._legend_fade.setOpacity(LEGEND_FADED)
         self._legend_fade.setEnabled(False)
-        self.legend.setGraphicsEffect(self._legend_fade)
         self.centerOn(0, 0)
         scene.flowScaleChanged.connect(self.set_flow_scale)
         scene.changed.connect(self._place_legend)
@@ -66,12 +69,31 @@ class CanvasView(QGraphicsView):
         and leave the rest of the hint's text on screen, behind the first node."""
         self.viewport().update()
 
+    @property
+    def legend(self) -> ColourScaleLegend:
+        """The gradient-flow legend over the canvas (hidden until a run's gradients tint it)."""
+        if self._legend is None:
+            from playground.ui.plots.colour_scale import ColourScaleLegend
+
+            legend = ColourScaleLegend(parent=self)
+            legend.setAutoFillBackground(True)
+            legend.setToolTip("Gradient flow while training: each layer and connection is tinted by the "
+                              "L2 norm of its gradient, on this shared log scale")
+            legend.hide()
+            legend.setGraphicsEffect(self._legend_fade)
+            self._legend = legend
+        return self._legend
+
+    def _legend_shown(self) -> bool:
+        return self._legend is not None and self._legend.isVisible()
+
     @Slot(object)
     def set_flow_scale(self, scale: LogColourScale | None) -> None:
         """Show the gradient-flow legend for ``scale`` in a corner of the canvas where no node is
         (None hides it)."""
         if scale is None:
-            self.legend.hide()
+            if self._legend is not None:
+                self._legend.hide()
             return
         self.legend.set_range(scale.lo, scale.hi)
         self.legend.show()
@@ -96,7 +118,7 @@ class CanvasView(QGraphicsView):
         """Put the legend in the first corner with no node under it. It is a widget over the
         canvas, so it would hide whatever it covers; when every corner is taken it goes where
         it covers least, faded, and lets clicks through to the nodes beneath."""
-        if not self.legend.isVisible():
+        if not self._legend_shown():
             return
         nodes = self.node_rects()
 
@@ -111,7 +133,7 @@ class CanvasView(QGraphicsView):
 
     def legend_reserve(self) -> int:
         """Height kept free along the bottom by ``fit_to_view`` while the legend shows."""
-        return self.legend.sizeHint().height() + 2 * LEGEND_MARGIN if self.legend.isVisible() else 0
+        return self.legend.sizeHint().height() + 2 * LEGEND_MARGIN if self._legend_shown() else 0
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
