@@ -4,7 +4,7 @@ A step of a tiny network (TensorFlow Playground's circle: 2-4-2-1, batch 10) is 
 operations on a few hundred numbers. No operation is worth splitting across threads, and on a
 busy machine an OpenMP team that waits for a descheduled thread stalls the whole step: one
 thread was measured up to 10 times faster there. Convolutions on images do gain from more
-threads. ``bench/step_speed.py`` measures both sides; ``ONE_THREAD_FLOPS`` is where they cross.
+threads. ``bench/step_speed.py`` measures both sides; ``ONE_THREAD_FLOPS`` is the line drawn from them.
 
 How ``torch.set_num_threads`` behaves with OpenMP (torch's CPU backend) decides where it is
 called: it sets the count of the calling thread, and the default that threads which have not
@@ -22,11 +22,14 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-#: Below this many forward floating-point operations per step, one intra-op thread is fastest
-#: (measured on 2 cores: the circle (about 400) and an MLP of 64-256-256-10 at batch 64 (about
-#: 5 million) train faster on one thread; the LeNet digits CNN (1.8 million) is even; larger
-#: convolutions gain from two).
-ONE_THREAD_FLOPS = 4_000_000
+#: Below this many forward floating-point operations per step, one intra-op thread. Measured
+#: with the trainer on 2 cores shared with other work (load average 2.5; steps/s on 2 threads
+#: over 1): the circle (360 flops) 0.06, an MLP 64-64-64-10 at batch 32 (0.6 M) 1.03, the LeNet
+#: digits CNN (1.8 M) 0.81, MLPs of 256, 512 and 1,024 units (11 M to 290 M) 0.10 to 0.34: a
+#: second thread that must wait for a busy core stalls every step. On an idle machine more
+#: threads gained 10% at 3.3 M (bench/README.md) and gain more on larger work, so the networks
+#: of the lectures' size run on one thread and only large ones (a CIFAR-sized CNN) on more.
+ONE_THREAD_FLOPS = 20_000_000
 
 
 def forward_flops(model: nn.Module, batch: torch.Tensor) -> int:
