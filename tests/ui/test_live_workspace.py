@@ -26,9 +26,9 @@ from playground.core.training import Report, Trainer
 from playground.ui.app import save_screenshot
 from playground.ui.main_window import MainWindow
 from playground.ui.plots import registry
+from playground.ui.plots.activations import ActivationView
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
-from playground.ui.plots.gradients import GradientView
 from playground.ui.plots.live import PictureRequest, RunInfo
 from playground.ui.plots.loss import LossView
 from playground.ui.plots.saliency import NO_SAMPLES_HINT
@@ -365,12 +365,12 @@ def test_the_loss_curve_keeps_pace_with_the_step_counter(qtbot: QtBot) -> None:
     costly redraws (20 ms in a real window) held every view to one redraw a second. The loss
     curve, the run's main feedback, waits at most a tenth of a second; other costly views
     stay held back to spare the training thread."""
-    loss, gradients = LossView(), GradientView()
-    for view in (loss, gradients):
+    loss, activations = LossView(), ActivationView()
+    for view in (loss, activations):
         qtbot.addWidget(view)
         view._cost = 0.05
     assert loss.redraw_interval() <= 0.1
-    assert gradients.redraw_interval() >= 0.5
+    assert activations.redraw_interval() >= 0.5
 
 
 def test_the_settings_stay_put_while_a_run_goes(make_window: Factory, qtbot: QtBot) -> None:

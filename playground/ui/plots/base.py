@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 #: Redraws per second at most, whatever the rate of incoming data (STYLE.md: <= 30 Hz).
 MAX_REDRAW_HZ = 12
+#: Redraws per second at most of an animated view (the run's live pictures: the loss curve,
+#: the gradient curves, the decision boundary): at animation rate, as TensorFlow Playground.
+ANIMATION_HZ = 60
 #: Redraws per second at least, however costly the view: it never lags more than a second.
 MIN_REDRAW_HZ = 1
 #: Share of the GUI thread's time one view may spend redrawing and painting. The GUI thread's
@@ -40,6 +43,8 @@ MIN_REDRAW_HZ = 1
 #: millisecond drawn is taken from training: a view that costs 10 ms a frame redraws at most
 #: every 10 ms / DUTY (0.5 s), a cheap one up to MAX_REDRAW_HZ.
 DUTY = 0.02
+#: The share an animated view may take: a 6 ms frame can still be drawn 30 times a second.
+ANIMATION_DUTY = 0.2
 #: Milliseconds kept free between two views' redraws, so that input, timers and the other
 #: views' paints get a turn instead of every view drawing in one long event-loop pass.
 REDRAW_GAP_MS = 6
@@ -49,16 +54,18 @@ REASON_WIDTH = 440
 
 class _Canvas(pg.GraphicsLayoutWidget):
     """The view's pyqtgraph canvas, timing its paints (Qt paints after the redraw that asked
-    for it, so a redraw's cost is its own time plus that of the paints that follow)."""
+    for it, so a redraw's cost is its own time plus that of the paints that follow). Costs are
+    the GUI thread's CPU time: what it takes from the training thread (the GIL), not the time
+    other processes on a busy machine took from it."""
 
     def __init__(self, view: PlotView) -> None:
         super().__init__()
         self._view = view
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
-        began = time.perf_counter()
+        began = time.thread_time()
         super().paintEvent(event)
-        self._view._spent += time.perf_counter() - began
+        self._view._spent += time.thread_time() - began
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
@@ -84,6 +91,9 @@ class PlotView(QWidget):
     #: Longest wait between two redraws, however costly they are: a view that is the run's
     #: main feedback (the loss curve beside the step counter) sets it short.
     max_interval: ClassVar[float] = 1.0 / MIN_REDRAW_HZ
+    #: Whether the view is one of the run's live pictures, redrawn at animation rate within
+    #: ANIMATION_DUTY (else at most MAX_REDRAW_HZ within DUTY).
+    animated: ClassVar[bool] = False
     #: The view wants its pictures now (a person picked a sample, a method...).
     picturesWanted = Signal()
     #: When any view last redrew (views keep REDRAW_GAP_MS between their redraws).
@@ -94,6 +104,8 @@ class PlotView(QWidget):
         self.colors = PlotColors.of(self)
         self._dirty = False
         self._last_draw = -1.0
+        #: redraws so far (what the live benchmark counts as picture updates)
+        self.redraws = 0
         #: GUI-thread seconds spent on the last redraw and the paints since; smoothed cost
         self._spent = 0.0
         self._cost = 0.0
@@ -191,7 +203,8 @@ class PlotView(QWidget):
     # ------------------------------------------------------------------ redraw throttle
     def schedule(self) -> None:
         """Ask for a redraw: at once if the last one is old enough, else when it is (at most
-        MAX_REDRAW_HZ, and no more often than the view's cost allows within DUTY)."""
+        MAX_REDRAW_HZ, and no more often than the view's cost allows within DUTY; animated views
+        ANIMATION_HZ within ANIMATION_DUTY)."""
         self._dirty = True
         if not self._timer.isActive():
             wait = self._last_draw + self.redraw_interval() - time.monotonic()
@@ -200,7 +213,13 @@ class PlotView(QWidget):
     def redraw_interval(self) -> float:
         """Seconds between two redraws, from what the view's redraws have been costing (never
         longer than ``max_interval``)."""
-        return min(max(1.0 / MAX_REDRAW_HZ, self._cost / DUTY), self.max_interval)
+        rate, duty = (ANIMATION_HZ, ANIMATION_DUTY) if self.animated else (MAX_REDRAW_HZ, DUTY)
+        return min(max(1.0 / rate, self._cost / duty), self.max_interval)
+
+    @property
+    def redraw_cost(self) -> float:
+        """GUI-thread seconds a redraw and the paints after it have been costing (smoothed)."""
+        return self._cost
 
     def flush(self) -> None:
         """Draw pending data now (visible or not): before an export, a screenshot, a test."""
@@ -261,9 +280,10 @@ class PlotView(QWidget):
         # the previous redraw's cost, now that its paints are done: smoothed, so one slow
         # frame (a first draw that builds items) does not hold the view back for long
         self._cost = 0.7 * self._cost + 0.3 * self._spent if self._last_draw >= 0 else self._spent
-        began = time.perf_counter()
+        began = time.thread_time()
         self._redraw()
-        self._spent = time.perf_counter() - began
+        self.redraws += 1
+        self._spent = time.thread_time() - began
         self._last_draw = PlotView._last_any_draw = time.monotonic()
 
     def _redraw(self) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Slot
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
-from PySide6.QtWidgets import QCheckBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QWidget
 
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
@@ -125,6 +125,7 @@ class BoundaryView(PlotView):
     """Decision boundary (``set_grid``) with data points (``set_points``) and hidden-unit
     pictures (``set_unit_grids``). Points and grids are in raw input units, y upwards."""
 
+    animated = True
     dock_id = "boundary"
     dock_title = "Decision boundary"
     overview = "picture"
@@ -143,6 +144,12 @@ class BoundaryView(PlotView):
         self._arrangement: _Arrangement | None = None
         self._placed: Placement | None = None
         self._value_range: tuple[float, float] = (0.0, 1.0)
+        #: what the points were last drawn from: they are redrawn only when it changes (a
+        #: scatter with a brush per point is the costliest part of a frame)
+        self._points_drawn: tuple[Any, ...] | None = None
+        #: the colour bar's levels and title as last set
+        self._scale: tuple[tuple[float, float], str] | None = None
+        self._heat_values: np.ndarray | None = None
 
         self.units_toggle = QCheckBox("Hidden units")
         self.units_toggle.setChecked(True)
@@ -162,6 +169,10 @@ class BoundaryView(PlotView):
         self.test_points = pg.ScatterPlotItem(size=POINT_SIZE, name="test")
         for item in (self.heat, self.train_points, self.test_points):
             self.plot.addItem(item)
+        # the points change only with the data: Qt repaints them from a cached picture when the
+        # heat map under them changes, rather than calling their Python paint every frame
+        for item in (self.train_points, self.test_points):
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.colorbar = pg.ColorBarItem(values=(0, 1), interactive=False, width=12)
         # under the colour bar, beside the plane: over it, it hid points
         self.legend = LayoutLegend(labelTextSize="8pt", verSpacing=-6)
@@ -312,23 +323,39 @@ class BoundaryView(PlotView):
         values = np.nan_to_num(np.asarray(grid.values, dtype=np.float32))
         if values.ndim == 2:
             values = values[..., None]
+        # coloured here, in one numpy pass, and handed over as RGBA: an ImageItem given a LUT
+        # builds a Qt colour table in Python on every render, 30 times a second
         if self._kind == "regression":
             self._value_range = self._regression_range(values[..., 0])
-            self.heat.setImage(np.ascontiguousarray(values[..., 0]), autoLevels=False, levels=self._value_range,
-                               lut=self._two_class)
-            self.colorbar.setLevels(self._value_range)
-            self.colorbar.getAxis("right").setLabel("output")
+            self._draw_scalar(values[..., 0], self._value_range, "output")
         elif values.shape[-1] <= 2:
-            p1 = values[..., -1] if values.shape[-1] == 2 else values[..., 0]
-            self.heat.setImage(np.ascontiguousarray(p1), autoLevels=False, levels=(0.0, 1.0), lut=self._two_class)
-            self.colorbar.setLevels((0.0, 1.0))
-            self.colorbar.getAxis("right").setLabel("P(class 1)")
+            self._draw_scalar(values[..., -1] if values.shape[-1] == 2 else values[..., 0], (0.0, 1.0), "P(class 1)")
         else:
             self.heat.setImage(self._blend_classes(values), autoLevels=False, levels=(0.0, 1.0), lut=None)
+            self._heat_values = None
         rect = _rect(grid)
         if self.heat.mapRectToParent(self.heat.boundingRect()) != rect:
             self.heat.setRect(rect)
             self.plot.setRange(rect, padding=0)
+
+    def _draw_scalar(self, values: np.ndarray, levels: tuple[float, float], label: str) -> None:
+        """One value per point of the plane through the two-class map between ``levels``, with
+        the colour bar's levels and title touched only when they change (either makes its axis
+        lay out its ticks again: 2 ms a frame)."""
+        self.heat.setImage(apply_lut(values, self._two_class, *levels), autoLevels=False, levels=(0, 255))
+        self._heat_values = values
+        if (levels, label) == self._scale:
+            return
+        self._scale = (levels, label)
+        self.colorbar.setLevels(levels)
+        self.colorbar.getAxis("right").setLabel(label)
+
+    def heat_values(self) -> tuple[np.ndarray, tuple[float, float]] | None:
+        """The values the heat map shows (P(class 1) or the regression output) and the levels
+        they are coloured between; None while it shows none (or the classes' blend)."""
+        if self._grid is None or self._scale is None or self._heat_values is None:
+            return None
+        return self._heat_values, self._scale[0]
 
     def _blend_classes(self, probs: np.ndarray) -> np.ndarray:
         """Winning class's colour, faded towards the background as confidence drops to chance."""
@@ -359,6 +386,10 @@ class BoundaryView(PlotView):
         return [brushes[int(k) % len(brushes)] for k in labels]
 
     def _draw_points(self) -> None:
+        key = (id(self._points), self._kind, self._classes(), self._value_range, id(self._two_class), id(self.colors))
+        if key == self._points_drawn:
+            return
+        self._points_drawn = key
         if self._points is None:
             self.train_points.clear()
             self.test_points.clear()

@@ -12,6 +12,7 @@ data (``flags()``, ``flagsChanged``) for the editor's node badges.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,10 @@ TOP_ROWS = 1.8
 #: Pixels the curves over time get at least.
 TIME_PLOT_HEIGHT = 150
 FLAG_POINT_SIZE = 8.0
+#: Decades a threshold line must move by before it is moved (less is under a pixel).
+LINE_STEP = 0.005
+#: Seconds between two updates of the step in the bars' title.
+TITLE_INTERVAL = 0.25
 
 
 def _log10(value: float) -> float:
@@ -64,6 +69,7 @@ class GradientView(PlotView):
     """
 
     flagsChanged = Signal(dict)
+    animated = True
     dock_id = "gradients"
     dock_title = "Gradients"
     overview = "row"
@@ -143,6 +149,9 @@ class GradientView(PlotView):
         for line in self._limits:
             line.setZValue(-1)
         self._flag_texts: list[pg.TextItem] = []
+        #: the bar title's text apart from the step, and when it was last written
+        self._title_kind: tuple[str, str | None, str] | None = None
+        self._title_at = 0.0
         self.follow(self.bar_plot.getViewBox().sigResized, self._fit_bar_range)
         self._fit_rows(0)
         self._apply_theme()
@@ -295,7 +304,7 @@ class GradientView(PlotView):
     def _color_curves(self) -> None:
         n = len(self._structure)
         for i, node in enumerate(self._structure):
-            self._curves[node].setPen(pg.mkPen(self.colors.depth(i / max(n - 1, 1)), width=1.5))
+            self._curves[node].setPen(pg.mkPen(self.colors.depth(i / max(n - 1, 1)), width=1))
 
     def _draw_bars(self, nodes: list[str]) -> None:
         c = self.colors
@@ -338,7 +347,8 @@ class GradientView(PlotView):
                                        height=BAR_HEIGHT + 0.15)
         for line, value in zip(self._limits, limits or [math.nan, math.nan]):
             line.setVisible(math.isfinite(value))
-            if math.isfinite(value):
+            # moving a line re-lays it out (0.4 ms): not for a change no one could see
+            if math.isfinite(value) and abs(line.value() - value) > LINE_STEP:
                 line.setValue(value)
         for i, text in enumerate(self._flag_texts):
             flag = self._flags.get(nodes[i]) if i < len(nodes) else None
@@ -361,10 +371,20 @@ class GradientView(PlotView):
         self._fit_bar_range()
         if len(nodes) != self._rows:
             self._fit_rows(len(nodes))
-        title = f"latest, step {self._step:,}" if nodes else "no gradients yet"
+        self._write_bar_title(bool(nodes))
+
+    def _write_bar_title(self, any_nodes: bool) -> None:
+        """"latest, step N": the step is brought up to date a few times a second, not at every
+        frame (each new text is laid out as HTML again)."""
+        now = time.monotonic()
+        title = f"latest, step {self._step:,}" if any_nodes else "no gradients yet"
         if self._previous:
             title += f"  ·  dashed: {self._previous[0]}"
-        self.bar_title.setText(title, size="9pt", color=c.hex())
+        fresh = (title.split(",")[0], self._previous[0] if self._previous else None, self.colors.hex())
+        if fresh == self._title_kind and now - self._title_at < TITLE_INTERVAL:
+            return
+        self._title_kind, self._title_at = fresh, now
+        self.bar_title.setText(title, size="9pt", color=self.colors.hex())
 
     def _flag_width(self) -> float:
         """Pixels the flag column needs ("exploding" is the longest flag)."""

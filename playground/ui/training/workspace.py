@@ -33,11 +33,12 @@ from playground.ui.training.panel import TrainingPanel
 from playground.ui.training.runs import SavedRun, next_run_dir
 from playground.ui.training.worker import Computed, TrainingSession
 
-#: Seconds between requests for pictures that need the live model (filters, boundary, ...).
-PICTURE_INTERVAL = 0.25
+#: Seconds between rounds of requests for pictures that need the live model (filters,
+#: boundary, ...): at animation rate; what each kind costs decides how often it is computed.
+PICTURE_INTERVAL = 1 / 60
 #: Each kind of picture may take at most 1/PICTURE_BUDGET of the training thread's time: one
-#: that took 20 ms is asked for again after 1 s, not 0.25 s (the pictures run between steps,
-#: so their time is taken from training).
+#: that took 20 ms is asked for again after 1 s, one that took 0.4 ms after 20 ms (the
+#: pictures run between steps, so their time is taken from training).
 PICTURE_BUDGET = 50
 #: Seconds between two re-tints of the graph by gradient flow (each repaints the canvas).
 TINT_INTERVAL = 0.5
@@ -537,13 +538,16 @@ class TrainingWorkspace(QObject):
 
     def _request_pictures(self, force: bool = False, views: list[PlotView] | None = None) -> None:
         """Ask the worker for the pictures the shown views want, one outstanding request per
-        key, at most every PICTURE_INTERVAL seconds and within each key's PICTURE_BUDGET
-        (``force``: at an epoch's end or when a person asked, regardless of the budget).
-        Hidden views (closed, or a tab behind another) ask for nothing."""
+        key, in rounds at most every PICTURE_INTERVAL seconds and within each key's
+        PICTURE_BUDGET (``force``: at an epoch's end or when a person asked, regardless of the
+        budget); ``views``: only theirs, now (not a round). Hidden views (closed, or a tab
+        behind another) ask for nothing."""
         now = time.monotonic()
-        if self.session is None or self.info is None or (not force and now - self._last_pictures < PICTURE_INTERVAL):
+        if self.session is None or self.info is None:
             return
         if views is None:
+            if not force and now - self._last_pictures < PICTURE_INTERVAL:
+                return
             self._last_pictures = now
         wanted: dict[str, tuple[PictureRequest, list[PlotView]]] = {}
         for view in views if views is not None else self.views.values():
@@ -570,6 +574,10 @@ class TrainingWorkspace(QObject):
             return
         for view in asking:
             view.on_picture(computed.key, computed.value)
+        # the next one at once (within its budget), not at the next round: a picture asked for
+        # at one delivery and back at the next would otherwise move at half the delivery rate
+        if self.session is not None and self.session.running:
+            self._request_pictures(views=asking)
 
     @Slot(object)
     def _finished(self, result: TrainResult) -> None:

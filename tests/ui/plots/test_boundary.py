@@ -17,8 +17,13 @@ def test_shows_points_heat_map_and_unit_pictures(show: Show) -> None:
     assert view.point_counts() == (200, 60)
     assert view.unit_count() == 16
     grid = fakes.moons_grid()
-    assert np.allclose(view.heat.image, grid.values[..., 1]), "two classes: P(class 1)"
-    assert view.heat.getLevels() == pytest.approx([0.0, 1.0])
+    values, levels = view.heat_values()
+    assert np.allclose(values, grid.values[..., 1]), "two classes: P(class 1)"
+    assert levels == pytest.approx((0.0, 1.0))
+    rgb = view.heat.image[..., :3].astype(int)
+    blue_minus_red = rgb[..., 2] - rgb[..., 0]
+    assert blue_minus_red[values > 0.9].min() > 0, "sure of class 1: blue"
+    assert blue_minus_red[values < 0.1].max() < 0, "sure of class 0: orange"
     rect = view.heat.mapRectToParent(view.heat.boundingRect())
     step = float(grid.xs[1] - grid.xs[0])
     assert rect.left() == pytest.approx(grid.xs[0] - step / 2, abs=1e-5)
@@ -56,7 +61,7 @@ def test_many_classes_and_regression(show: Show) -> None:
     grid = fakes.moons_grid()
     view.set_grid(Grid(grid.xs, grid.ys, grid.values[..., :1] * 10), "regression")
     view.flush()
-    assert view.heat.getLevels() == pytest.approx([-2.0, 3.0]), "levels from the targets, steady while training"
+    assert view.heat_values()[1] == pytest.approx((-2.0, 3.0)), "levels from the targets, steady while training"
     assert view.colorbar.isVisible()
     view.reset()
     view.flush()
