@@ -1,14 +1,21 @@
 """Application bootstrap: QApplication, Fusion style and theme, the main window, and the
-``--screenshot`` mode that renders the window offscreen for docs and checks."""
+``--screenshot`` mode that renders the window offscreen for docs and checks.
+
+Nothing imported here imports torch: the app's window is on screen and its editor usable
+before PyTorch has loaded, on a background thread (``loading.py``). The log says when each
+was ready ("window painted", "editor ready", "training ready"). ``--screenshot`` waits for
+everything, as a script would.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -17,10 +24,13 @@ from playground.core.project import load_project
 from playground.ui.collector import gui_thread_gc
 from playground.ui.editor.icons import app_icon
 from playground.ui.headless import HeadlessPrompts
+from playground.ui.loading import process_age, training_import
 from playground.ui.main_window import MainWindow
 from playground.ui.settings import APPLICATION, ORGANIZATION, app_settings
 from playground.ui.theme import APPEARANCES, ThemeManager
 from playground.ui.wheel_guard import install_wheel_guard
+
+log = logging.getLogger(__name__)
 
 SCREENSHOT_SIZE = (1440, 900)
 #: Sans-serif faces tried, in order, where the platform gives no desktop font (offscreen).
@@ -89,15 +99,26 @@ def run_app(args: argparse.Namespace) -> int:
     theme = create_theme(app, args.theme)
     if args.screenshot:
         return _screenshot(theme, args)
-    window = MainWindow(theme)
+    background = training_import()
+    window = MainWindow(theme, background=background)
     window.show()
     if not window.offer_recovery() and args.project:
         window.open_path(args.project)
+    QTimer.singleShot(0, lambda: _log_editor_ready(window))  # the first turn of the event loop
     status = app.exec()
-    window.training.shutdown(timeout_ms=None)  # no training thread may outlive the process
+    if window.training_ready:
+        window.training.shutdown(timeout_ms=None)  # no training thread may outlive the process
     window.shutdown()
     dispose(window)
+    background.close()
     return status
+
+
+def _log_editor_ready(window: MainWindow) -> None:
+    """The project asked for is on the canvas and the event loop takes input: the editor is usable."""
+    age = process_age()
+    log.info("editor ready: %d nodes on the canvas%s", len(window.scene.nodes),
+             f", {age:.2f} s after the process started" if age is not None else "")
 
 
 def dispose(window: MainWindow) -> None:

@@ -5,14 +5,24 @@ Everything a person is asked (save changes? restore? which file?) goes through `
 so tests answer the questions by replacing it. Project files are read and written by core
 (``load_project``, ``save_project``); the window only decides when. Each window autosaves to
 its own recovery file (``recovery.py``).
+
+The window is built in two parts. The editor (canvas, palette, inspector, dataset panel,
+menus) imports no torch and is on screen at once. The training side (the workspace with its
+live views, Train and the other run actions, Export, Load Weights, Open Run) needs PyTorch:
+the app imports it in the background (``loading.py``) and adds the workspace when that is
+done; until then those actions are disabled and say why, and the status bar and the live
+views' place say "Loading PyTorch…". Without a ``BackgroundImport`` (tests, screenshots,
+benchmarks) the window imports it at once and is whole when constructed.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, QUrl, Slot
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, QSettings, QSize, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -27,14 +37,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.build import build_model
 from playground.core.examples import examples_dir, shipped_examples
-from playground.core.export import load_weights
 from playground.core.graph import Graph
 from playground.core.params import UserError
 from playground.core.project import (
     Project,
     ProjectError,
+    file_stem,
     load_project,
     new_project,
     save_project,
@@ -49,7 +58,6 @@ from playground.ui.editor.inspector import InspectorWidget
 from playground.ui.editor.palette import PaletteWidget
 from playground.ui.editor.scene import GraphScene
 from playground.ui.editor.view import CanvasView
-from playground.ui.export_dialog import ExportDialog, file_stem
 from playground.ui.help import (
     MarkdownDialog,
     ShortcutsDialog,
@@ -58,17 +66,27 @@ from playground.ui.help import (
     lecture_notes_path,
     lock_pixmap,
 )
+from playground.ui.loading import BackgroundImport, process_age
 from playground.ui.recovery import RecoveryFile, find_orphans
 from playground.ui.settings import APPLICATION, app_settings, inside_app, remember_folder, start_folder
 from playground.ui.theme import ThemeManager
-from playground.ui.training.runs import read_run
-from playground.ui.training.workspace import TrainingWorkspace
+
+if TYPE_CHECKING:
+    from playground.ui.export_dialog import ExportDialog
+    from playground.ui.training.workspace import TrainingWorkspace
+
+log = logging.getLogger(__name__)
 
 PROJECT_FILTER = "Playground projects (*.json);;All files (*)"
 RECENT_LIMIT = 8
 #: Idle time after the last change before the recovery file is written.
 AUTOSAVE_DELAY_MS = 3000
 STATUS_TIMEOUT_MS = 6000
+#: What the actions that need PyTorch say while it loads in the background.
+LOADING_NOTE = "Loading PyTorch… (available in a moment)"
+#: Share of the window's height the live views get under the canvas (``TrainingWorkspace.arrange``),
+#: kept for them while PyTorch loads so the canvas does not change size when they come.
+LIVE_VIEWS_SHARE = 0.4
 #: The window's size on first start, and what is kept free around it for the window manager's
 #: title bar and borders when the screen is smaller.
 DEFAULT_SIZE = (1440, 900)
@@ -127,10 +145,13 @@ class Prompts:
 
 class MainWindow(QMainWindow):
     """The editor window. ``persist=False`` (screenshots) neither reads nor writes the saved
-    layout, recent files or a recovery file."""
+    layout, recent files or a recovery file. With ``background``, the training side is added
+    once that import is done (it starts when the canvas is first painted); without, it is
+    imported now."""
 
     def __init__(self, theme: ThemeManager, project: Project | None = None, *, persist: bool = True,
-                 prompts: Prompts | None = None, settings: QSettings | None = None) -> None:
+                 prompts: Prompts | None = None, settings: QSettings | None = None,
+                 background: BackgroundImport | None = None) -> None:
         super().__init__()
         self.theme = theme
         self.persist = persist
@@ -181,19 +202,23 @@ class MainWindow(QMainWindow):
 
         self._create_actions()
         self._create_menus()
-        self.training = TrainingWorkspace(self, self.document, self.controller.set_training,
-                                          lambda title, text: self.prompts.show_error(self, title, text),
-                                          self.show_status, keep_runs=persist)
-        self.training.runningChanged.connect(self._set_locked)
-        self.training.gradientsChanged.connect(self.scene.set_gradient_flow)
         self._run_active = False
         self.lock_indicator, self.lock_icon, self.lock_label = self._lock_indicator()
         self.statusBar().addPermanentWidget(self.lock_indicator)
-        self._help_menu_last()
+        self._training: TrainingWorkspace | None = None
+        self._background = background
+        self._loading: tuple[QToolBar, QDockWidget, QLabel] | None = None
+        if background is None or background.ready:
+            self._add_training()
+        else:
+            self._loading = self._loading_placeholders()
+            background.finished.connect(self._on_training_imported)
+            self.view.viewport().installEventFilter(self)  # the import starts at the first paint
         self._connect()
         self.resize(self._first_size())
         self._arrange_docks()
         self._default_state = self.saveState()
+        self._restored_state: QByteArray | None = None
         restored = persist and self._restore_settings()
         self._update_title()
         self._update_validity()
@@ -232,6 +257,129 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
+    # ------------------------------------------------------------------ the training side (PyTorch)
+    @property
+    def training(self) -> TrainingWorkspace:
+        """The training workspace; asked for while PyTorch is still loading, it waits for it."""
+        return self._training if self._training is not None else self.wait_until_ready()
+
+    @property
+    def training_ready(self) -> bool:
+        """Whether the training workspace is there (PyTorch has loaded)."""
+        return self._training is not None
+
+    def wait_until_ready(self) -> TrainingWorkspace:
+        """Wait for PyTorch and add the training workspace, for what cannot go on without it
+        (a run to open, a script or test driving the window). The window keeps painting, and
+        says what it waits for after a moment. A failed import is a ``UserError`` saying why."""
+        if self._training is None and self._background is not None:
+            background = self._background
+            if not background.done:
+                run_off_gui_thread(self, "Loading PyTorch…", background.wait)
+            self._on_training_imported()
+            if self._training is None:
+                raise UserError(f"PyTorch could not be loaded ({background.error}): training, export and runs "
+                                "are unavailable in this window")
+        if self._training is None:  # closed before PyTorch was asked for
+            raise UserError("the window is closed")
+        return self._training
+
+    def _add_training(self) -> None:
+        """Create the training workspace (its docks, actions and Training menu) and follow it."""
+        from playground.ui.training.workspace import TrainingWorkspace
+
+        self._training = training = TrainingWorkspace(
+            self, self.document, self.controller.set_training,
+            lambda title, text: self.prompts.show_error(self, title, text), self.show_status,
+            keep_runs=self.persist)
+        training.runningChanged.connect(self._set_locked)
+        training.runningChanged.connect(self._on_run_active)
+        training.gradientsChanged.connect(self.scene.set_gradient_flow)
+        # toggled follows every pause change made through the workspace; triggered also covers a
+        # click on Pause, whose own check-state flip (toggled) comes before the run pauses.
+        training.pause_action.toggled.connect(self._update_weights_actions)
+        training.pause_action.triggered.connect(self._update_weights_actions)
+        self._help_menu_last()
+
+    def _loading_placeholders(self) -> tuple[QToolBar, QDockWidget, QLabel]:
+        """What stands for the training side while PyTorch loads: a disabled Train button saying
+        so, the live views' place under the canvas, and a note in the status bar."""
+        train = QAction(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Train", self)
+        train.setEnabled(False)
+        train.setToolTip(f"Train: {LOADING_NOTE}")
+        tools = QToolBar("Training", self)
+        tools.setObjectName("trainingLoadingToolbar")
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tools.addAction(train)
+        self.addToolBar(tools)
+        # where the workspace puts its live views: under the canvas, between the full-height side panels
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        note = QLabel("Loading PyTorch… the live views appear here in a moment.")
+        note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        note.setEnabled(False)
+        dock = self._dock("Live views", "liveViewsLoadingDock", note, Qt.DockWidgetArea.BottomDockWidgetArea)
+        status = QLabel("Loading PyTorch…")
+        status.setToolTip("PyTorch loads in the background; Train, Export, Load Weights and Open Run "
+                          "are available once it has.")
+        self.statusBar().insertPermanentWidget(0, status)
+        return tools, dock, status
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and watched is self.view.viewport():
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._on_first_paint)  # once this paint is on screen
+        return super().eventFilter(watched, event)
+
+    @Slot()
+    def _on_first_paint(self) -> None:
+        """The canvas is on screen: now PyTorch may take the CPU (before, it would only have
+        slowed the first paint down)."""
+        age = process_age()
+        log.info("window painted%s", f" {age:.2f} s after the process started" if age is not None else "")
+        if self._background is not None and not self._closed:
+            self._background.start()
+
+    @Slot()
+    def _on_training_imported(self) -> None:
+        """PyTorch has loaded (or failed to): put the training side in place of its placeholders."""
+        background = self._background
+        if self._training is not None or self._closed or background is None or self._loading is None:
+            return
+        tools, dock, status = self._loading
+        if not background.ready:
+            status.setText("PyTorch could not be loaded: training is unavailable")
+            status.setToolTip(f"{background.error}\nThe editor works; see the log file for the details.")
+            tools.actions()[0].setToolTip(f"Train: PyTorch could not be loaded ({background.error})")
+            return
+        self._loading = None
+        self.removeToolBar(tools)
+        self.removeDockWidget(dock)
+        self.statusBar().removeWidget(status)
+        for widget in (tools, dock, status):
+            widget.deleteLater()
+        self._add_training()
+        self._place_training_docks()
+        self._update_weights_actions()
+        age = process_age()
+        log.info("training ready: PyTorch and the live views imported in %.2f s%s", background.seconds or 0.0,
+                 f", {age:.2f} s after the process started" if age is not None else "")
+        self.show_status("PyTorch loaded: ready to train (F5)")
+
+    def _place_training_docks(self) -> None:
+        """Lay out the docks the workspace has just added: Reset Window Layout learns the default
+        layout with them, then a saved layout is put back (now that its docks exist)."""
+        for dock in self.training.docks.values():
+            # Qt's layout queued a "show unless hidden" for each new dock: it would otherwise come
+            # after the saved layout has hidden some of them, and show them again
+            QCoreApplication.sendPostedEvents(dock, QEvent.Type.MetaCall.value)
+        if self._restored_state is not None:
+            self.restoreState(self._default_state)
+        self._arrange_docks()
+        self._default_state = self.saveState()
+        if self._restored_state is not None:
+            self.restoreState(self._restored_state)
+
     # ------------------------------------------------------------------ actions and menus
     def _action(self, text: str, slot: Callable[..., object], shortcuts: Shortcuts = (), tip: str = "",
                 icon: QStyle.StandardPixmap | None = None, checkable: bool = False) -> QAction:
@@ -265,10 +413,11 @@ class MainWindow(QMainWindow):
                                           "Export the model (ONNX, torch.export, safetensors, Python) and verify it")
         self.load_weights_action = self._action("&Load Weights…", self.load_weights, "Ctrl+Shift+L",
                                                 "Load trained weights from a safetensors file to continue from them")
-        self._weights_tips = {a: a.toolTip() for a in (self.export_action, self.load_weights_action)}
         self.open_run_action = self._action("Open R&un…", lambda: self.open_run(), "Ctrl+Shift+O",
                                             "Open a run folder: its project, trained weights and loss curves, "
                                             "to compare a new run with")
+        self._weights_tips = {a: a.toolTip() for a in (self.export_action, self.load_weights_action,
+                                                       self.open_run_action)}
         self.runs_folder_action = self._action("Runs &Folder", self.show_runs_folder, "Ctrl+Alt+O",
                                                "Show the folder where runs trained in the window are kept")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q", "Close the window")
@@ -403,11 +552,6 @@ class MainWindow(QMainWindow):
         self.view.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         self.theme.changed.connect(self._on_theme)
         doc.reportChanged.connect(self._update_weights_actions)
-        self.training.runningChanged.connect(self._on_run_active)
-        # toggled follows every pause change made through the workspace; triggered also covers a
-        # click on Pause, whose own check-state flip (toggled) comes before the run pauses.
-        self.training.pause_action.toggled.connect(self._update_weights_actions)
-        self.training.pause_action.triggered.connect(self._update_weights_actions)
 
     # ------------------------------------------------------------------ state shown in the window
     @Slot()
@@ -541,6 +685,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray):
             self.restoreState(state)
+            self._restored_state = state
         snap = self.settings.value("canvas/snap", True)
         self.snap_action.setChecked(snap not in (False, "false"))
         self.scene.snap_to_grid = self.snap_action.isChecked()
@@ -564,7 +709,10 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.palette_dock, self.inspector_dock], [min(260, width // 5), min(340, width // 4)],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.palette_dock, self.dataset_dock], [height // 2, height // 2], Qt.Orientation.Vertical)
-        self.training.arrange()
+        if self._training is not None:
+            self._training.arrange()
+        elif self._loading is not None:
+            self.resizeDocks([self._loading[1]], [int(height * LIVE_VIEWS_SHARE)], Qt.Orientation.Vertical)
 
     def _save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -642,7 +790,8 @@ class MainWindow(QMainWindow):
         self.lock_icon.setPixmap(lock_pixmap(self.theme.colors.text_dim, size, self.devicePixelRatioF()))
 
     def _show(self, project: Project, *, modified: bool = False) -> None:
-        self.training.shutdown()
+        if self._training is not None:
+            self._training.shutdown()
         self.document.replace(project, modified=modified)
         self.view.fit_to_view()
 
@@ -807,7 +956,7 @@ class MainWindow(QMainWindow):
             if self.persist:
                 self._save_settings()
                 self.recovery.close()
-        session = self.training.session
+        session = self._training.session if self._training is not None else None
         if session is not None and session.running:
             # A run still loading its data or building its model stops only when that is done
             # (seconds, on a large dataset): the window closes now, and is torn down once the
@@ -823,7 +972,8 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
-        self.training.shutdown()
+        if self._training is not None:
+            self._training.shutdown()
         self.autosave_timer.stop()
         self.scene.selectionChanged.disconnect(self._on_selection)
         self.controller.release_clipboard()
@@ -849,7 +999,9 @@ class MainWindow(QMainWindow):
         problem = self._network_problem()
         if problem:
             return problem
-        session = self.training.session
+        if self._training is None:
+            return LOADING_NOTE
+        session = self._training.session
         if self._run_active and session is not None and not session.control.paused:
             return "Pause training first (F6): the export takes the paused run's weights"
         return None
@@ -859,9 +1011,13 @@ class MainWindow(QMainWindow):
         blocked = self._export_blocked()
         self.export_action.setEnabled(blocked is None)
         self.export_action.setToolTip(blocked or self._weights_tips[self.export_action])
-        self.load_weights_action.setEnabled(not self._run_active)
-        self.load_weights_action.setToolTip("Stop training first (Shift+F5): the run trains its own copy of the weights"
+        loading = self._training is None
+        self.load_weights_action.setEnabled(not self._run_active and not loading)
+        self.load_weights_action.setToolTip(LOADING_NOTE if loading else
+                                            "Stop training first (Shift+F5): the run trains its own copy of the weights"
                                             if self._run_active else self._weights_tips[self.load_weights_action])
+        self.open_run_action.setEnabled(not loading)
+        self.open_run_action.setToolTip(LOADING_NOTE if loading else self._weights_tips[self.open_run_action])
 
     def export_model(self) -> ExportDialog | None:
         """File > Export…: open the export dialog with the weights to export (the last run's or
@@ -871,6 +1027,8 @@ class MainWindow(QMainWindow):
         if blocked:
             self.prompts.show_error(self, "Cannot export", blocked)
             return None
+        from playground.ui.export_dialog import ExportDialog
+
         live = self.training.session if self._run_active else None
         dialog = ExportDialog(self.document.project, self.document.dataset,
                               None if live else self.training.weights_for_network(),
@@ -883,6 +1041,9 @@ class MainWindow(QMainWindow):
         """File > Load Weights…: take the weights of a safetensors file whose embedded network
         matches this one, so the next Train continues from them. A file for another network
         (node ids, shapes) or a damaged one is refused with a message saying why."""
+        if self._training is None:
+            self.prompts.show_error(self, "Cannot load weights", LOADING_NOTE)
+            return False
         if self._run_active:
             self.prompts.show_error(self, "Cannot load weights", "Stop training first (Shift+F5).")
             return False
@@ -898,6 +1059,9 @@ class MainWindow(QMainWindow):
         path = self._choose_path("Load weights", "Weights (*.safetensors);;All files (*)", False)
         if not path:
             return False
+        from playground.core.build import build_model
+        from playground.core.export import load_weights
+
         try:
             state = run_off_gui_thread(self, f"Reading {Path(path).name}…", lambda: load_weights(
                 path, build_model(self.document.graph, data.meta, data.mean, data.std)))
@@ -914,7 +1078,11 @@ class MainWindow(QMainWindow):
         """File > Open Run…: a run folder (one the window kept, or one ``playground train``
         wrote) opens its project as an unsaved copy, so Save never writes into the run, with
         the run's weights to continue from and its loss curves overlaid to compare a new run
-        with. A folder that is not a run is reported by name and the open project stays."""
+        with. A folder that is not a run is reported by name and the open project stays. Asked
+        for while PyTorch loads (the run's weights are tensors), it waits for it."""
+        self.wait_until_ready()
+        from playground.ui.training.runs import read_run
+
         if folder is None:
             folder = self.prompts.choose_path(self, "Open run folder", "", True, str(runs_dir()))
             if not folder:
