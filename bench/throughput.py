@@ -5,8 +5,9 @@ Two cases: (a) a TensorFlow-Playground-sized MLP (2->8->8->2 tanh, batch 10) on 
 the ``Trainer`` runs with every probe on at its default cadence (reports, gradient norms,
 activation and weight statistics, divergence guard), and a bare loop runs the same model
 (``build_model``, same seed), optimiser, loss, per-epoch shuffling by index gather on the
-device, and one validation pass per epoch. The two alternate in rounds so background load
-hits both alike; the best round of each counts. The target is a ratio of at least 0.9.
+device, and one validation pass per epoch, on the thread count the trainer chose by the work
+(``threads.py``). The two alternate in rounds so background load hits both alike; the best
+round of each counts. The target is a ratio of at least 0.9.
 
     .venv/bin/python bench/throughput.py [--device D] [--seconds S] [--threads N] [--quick]
 """
@@ -26,6 +27,7 @@ from playground.core.datasets import LoadContext, load_dataset
 from playground.core.devices import resolve_device
 from playground.core.graph import Graph
 from playground.core.project import Project
+from playground.core.threads import intra_op_threads
 from playground.core.training import (
     REPORT_INTERVAL,
     Trainer,
@@ -73,9 +75,14 @@ def trainer_rate(project: Project, device: torch.device, seconds: float) -> floa
     return rate
 
 
-def bare_rate(project: Project, device: torch.device, seconds: float) -> float:
-    """Steps per second of a plain loop: the same model, optimiser, loss, shuffling and one
-    validation pass per epoch, and nothing else."""
+def bare_rate(project: Project, device: torch.device, seconds: float, threads: int) -> float:
+    """Steps per second of a plain loop on ``threads`` intra-op threads: the same model,
+    optimiser, loss, shuffling and one validation pass per epoch, and nothing else."""
+    with intra_op_threads(threads):
+        return _bare_loop(project, device, seconds)
+
+
+def _bare_loop(project: Project, device: torch.device, seconds: float) -> float:
     config = project.train_config()
     data = load_dataset(project.dataset, LoadContext(project.base_dir, config.val_fraction))
     model = build_model(project.graph, data.meta, data.mean, data.std, seed=config.seed).to(device)
@@ -122,7 +129,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     parser.add_argument("--seconds", type=float, default=15.0, help="measured time per case and loop")
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads for both loops")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch.set_num_threads: the most either loop uses (the trainer chooses by the work)")
     parser.add_argument("--quick", action="store_true", help="about a second per case and loop (CI smoke)")
     args = parser.parse_args()
     if args.threads:
@@ -130,14 +138,16 @@ def main() -> None:
     device = resolve_device(args.device)
     seconds = 1.0 if args.quick else args.seconds
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
-    print(f"device {device} ({name}), torch {torch.__version__}, {torch.get_num_threads()} threads, "
+    print(f"device {device} ({name}), torch {torch.__version__}, at most {torch.get_num_threads()} threads, "
           f"reports every {REPORT_INTERVAL * 1000:.0f} ms with all probes, best of {ROUNDS} rounds of "
           f"{seconds / ROUNDS:.1f} s")
-    print(f"{'case':<44} {'trainer steps/s':>16} {'bare steps/s':>13} {'ratio':>6}")
+    print(f"{'case':<44} {'threads':>7} {'trainer steps/s':>16} {'bare steps/s':>13} {'ratio':>6}")
     for case, project in CASES.items():
+        threads = Trainer(project, device=device).threads
         rates = best_of_rounds({"trainer": lambda s, p=project: trainer_rate(p, device, s),
-                                "bare": lambda s, p=project: bare_rate(p, device, s)}, seconds / ROUNDS)
-        print(f"{case:<44} {rates['trainer']:>16,.0f} {rates['bare']:>13,.0f} "
+                                "bare": lambda s, p=project, n=threads: bare_rate(p, device, s, n)},
+                               seconds / ROUNDS)
+        print(f"{case:<44} {threads:>7} {rates['trainer']:>16,.0f} {rates['bare']:>13,.0f} "
               f"{rates['trainer'] / rates['bare']:>6.2f}")
 
 

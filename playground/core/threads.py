@@ -59,6 +59,13 @@ def choose_threads(flops: int, device: torch.device, ceiling: int) -> int:
     return max(1, ceiling)
 
 
+def threads_for(model: nn.Module, batch: torch.Tensor, ceiling: int) -> int:
+    """``choose_threads`` for training ``model`` on batches like ``batch``; the forward pass that
+    counts the work runs only where the count matters (on the CPU)."""
+    device = batch.device
+    return choose_threads(forward_flops(model, batch) if device.type == "cpu" else 0, device, ceiling)
+
+
 @contextmanager
 def intra_op_threads(count: int) -> Iterator[None]:
     """Run the block with ``count`` intra-op threads on this thread, then put back the count

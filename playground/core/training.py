@@ -58,7 +58,7 @@ from playground.core.probes import (
     weight_stats,
 )
 from playground.core.project import Project, check_project
-from playground.core.threads import choose_threads, forward_flops, intra_op_threads
+from playground.core.threads import intra_op_threads, threads_for
 from playground.core.training_config import TrainConfig
 
 #: Default time between reports, in seconds: the live views redraw at most this often.
@@ -517,8 +517,8 @@ class Trainer:
                                 ) from None
         elif needs_data_init(self.graph):
             data_dependent_init(self.model, self.graph, self.probe_batch)
-        self.threads = threads or choose_threads(
-            forward_flops(self.model, self._train_x[: self.config.batch_size]), self.device, torch.get_num_threads())
+        self.threads = threads or threads_for(self.model, self._train_x[: self.config.batch_size],
+                                              torch.get_num_threads())
         self._train_module: nn.Module = self.model
         if self.world_size > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
