@@ -34,8 +34,10 @@ if TYPE_CHECKING:
 #: Redraws per second at most, whatever the rate of incoming data (STYLE.md: <= 30 Hz).
 MAX_REDRAW_HZ = 12
 #: Redraws per second at most of an animated view (the run's live pictures: the loss curve,
-#: the gradient curves, the decision boundary): at animation rate, as TensorFlow Playground.
-ANIMATION_HZ = 60
+#: the gradient curves, the decision boundary): animation rate, with room above the 30 a
+#: second that looks smooth, but not 60: the GUI thread holds the GIL while Qt paints, so
+#: every frame drawn is time the training thread waits.
+ANIMATION_HZ = 40
 #: Redraws per second at least, however costly the view: it never lags more than a second.
 MIN_REDRAW_HZ = 1
 #: Share of the GUI thread's time one view may spend redrawing and painting. The GUI thread's
