@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QTabBar, QWidget
 from pytestqt.qtbot import QtBot
 
 from playground.core.datasets import resources_dir
+from playground.core.probes import PlanePictures
 from playground.core.project import Project, load_project, save_project
 from playground.core.training import Report, Trainer
 from playground.ui.app import save_screenshot
@@ -33,7 +34,7 @@ from playground.ui.plots.live import PictureRequest, RunInfo
 from playground.ui.plots.loss import LossView
 from playground.ui.plots.saliency import NO_SAMPLES_HINT
 from playground.ui.settings import SETTINGS_ENV
-from playground.ui.training.worker import TrainingSession
+from playground.ui.training.worker import Computed, TrainingSession
 from tests.ui.helpers import wait_idle
 from tests.ui.test_training_ui import xor_project
 
@@ -145,6 +146,31 @@ def test_hidden_views_ask_for_nothing_and_a_raised_one_asks_at_once(make_window:
     ws.docks["boundary"].raise_()
     qtbot.waitUntil(lambda: ws.view("boundary")._grid is not None, timeout=10_000)
     assert asked.count("boundary") >= 1
+    ws.stop()
+    ws.shutdown()
+
+
+def test_a_picture_that_arrives_is_asked_for_again_at_once(make_window: Factory, qtbot: QtBot,
+                                                            asked: list[str]) -> None:
+    """Issue 12: the boundary moves at animation rate. A picture asked for at one delivery of
+    reports comes back at the next; if the next request waited for the next round, the picture
+    would move at half the delivery rate. Its arrival asks for the next one (the budget allowing);
+    while paused, when the model does not change, it does not."""
+    window = make_window(xor_project(epochs=100_000))
+    ws = window.training
+    ws.docks["boundary"].raise_()
+    ws.train()
+    qtbot.waitUntil(lambda: ws.view("boundary")._grid is not None, timeout=20_000)
+    picture = ws.view("boundary")._grid
+    for paused in (False, True):
+        if paused:
+            ws.toggle_pause()
+            qtbot.waitUntil(lambda: "boundary" not in ws._pending, timeout=10_000)
+        ws._pending["boundary"] = [ws.view("boundary")]
+        ws._next_ask.clear()
+        before = asked.count("boundary")
+        ws.session.computed.emit(Computed("boundary", PlanePictures(picture, {}), None, 0.0))  # handled at once
+        assert asked.count("boundary") == before + (0 if paused else 1)
     ws.stop()
     ws.shutdown()
 

@@ -576,7 +576,8 @@ class TrainingWorkspace(QObject):
             view.on_picture(computed.key, computed.value)
         # the next one at once (within its budget), not at the next round: a picture asked for
         # at one delivery and back at the next would otherwise move at half the delivery rate
-        if self.session is not None and self.session.running:
+        # (not while paused: the model does not change)
+        if self.session is not None and self.session.running and not self.session.control.paused:
             self._request_pictures(views=asking)
 
     @Slot(object)
