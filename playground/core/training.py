@@ -519,10 +519,12 @@ class Trainer:
             data_dependent_init(self.model, self.graph, self.probe_batch)
         self.threads = threads or threads_for(self.model, self._train_x[: self.config.batch_size],
                                               torch.get_num_threads())
-        self._train_module: nn.Module = self.model
+        # the training step's forward; under torchrun, DistributedDataParallel's call, which is
+        # what synchronises the gradients
+        self._forward: Callable[[torch.Tensor], torch.Tensor] = self.model.direct_forward()
         if self.world_size > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
-            self._train_module = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+            self._forward = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
 
         params = list(self.model.parameters())
         self.optimizer = make_optimizer(self.config, params)
@@ -785,7 +787,7 @@ class Trainer:
                      single: bool) -> Generator[int, None, tuple[Status, str] | None]:
         """The hot loop: one step per batch, no host synchronisation, control checked every step."""
         control = self.control
-        forward = self._train_module
+        forward = self._forward
         loss_fn = self.objective.loss
         keep_outputs = self.objective.correct is not None
         augment, penalty, clip = self._augment, self._penalty, self._clip

@@ -122,3 +122,25 @@ def test_every_step_is_bitwise_the_step_of_pytorchs_optimiser(settings: dict[str
         next(run)
     assert trainer.result is not None
     assert trainer.result.status == "finished"
+
+
+@pytest.mark.parametrize("example", ["spiral", "residual_mlp_spiral", "lenet_digits", "relu_he_digits"])
+def test_the_direct_forward_computes_what_the_model_computes_bitwise(example: str) -> None:
+    """Chains and graphs with joins, batch norm and dropout (same random numbers): same outputs,
+    same gradients, same batch-norm statistics."""
+    trainer = Trainer(load_project(example_path(example) or ""), device="cpu")
+    model, batch = trainer.model, trainer._train_x[:32]
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    results = []
+    for forward in (model, model.direct_forward()):
+        model.load_state_dict(start)
+        model.zero_grad(set_to_none=True)
+        torch.manual_seed(0)
+        out = forward(batch)
+        out.sum().backward()
+        results.append((out.detach(), [p.grad.clone() for p in model.parameters()],
+                        [b.clone() for b in model.buffers()]))
+    (out, grads, buffers), (direct_out, direct_grads, direct_buffers) = results
+    assert torch.equal(out, direct_out)
+    assert all(torch.equal(a, b) for a, b in zip(grads, direct_grads))
+    assert all(torch.equal(a, b) for a, b in zip(buffers, direct_buffers))
