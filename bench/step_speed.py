@@ -7,7 +7,10 @@ Cases: the circle task (``bench/projects/circle.json``: TensorFlow Playground's 
 load from other processes hits all alike, and reported as the median of the rounds:
 
 - ``trainer``: ``Trainer.iter_fit()`` with its default reports and probes (what the window
-  runs), on the thread count it chooses by itself, and on 1 and on every core;
+  runs), on 1 thread and on every core (the count it chooses is printed);
+- ``trainer, step as before``: the same with the step path this issue replaced: the model
+  called as a module and ``optimizer.step()`` (the trainer's private ``_forward`` and
+  ``_update`` set back; both paths take bitwise the same steps);
 - ``bare``: the same model, optimiser, loss, per-epoch shuffling by an index gather, one
   validation pass per epoch, and nothing else (``optimizer.step()``, ``zero_grad``);
 - ``bare, foreach`` / ``bare, fused``: the same optimiser with ``foreach=True`` / ``fused=True``;
@@ -45,12 +48,14 @@ CASES: dict[str, Path] = {
 Measure = Callable[[float], float]
 
 
-def trainer_measure(project: Project, threads: int | None) -> Measure:
-    """Epochs/s of ``Trainer.iter_fit`` with its default reports and probes; ``threads`` None
-    lets the trainer choose."""
+def trainer_measure(project: Project, threads: int, old_step: bool = False) -> Measure:
+    """Epochs/s of ``Trainer.iter_fit`` with its default reports and probes; with ``old_step``
+    the step path before issue 12."""
 
     def measure(seconds: float) -> float:
         trainer = Trainer(project, device="cpu", threads=threads)
+        if old_step:
+            trainer._forward, trainer._update = trainer.model, trainer.optimizer.step
         run = trainer.iter_fit()
         for _ in range(trainer.steps_per_epoch):
             next(run)
@@ -193,6 +198,7 @@ def run_case(name: str, project: Project, rounds: int, seconds: float, compiled:
     for threads in sorted({1, cores}):
         options[f"trainer, {threads} thread(s)"] = (threads, trainer_measure(project, threads))
         options[f"bare, {threads} thread(s)"] = (threads, bare_measure(project, {}))
+    options[f"trainer, step as before, {chosen} thread(s)"] = (chosen, trainer_measure(project, chosen, True))
     flags: dict[str, dict[str, bool]] = {"foreach": {"foreach": True}, "fused": {"fused": True}}
     for flag, value in flags.items():
         options[f"bare, {flag}, {chosen} thread(s)"] = (chosen, bare_measure(project, value))
@@ -218,8 +224,8 @@ def run_case(name: str, project: Project, rounds: int, seconds: float, compiled:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=2.0, help="seconds per option and round")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds (each option is measured once per round)")
+    parser.add_argument("--seconds", type=float, default=1.0, help="seconds per option and round")
+    parser.add_argument("--rounds", type=int, default=9, help="rounds (each option is measured once per round)")
     parser.add_argument("--compile", action="store_true", help="also torch.compile (about a minute per option)")
     parser.add_argument("--quick", action="store_true", help="two rounds of 0.3 s (CI smoke)")
     args = parser.parse_args()
