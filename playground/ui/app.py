@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -26,6 +26,7 @@ from playground.ui.editor.icons import app_icon
 from playground.ui.headless import HeadlessPrompts
 from playground.ui.loading import process_age, training_import
 from playground.ui.main_window import MainWindow
+from playground.ui.recovery import recovery_folder
 from playground.ui.settings import APPLICATION, ORGANIZATION, app_settings
 from playground.ui.theme import APPEARANCES, ThemeManager
 from playground.ui.wheel_guard import install_wheel_guard
@@ -101,10 +102,18 @@ def run_app(args: argparse.Namespace) -> int:
         return _screenshot(theme, args)
     background = training_import()
     window = MainWindow(theme, background=background)
-    window.show()
-    if not window.offer_recovery() and args.project:
+    if args.project and not any(recovery_folder().glob("*.json")):
+        # before the first paint: the canvas never shows (and nobody edits) another project first
         window.open_path(args.project)
-    QTimer.singleShot(0, lambda: _log_editor_ready(window))  # the first turn of the event loop
+        window.show()
+    else:  # unsaved work may be offered: the window shows first, to ask over it
+        window.show()
+        if not window.offer_recovery() and args.project:
+            window.open_path(args.project)
+    if window.painted:  # it showed to ask about unsaved work: ready once the event loop runs
+        QTimer.singleShot(0, lambda: _log_editor_ready(window))
+    else:  # painted from the event loop, with the project on the canvas
+        window.firstPainted.connect(lambda: _log_editor_ready(window), Qt.ConnectionType.SingleShotConnection)
     status = app.exec()
     if window.training_ready:
         window.training.shutdown(timeout_ms=None)  # no training thread may outlive the process
@@ -115,7 +124,8 @@ def run_app(args: argparse.Namespace) -> int:
 
 
 def _log_editor_ready(window: MainWindow) -> None:
-    """The project asked for is on the canvas and the event loop takes input: the editor is usable."""
+    """The project asked for is on the canvas, on screen, and the event loop takes input: the
+    editor is usable."""
     age = process_age()
     log.info("editor ready: %d nodes on the canvas%s", len(window.scene.nodes),
              f", {age:.2f} s after the process started" if age is not None else "")

@@ -22,7 +22,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, QSettings, QSize, Qt, QTimer, QUrl, Slot
+from PySide6.QtCore import (
+    QByteArray,
+    QCoreApplication,
+    QEvent,
+    QObject,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -147,7 +159,9 @@ class MainWindow(QMainWindow):
     """The editor window. ``persist=False`` (screenshots) neither reads nor writes the saved
     layout, recent files or a recovery file. With ``background``, the training side is added
     once that import is done (it starts when the canvas is first painted); without, it is
-    imported now."""
+    imported now. ``firstPainted`` is emitted once the canvas is on screen."""
+
+    firstPainted = Signal()
 
     def __init__(self, theme: ThemeManager, project: Project | None = None, *, persist: bool = True,
                  prompts: Prompts | None = None, settings: QSettings | None = None,
@@ -156,6 +170,8 @@ class MainWindow(QMainWindow):
         self.theme = theme
         self.persist = persist
         self._closed = False
+        #: the canvas has been on screen
+        self.painted = False
         #: the person has answered "save changes?" for this close
         self._close_confirmed = False
         self.prompts = prompts or Prompts()
@@ -213,7 +229,7 @@ class MainWindow(QMainWindow):
         else:
             self._loading = self._loading_placeholders()
             background.finished.connect(self._on_training_imported)
-            self.view.viewport().installEventFilter(self)  # the import starts at the first paint
+        self.view.viewport().installEventFilter(self)  # the import starts at the first paint
         self._connect()
         self.resize(self._first_size())
         self._arrange_docks()
@@ -337,6 +353,8 @@ class MainWindow(QMainWindow):
         slowed the first paint down)."""
         age = process_age()
         log.info("window painted%s", f" {age:.2f} s after the process started" if age is not None else "")
+        self.painted = True
+        self.firstPainted.emit()
         if self._background is not None and not self._closed:
             self._background.start()
 
