@@ -93,8 +93,10 @@ class PlotView(QWidget):
     #: Longest wait between two redraws, however costly they are: a view that is the run's
     #: main feedback (the loss curve beside the step counter) sets it short.
     max_interval: ClassVar[float] = 1.0 / MIN_REDRAW_HZ
-    #: Whether the view is one of the run's live pictures, redrawn at animation rate within
-    #: ANIMATION_DUTY (else at most MAX_REDRAW_HZ within DUTY).
+    #: Whether the view is one of a 2-D run's live pictures (TensorFlow Playground's kind of
+    #: run: a tiny network, a picture of the plane), redrawn at animation rate within
+    #: ANIMATION_DUTY while such a run goes; otherwise, and on image runs (whose steps need the
+    #: GIL more than the curves need frames), at most MAX_REDRAW_HZ within DUTY.
     animated: ClassVar[bool] = False
     #: The view wants its pictures now (a person picked a sample, a method...).
     picturesWanted = Signal()
@@ -108,6 +110,8 @@ class PlotView(QWidget):
         self._last_draw = -1.0
         #: redraws so far (what the live benchmark counts as picture updates)
         self.redraws = 0
+        #: whether the view redraws at animation rate now (an animated view during a 2-D run)
+        self.animating = False
         #: GUI-thread seconds spent on the last redraw and the paints since; smoothed cost
         self._spent = 0.0
         self._cost = 0.0
@@ -215,7 +219,7 @@ class PlotView(QWidget):
     def redraw_interval(self) -> float:
         """Seconds between two redraws, from what the view's redraws have been costing (never
         longer than ``max_interval``)."""
-        rate, duty = (ANIMATION_HZ, ANIMATION_DUTY) if self.animated else (MAX_REDRAW_HZ, DUTY)
+        rate, duty = (ANIMATION_HZ, ANIMATION_DUTY) if self.animating else (MAX_REDRAW_HZ, DUTY)
         return min(max(1.0 / rate, self._cost / duty), self.max_interval)
 
     @property
@@ -323,6 +327,12 @@ class PlotView(QWidget):
         overlay named ``previous`` when that is given)."""
         self.show_reason(self.not_applicable(info.meta))
         self.clear()
+
+    def start_run(self, info: RunInfo, previous: str | None) -> None:
+        """What the workspace calls when a run begins: whether the view animates during it,
+        then ``on_run_started`` (which views override without calling this)."""
+        self.animating = self.animated and info.two_d
+        self.on_run_started(info, previous)
 
     def on_reports(self, reports: Sequence[Report]) -> None:
         """A batch of training reports, oldest first: buffer what the view draws."""

@@ -7,7 +7,8 @@ a view overrides what it needs:
 - ``on_project(meta)``: a project was opened or its dataset changed (``meta`` None while the
   data loads); a view that cannot show this kind of data says why;
 - ``on_run_started(info, previous)``: a run began; ``previous`` names the run before it when
-  the view should keep that run's data as an overlay (else it clears);
+  the view should keep that run's data as an overlay (else it clears); the workspace calls it
+  through ``start_run``, which first decides whether the view animates during the run;
 - ``on_reports(reports)``: a batch of reports in order (every view gets them, shown or not:
   feeding only buffers, drawing waits until the view is on screen);
 - ``picture_requests(info)``: computations on the live model the view wants now, run by the

@@ -3,9 +3,10 @@
 The trainer runs on a ``QThread`` and owns the model. It never touches a widget: its callback
 puts plain-data events (reports, results of computations the views asked for, the end of the
 run) on a locked queue and, when the queue was empty, emits one queued signal. The GUI thread
-drains the queue at most 60 times a second, so however fast training steps, the event loop
-sees a bounded stream of batched updates and nothing is dropped (STYLE.md: throttle where
-the data is produced, signals carry plain data, one queued signal in flight at a time).
+drains the queue at most 30 times a second (60 for a run whose pictures animate), so however
+fast training steps, the event loop sees a bounded stream of batched updates and nothing is
+dropped (STYLE.md: throttle where the data is produced, signals carry plain data, one queued
+signal in flight at a time).
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from playground.ui.collector import gui_thread_gc
 from playground.ui.plots.live import RunInfo
 from playground.ui.training.runs import WindowRunRecorder
 
-#: Shortest time between two deliveries of queued events to the GUI thread: animation rate,
-#: so that the live pictures can move 30 to 60 times a second.
-DELIVERY_INTERVAL = 1 / 60
+#: Shortest time between two deliveries of queued events to the GUI thread.
+DELIVERY_INTERVAL = 1 / 30
+#: The same for a run whose pictures animate (a 2-D run): a picture asked for at one delivery
+#: arrives at the next, so deliveries come at twice the 30 pictures a second wanted.
+ANIMATION_DELIVERY_INTERVAL = 1 / 60
 
 
 @dataclass(frozen=True)
@@ -113,12 +116,13 @@ class TrainingSession(QObject):
     """One training run in the background, with controls and batched, rate-limited updates.
 
     Signals (all delivered on the GUI thread):
-    ``started(RunInfo)``, ``reports(list[Report])`` (in order, at most ~60 times a second),
+    ``started(RunInfo)``, ``reports(list[Report])`` (in order, at most ~30 or, ``animate``, 60 times a second),
     ``computed(Computed)``, ``finished(TrainResult)``, ``failed(str)``, and ``ended()`` once the
     thread itself has ended. After ``finished``,
     ``final_state`` holds a CPU copy of the trained weights (to continue from or export).
     With ``run_dir``, the run is kept in a new run folder of that name (or the next free one) as
-    ``playground train`` would write it (``runs.py``); ``run_dir`` then names it.
+    ``playground train`` would write it (``runs.py``); ``run_dir`` then names it. ``animate``: the
+    run's pictures animate (a 2-D run), so deliveries come up to 60 times a second.
     """
 
     started = Signal(object)
@@ -130,8 +134,10 @@ class TrainingSession(QObject):
     _pending = Signal()
 
     def __init__(self, project: Project, device: str | None = None, parent: QObject | None = None, *,
-                 initial_state: dict[str, Any] | None = None, run_dir: Path | None = None) -> None:
+                 initial_state: dict[str, Any] | None = None, run_dir: Path | None = None,
+                 animate: bool = False) -> None:
         super().__init__(parent)
+        self._interval = ANIMATION_DELIVERY_INTERVAL if animate else DELIVERY_INTERVAL
         self.control = TrainControl()
         self.info: RunInfo | None = None
         self.result: TrainResult | None = None
@@ -230,7 +236,7 @@ class TrainingSession(QObject):
 
     @Slot()
     def _on_pending(self) -> None:
-        wait = self._last_delivery + DELIVERY_INTERVAL - time.monotonic()
+        wait = self._last_delivery + self._interval - time.monotonic()
         if wait > 0:
             if not self._timer.isActive():
                 self._timer.start(max(1, int(wait * 1000)))

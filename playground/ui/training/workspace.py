@@ -273,8 +273,10 @@ class TrainingWorkspace(QObject):
             return
         self._runs += 1
         project = self.document.project
+        meta = self.document.meta
         session = TrainingSession(project, parent=self, initial_state=self._initial_state(),
-                                  run_dir=next_run_dir(project) if self.keep_runs else None)
+                                  run_dir=next_run_dir(project) if self.keep_runs else None,
+                                  animate=meta is not None and meta.input_shape == (2,))
         session.started.connect(self._started)
         session.reports.connect(self._reports)
         session.computed.connect(self._computed)
@@ -493,7 +495,7 @@ class TrainingWorkspace(QObject):
         self.info = info
         previous = f"run {self._runs - 1}" if self._runs > 1 else None
         for view in self.views.values():
-            view.on_run_started(info, previous)
+            view.start_run(info, previous)
         self._rate = (time.monotonic(), 0)
         fresh = " from fresh weights: the network changed since the last run" if self.started_fresh else ""
         if self.session is not None and self.session.control.paused:
