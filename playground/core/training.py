@@ -12,6 +12,10 @@ per-step values (loss, per-parameter gradient norms from one fused call, logits)
 kept as device tensors, and everything is read to the host at the report cadence in one
 transfer. A NaN or infinite loss, gradient or weight found there stops the run, names the
 step and the node with the largest gradients, and puts back the last weights that were finite.
+For small networks a step is mostly Python and per-operation overhead, so the run uses the
+intra-op thread count its work calls for (``threads.py``: one for tiny networks), and the step
+calls each layer's ``forward`` directly and steps SGD in foreach calls, both bitwise what the
+module call and torch's ``SGD.step()`` compute (``bench/step_speed.py`` measures each).
 
 Under torchrun (``torch.distributed`` initialised with more than one process) the model is
 wrapped in DistributedDataParallel, each process trains on its DistributedSampler share of
