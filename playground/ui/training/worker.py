@@ -137,6 +137,8 @@ class TrainingSession(QObject):
                  initial_state: dict[str, Any] | None = None, run_dir: Path | None = None,
                  animate: bool = False) -> None:
         super().__init__(parent)
+        #: whether the run's pictures animate (deliveries and pictures come more often)
+        self.animate = animate
         self._interval = ANIMATION_DELIVERY_INTERVAL if animate else DELIVERY_INTERVAL
         self.control = TrainControl()
         self.info: RunInfo | None = None

@@ -14,11 +14,12 @@ such a folder again (``show_saved_run``).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QStyle, QTabBar, QToolBar, QWidget
 
@@ -40,6 +41,9 @@ PICTURE_INTERVAL = 1 / 60
 #: that took 20 ms is asked for again after 1 s, one that took 0.4 ms after 20 ms (the
 #: pictures run between steps, so their time is taken from training).
 PICTURE_BUDGET = 50
+#: The same during a run whose pictures animate (a 2-D run): 1/20 of the training thread, so
+#: that a boundary costing 1.5 ms can still be computed 30 times a second.
+ANIMATION_PICTURE_BUDGET = 20
 #: Seconds between two re-tints of the graph by gradient flow (each repaints the canvas).
 TINT_INTERVAL = 0.5
 
@@ -80,6 +84,12 @@ class TrainingWorkspace(QObject):
         self._last_pictures = 0.0
         #: when each kind of picture may next be asked for (from its last computation's cost)
         self._next_ask: dict[str, float] = {}
+        #: asks again when the soonest picture held back by its budget may be asked for (rather
+        #: than at the next delivery of reports, which would quantise the pictures' rate)
+        self._ask_timer = QTimer(self)
+        self._ask_timer.setSingleShot(True)
+        self._ask_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._ask_timer.timeout.connect(self._ask_held_back)
         self._last_tint = 0.0
         self._rate = (0.0, 0)
         self._speed = 0.0
@@ -558,19 +568,33 @@ class TrainingWorkspace(QObject):
             for request in view.picture_requests(self.info):
                 entry = wanted.setdefault(request.key, (request, []))
                 entry[1].append(view)
+        soonest = math.inf
         for key, (request, asking) in wanted.items():
-            waiting = not force and now < self._next_ask.get(key, 0.0)
-            if key in self._pending or waiting:
+            if key in self._pending:
+                continue
+            if not force and now < self._next_ask.get(key, 0.0):
+                soonest = min(soonest, self._next_ask[key])
                 continue
             self._pending[key] = asking
             self.session.request(key, request.compute)
+        if soonest < math.inf and self.session.running and not self.session.control.paused:
+            wait_ms = max(1, math.ceil((soonest - now) * 1000))
+            if not self._ask_timer.isActive() or self._ask_timer.remainingTime() > wait_ms:
+                self._ask_timer.start(wait_ms)
+
+    @Slot()
+    def _ask_held_back(self) -> None:
+        """The budget of a picture held back has passed: ask the shown views again."""
+        if self.session is not None and self.session.running and not self.session.control.paused:
+            self._request_pictures(views=list(self.views.values()))
 
     @Slot(object)
     def _computed(self, computed: Computed) -> None:
         if not self._current():
             return
         asking = self._pending.pop(computed.key, [])
-        self._next_ask[computed.key] = time.monotonic() + PICTURE_BUDGET * computed.seconds
+        budget = ANIMATION_PICTURE_BUDGET if self.session is not None and self.session.animate else PICTURE_BUDGET
+        self._next_ask[computed.key] = time.monotonic() + budget * computed.seconds
         if computed.error:
             self.status(f"Could not compute {computed.key}: {computed.error}")
             return
