@@ -102,6 +102,8 @@ def ui_run(path: Path, seconds: float, layout: str) -> tuple[np.ndarray, float, 
                 dock.setFloating(True)
                 dock.resize(520, 380)
                 dock.show()
+                # the offscreen platform has no window manager to say a floating window is seen
+                dock.widget().set_on_screen(dock.isVisible())
     app.processEvents()
 
     lateness: list[float] = []
