@@ -18,18 +18,22 @@ from playground.core.datasets import DataError, LoadContext, load_dataset
 
 
 class DatasetLoader(QObject):
-    """One-thread loader; ``loaded``/``failed`` carry the request token and a plain result."""
+    """One-thread loader; ``loaded``/``failed`` carry the request token and a plain result.
+    ``held``: requests wait (the newest only) until ``release``."""
 
     loaded = Signal(int, object)
     failed = Signal(int, str)
     busyChanged = Signal(bool)
     _finished = Signal(int, object)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, held: bool = False) -> None:
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataset-loader")
         self._latest = 0
         self._pending = 0
+        #: while held, the newest request waits here (token, spec, context) for ``release``
+        self._held = held
+        self._waiting: tuple[int, dict[str, Any], LoadContext] | None = None
         # Always queued: a cached dataset finishes before ``request`` has returned its token, and
         # the answer must still arrive after the caller knows which token to expect.
         self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
@@ -42,12 +46,31 @@ class DatasetLoader(QObject):
         """Start loading ``spec``; returns the token its answer will carry."""
         self._latest += 1
         token = self._latest
+        if self._held:
+            if self._waiting is None:
+                self._begin()
+            self._waiting = (token, dict(spec), ctx)
+            return token
+        self._begin()
+        self._submit(token, dict(spec), ctx)
+        return token
+
+    def release(self) -> None:
+        """Start the request made while held (the window has painted: loading a dataset imports
+        PyTorch, which would compete with the first paint for the GIL)."""
+        self._held = False
+        if self._waiting is not None:
+            waiting, self._waiting = self._waiting, None
+            self._submit(*waiting)
+
+    def _begin(self) -> None:
         self._pending += 1
         if self._pending == 1:
             self.busyChanged.emit(True)
-        future = self._pool.submit(load_dataset, dict(spec), ctx)
+
+    def _submit(self, token: int, spec: dict[str, Any], ctx: LoadContext) -> None:
+        future = self._pool.submit(load_dataset, spec, ctx)
         future.add_done_callback(lambda f, t=token: self._finished.emit(t, f))
-        return token
 
     @Slot(int, object)
     def _on_finished(self, token: int, future: Future) -> None:

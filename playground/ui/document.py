@@ -33,11 +33,14 @@ class ProjectDocument(QObject):
     projectReset = Signal()
     pathChanged = Signal()
 
-    def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, project: Project | None = None, parent: QObject | None = None, *,
+                 hold_loading: bool = False) -> None:
         super().__init__(parent)
         self.project = project if project is not None else new_project()
         self.undo_stack = QUndoStack(self)
-        self.loader = DatasetLoader(self)
+        #: ``hold_loading``: datasets load once ``loader.release()`` is called (the window calls
+        #: it at its first paint)
+        self.loader = DatasetLoader(self, held=hold_loading)
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_failed)
         self.meta: DatasetMeta | None = None

@@ -181,7 +181,9 @@ class MainWindow(QMainWindow):
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
                             | QMainWindow.DockOption.AllowNestedDocks)
 
-        self.document = ProjectDocument(project, self)
+        # launched with the background import, the dataset waits for the first paint too (it
+        # imports PyTorch, and the two would share the GIL with the window being built)
+        self.document = ProjectDocument(project, self, hold_loading=background is not None and not background.ready)
         self.scene = GraphScene(self.document, theme.colors, self)
         self.view = CanvasView(self.scene)
         self.setCentralWidget(self.view)
@@ -357,6 +359,7 @@ class MainWindow(QMainWindow):
         self.firstPainted.emit()
         if self._background is not None and not self._closed:
             self._background.start()
+        self.document.loader.release()
 
     @Slot()
     def _on_training_imported(self) -> None:

@@ -143,6 +143,33 @@ def test_train_waits_for_pytorch_with_a_visible_state(make_loading_window: Maker
     assert window.export_action.isEnabled()
 
 
+def test_the_dataset_loads_after_the_first_paint(qtbot: QtBot, qapp: QApplication, settings_dir: Path) -> None:
+    """Loading a dataset imports PyTorch: started while the window was being built, it shared the
+    GIL with it and the first paint came 0.4 s later. It waits for the first paint (the preview
+    says it is loading), then loads."""
+    create_application()
+    background = GatedImport()
+    theme = ThemeManager(QApplication.instance(), "light")
+    window = MainWindow(theme, load_project(SPIRAL), persist=False, prompts=ScriptedPrompts(), background=background)
+    try:
+        assert window.document.loader.busy, "the preview says it is loading"
+        qtbot.wait(500)
+        assert window.document.dataset is None
+        assert not window.painted
+        window.show()
+        qtbot.waitUntil(lambda: window.painted, timeout=10_000)
+        qtbot.waitUntil(lambda: window.document.dataset is not None, timeout=30_000)
+        assert len(window.document.dataset.train) > 0
+    finally:
+        background.gate.set()
+        background.wait(30)
+        window.close()
+        window.shutdown()
+        window.deleteLater()
+        theme.deleteLater()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
 def test_the_live_views_take_the_place_kept_for_them(make_loading_window: Maker, qtbot: QtBot) -> None:
     """The canvas keeps its size when the live views arrive (no jump under the pointer)."""
     window = make_loading_window()

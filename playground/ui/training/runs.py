@@ -28,7 +28,7 @@ import torch
 from playground.core.checkpoint import RunRecorder, read_checkpoint
 from playground.core.export.weights import RUN_PROJECT, RUN_WEIGHTS, WeightsError
 from playground.core.params import UserError
-from playground.core.project import Project, load_project
+from playground.core.project import Project, file_stem, load_project
 from playground.core.run_dir import METRICS_FILE, RunDirError, default_run_dir, load_run_dir
 from playground.core.training import Callback, Report, Trainer, TrainResult
 from playground.core.user_dirs import runs_dir
@@ -45,8 +45,6 @@ _RUN_NAME = re.compile(r".+-\d{8}-\d{6}(-\d+)?")
 def run_stem(project: Project) -> str:
     """The name a run folder starts with: the project file's stem, else the project's name
     (made safe for a file name as Export does it)."""
-    from playground.ui.export_dialog import file_stem  # the export dialog imports the worker, which imports us
-
     return file_stem(project.path.stem if project.path else project.name)[:STEM_CHARS]
 
 
