@@ -14,8 +14,9 @@ transfer. A NaN or infinite loss, gradient or weight found there stops the run, 
 step and the node with the largest gradients, and puts back the last weights that were finite.
 For small networks a step is mostly Python and per-operation overhead, so the run uses the
 intra-op thread count its work calls for (``threads.py``: one for tiny networks), and the step
-calls each layer's ``forward`` directly and steps SGD in foreach calls, both bitwise what the
-module call and torch's ``SGD.step()`` compute (``bench/step_speed.py`` measures each).
+calls each layer's ``forward`` directly and steps SGD and Adam in foreach calls
+(``optim_steps.py``), both bitwise what the module call and ``optimizer.step()`` compute
+(``bench/step_speed.py`` measures each).
 
 Under torchrun (``torch.distributed`` initialised with more than one process) the model is
 wrapped in DistributedDataParallel, each process trains on its DistributedSampler share of
@@ -51,6 +52,7 @@ from playground.core.build import GraphModel, build_model, data_dependent_init, 
 from playground.core.datasets import Dataset, LoadContext, load_dataset
 from playground.core.devices import resolve_device
 from playground.core.graph import Graph
+from playground.core.optim_steps import direct_step
 from playground.core.params import UserError
 from playground.core.probes import (
     ActivationStats,
@@ -541,7 +543,7 @@ class Trainer:
         self._penalty = self._make_penalty()
         self._clip = self._make_clip(params)
         self._params = params
-        self._update = self._make_update(params)
+        self._update = direct_step(self.optimizer, params)
         self._augment_generator = (torch.Generator(self.device).manual_seed(self.config.seed)
                                    if self.config.augment else None)
         self._augment = (make_augmenter(self.config.augment, data.std.to(self.device), self._augment_generator)
@@ -615,54 +617,6 @@ class Trainer:
         if clip["mode"] == "norm":
             return lambda: nn.utils.clip_grad_norm_(params, limit, foreach=True)
         return lambda: nn.utils.clip_grad_value_(params, limit, foreach=True)
-
-    def _make_update(self, params: list[nn.Parameter]) -> Callable[[], None]:
-        """The optimiser's step. ``optimizer.step()`` spends about 100 µs in Python per call (its
-        profiler record, hooks, per-group set-up), a third of a step of a network the size of
-        TensorFlow Playground's (``bench/step_speed.py``). So SGD, with or without (Nesterov)
-        momentum, is done here in foreach calls, operation for operation as torch's own SGD
-        loop does it, which makes the results bitwise the same. The momentum buffers stay in
-        ``optimizer.state``, so checkpoints, resuming and the scheduler see the same optimiser.
-        Every other optimiser, or SGD with settings this does not cover, uses its own step."""
-        optimizer = self.optimizer
-        group = optimizer.param_groups[0]
-        plain_sgd = (type(optimizer) is torch.optim.SGD and len(optimizer.param_groups) == 1
-                     and not group["maximize"] and not group["differentiable"] and group["dampening"] == 0
-                     and not isinstance(group["lr"], torch.Tensor))
-        if not plain_sgd or not params:
-            return optimizer.step
-        momentum, nesterov, decay = group["momentum"], group["nesterov"], group["weight_decay"]
-        # what an LR scheduler's wrapper of optimizer.step() records; without it the first
-        # scheduler step warns that the optimiser has not stepped
-        optimizer._opt_called = True  # type: ignore[attr-defined]
-
-        @torch.no_grad()
-        def update() -> None:
-            grads = [p.grad for p in params]
-            if any(g is None for g in grads):  # torch's SGD leaves such parameters alone
-                kept = [(p, g) for p, g in zip(params, grads) if g is not None]
-                if not kept:
-                    return
-                step_params, grads = [p for p, _ in kept], [g for _, g in kept]
-            else:
-                step_params = params
-            if decay != 0:
-                grads = torch._foreach_add(grads, step_params, alpha=decay)
-            if momentum != 0:
-                state = optimizer.state  # read each step: loading a state dict replaces it
-                buffers = [state[p].get("momentum_buffer") for p in step_params]
-                if any(b is None for b in buffers):
-                    buffers = [g.detach().clone() if b is None else b.mul_(momentum).add_(g)
-                               for b, g in zip(buffers, grads)]
-                    for p, b in zip(step_params, buffers):
-                        state[p]["momentum_buffer"] = b
-                else:
-                    torch._foreach_mul_(buffers, momentum)
-                    torch._foreach_add_(buffers, grads)
-                grads = torch._foreach_add(grads, buffers, alpha=momentum) if nesterov else buffers
-            torch._foreach_add_(step_params, grads, alpha=-optimizer.param_groups[0]["lr"])
-
-        return update
 
     def _reset_epoch(self) -> None:
         self._loss_sum = 0.0

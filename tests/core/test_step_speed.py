@@ -1,6 +1,7 @@
 """Small networks at full speed (issue 12): the thread count follows the work, and the trainer's
-faster step path takes exactly the steps of PyTorch's own optimiser (weights compared bitwise
-after every step). Speed itself is measured by bench/step_speed.py, never asserted here."""
+faster step path (``direct_forward``, ``optim_steps.direct_step``) takes exactly the steps of the
+model's own call and PyTorch's own optimiser (weights compared bitwise after every step). Speed
+itself is measured by bench/step_speed.py, never asserted here."""
 
 from __future__ import annotations
 
@@ -105,6 +106,9 @@ def reference_weights(project: Any, epochs: int) -> list[list[torch.Tensor]]:
     {"optimizer": "momentum", "momentum": 0.9},
     {"optimizer": "nesterov", "momentum": 0.8, "weight_decay": 0.001, "scheduler": {"name": "cosine"}},
     {"optimizer": "adam"},
+    {"optimizer": "adam", "weight_decay": 0.01, "scheduler": {"name": "exponential", "gamma": 0.9}},
+    {"optimizer": "adamw", "weight_decay": 0.05},
+    {"optimizer": "rmsprop"},  # torch's own step: the reference against itself
 ])
 def test_every_step_is_bitwise_the_step_of_pytorchs_optimiser(settings: dict[str, Any]) -> None:
     epochs = 3
