@@ -28,9 +28,11 @@ def direct_step(optimizer: torch.optim.Optimizer, params: Sequence[nn.Parameter]
     groups = optimizer.param_groups
     group = groups[0]
     build = _STEPS.get(type(optimizer))
-    plain = (len(groups) == 1 and not group["maximize"] and not group["differentiable"]
-             and not group.get("foreach") and not group.get("fused") and not isinstance(group["lr"], torch.Tensor))
-    step = build(optimizer, list(params)) if build is not None and plain and params else None
+    if build is None or len(groups) != 1 or not params:
+        return optimizer.step
+    plain = (not group["maximize"] and not group["differentiable"] and not group.get("foreach")
+             and not group.get("fused") and not isinstance(group["lr"], torch.Tensor))
+    step = build(optimizer, list(params)) if plain else None
     if step is None:
         return optimizer.step
     # what an LR scheduler's wrapper of optimizer.step() records; without it the first
