@@ -292,6 +292,7 @@ class TrainingWorkspace(QObject):
         session.computed.connect(self._computed)
         session.finished.connect(self._finished)
         session.failed.connect(self._failed)
+        session.ended.connect(self._ended)
         self.session = session
         self.info = None
         self.last_report = None
@@ -626,6 +627,14 @@ class TrainingWorkspace(QObject):
         self.runningChanged.emit(False)
         self._update_next_run()
         self._update_actions()
+
+    @Slot()
+    def _ended(self) -> None:
+        """The run's thread has ended: the end of the run may have been delivered while it was
+        still winding down (then the actions and the next-run line still saw it running)."""
+        if self._current():
+            self._update_next_run()
+            self._update_actions()
 
     @Slot(str)
     def _failed(self, message: str) -> None:
