@@ -34,7 +34,7 @@ class DeviceInfo:
 
     @property
     def label(self) -> str:
-        """'cuda:0 · NVIDIA H100 (79.1 GB)' or 'cpu · 8 threads'."""
+        """'cuda:0 · NVIDIA H100 (79.1 GB)' or 'cpu · up to 8 threads'."""
         if self.memory_bytes is None:
             return f"{self.id} · {self.name}"
         return f"{self.id} · {self.name} ({self.memory_bytes / 1e9:.1f} GB)"
@@ -47,7 +47,8 @@ def _mps_available() -> bool:
 
 def available_devices() -> list[DeviceInfo]:
     """The CPU, then every CUDA device with its name and memory, then Apple's MPS when present."""
-    found = [DeviceInfo("cpu", "cpu", f"{torch.get_num_threads()} threads")]
+    # "up to": the trainer runs a small network on one thread (threads.py)
+    found = [DeviceInfo("cpu", "cpu", f"up to {torch.get_num_threads()} threads")]
     if torch.cuda.is_available():
         for i in range(torch.cuda.device_count()):
             props = torch.cuda.get_device_properties(i)
