@@ -85,6 +85,7 @@ from playground.ui.theme import ThemeManager
 
 if TYPE_CHECKING:
     from playground.ui.export_dialog import ExportDialog
+    from playground.ui.plots.base import PlotView
     from playground.ui.training.workspace import TrainingWorkspace
 
 log = logging.getLogger(__name__)
@@ -226,6 +227,9 @@ class MainWindow(QMainWindow):
         self._training: TrainingWorkspace | None = None
         self._background = background
         self._loading: tuple[QToolBar, QDockWidget, QLabel] | None = None
+        #: the live views still to make, and those made, while the training side is put in place
+        self._views_to_make: list[type[PlotView]] | None = None
+        self._views_made: dict[str, PlotView] = {}
         if background is None or background.ready:
             self._add_training()
         else:
@@ -294,7 +298,7 @@ class MainWindow(QMainWindow):
             background = self._background
             if not background.done:
                 run_off_gui_thread(self, "Loading PyTorch…", background.wait)
-            self._on_training_imported()
+            self._on_training_imported(at_once=True)
             if self._training is None:
                 raise UserError(f"PyTorch could not be loaded ({background.error}): training, export and runs "
                                 "are unavailable in this window")
@@ -302,14 +306,15 @@ class MainWindow(QMainWindow):
             raise UserError("the window is closed")
         return self._training
 
-    def _add_training(self) -> None:
-        """Create the training workspace (its docks, actions and Training menu) and follow it."""
+    def _add_training(self, views: dict[str, PlotView] | None = None) -> None:
+        """Create the training workspace (its docks, actions and Training menu, with ``views``
+        when they are made already) and follow it."""
         from playground.ui.training.workspace import TrainingWorkspace
 
         self._training = training = TrainingWorkspace(
             self, self.document, self.controller.set_training,
             lambda title, text: self.prompts.show_error(self, title, text), self.show_status,
-            keep_runs=self.persist)
+            keep_runs=self.persist, views=views)
         training.runningChanged.connect(self._set_locked)
         training.runningChanged.connect(self._on_run_active)
         training.gradientsChanged.connect(self.scene.set_gradient_flow)
@@ -362,8 +367,10 @@ class MainWindow(QMainWindow):
         self.document.loader.release()
 
     @Slot()
-    def _on_training_imported(self) -> None:
-        """PyTorch has loaded (or failed to): put the training side in place of its placeholders."""
+    def _on_training_imported(self, at_once: bool = False) -> None:
+        """PyTorch has loaded (or failed to): put the training side in place of its placeholders,
+        its live views made one per event-loop pass (all at once they held the window for 0.7 s)
+        unless ``at_once``."""
         background = self._background
         if self._training is not None or self._closed or background is None or self._loading is None:
             return
@@ -373,13 +380,23 @@ class MainWindow(QMainWindow):
             status.setToolTip(f"{background.error}\nThe editor works; see the log file for the details.")
             tools.actions()[0].setToolTip(f"Train: PyTorch could not be loaded ({background.error})")
             return
+        from playground.ui.plots.registry import LIVE_VIEWS
+
+        if self._views_to_make is None:
+            self._views_to_make = list(LIVE_VIEWS)
+        while self._views_to_make:
+            view = self._views_to_make.pop(0)()
+            self._views_made[view.dock_id] = view
+            if not at_once:
+                QTimer.singleShot(0, self._on_training_imported)
+                return
         self._loading = None
         self.removeToolBar(tools)
         self.removeDockWidget(dock)
         self.statusBar().removeWidget(status)
         for widget in (tools, dock, status):
             widget.deleteLater()
-        self._add_training()
+        self._add_training(self._views_made)
         self._place_training_docks()
         self._update_weights_actions()
         age = process_age()

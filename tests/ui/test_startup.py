@@ -28,6 +28,7 @@ from playground.core.project import load_project
 from playground.ui.app import create_application
 from playground.ui.loading import TRAINING_MODULES, BackgroundImport
 from playground.ui.main_window import MainWindow
+from playground.ui.plots.registry import LIVE_VIEWS
 from playground.ui.theme import ThemeManager
 from tests.ui.helpers import ScriptedPrompts, drop_layer, wait_idle
 from tests.ui.test_open_run import kept_run
@@ -216,6 +217,20 @@ def test_open_run_before_pytorch_has_loaded_waits_for_it(make_window: Maker, mak
     assert time.monotonic() - began >= 0.25, "it waited for the import"
     assert window.training_ready
     assert window.training.view("loss").previous_labels() == [folder.name]
+
+
+def test_the_live_views_are_made_one_per_event_loop_pass(make_loading_window: Maker, qtbot: QtBot) -> None:
+    """Made all at once when PyTorch had loaded, the eight live views held the window for 0.7 s
+    (bench/startup.py); one per pass, input and paints get their turn in between."""
+    window = make_loading_window()
+    background = window._background
+    after_import: list[tuple[int, bool]] = []  # connected after the window: runs right after its slot
+    background.finished.connect(lambda: after_import.append((len(window._views_made), window.training_ready)))
+    background.gate.set()
+    qtbot.waitUntil(lambda: window.training_ready, timeout=30_000)
+    assert after_import == [(1, False)]
+    assert set(window.training.views) == {cls.dock_id for cls in LIVE_VIEWS}
+    assert all(window.training.views[k] is v for k, v in window._views_made.items()), "the views made are used"
 
 
 def test_a_failed_import_leaves_the_editor_working_and_says_so(make_loading_window: Maker, qtbot: QtBot) -> None:

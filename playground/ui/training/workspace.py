@@ -53,7 +53,8 @@ class TrainingWorkspace(QObject):
 
     Signals: ``runningChanged(bool)`` (the editor locks itself while True) and
     ``gradientsChanged(norms: dict, flags: dict)`` for the editor's gradient-flow tint.
-    ``keep_runs`` False (screenshots) keeps no run folders.
+    ``keep_runs`` False (screenshots) keeps no run folders. ``views``: live views made already
+    (by dock id; the registry's others are made here).
     """
 
     runningChanged = Signal(bool)
@@ -61,7 +62,7 @@ class TrainingWorkspace(QObject):
 
     def __init__(self, window: QMainWindow, document: ProjectDocument, edit_training: Callable[[dict], None],
                  error: Callable[[str, str], None], status: Callable[[str], None], *,
-                 keep_runs: bool = True) -> None:
+                 keep_runs: bool = True, views: dict[str, PlotView] | None = None) -> None:
         super().__init__(window)
         self.keep_runs = keep_runs
         self.window = window
@@ -95,7 +96,8 @@ class TrainingWorkspace(QObject):
         self._speed = 0.0
 
         self.panel = TrainingPanel()
-        self.views: dict[str, PlotView] = {cls.dock_id: cls() for cls in registry.LIVE_VIEWS}
+        self.views: dict[str, PlotView] = {cls.dock_id: views[cls.dock_id] if views and cls.dock_id in views else cls()
+                                           for cls in registry.LIVE_VIEWS}
         self.docks: dict[str, QDockWidget] = {}
         self._make_docks()
         self._make_actions()
