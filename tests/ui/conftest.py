@@ -25,7 +25,7 @@ from playground.ui.collector import gui_thread_gc
 from playground.ui.main_window import MainWindow
 from playground.ui.settings import SETTINGS_ENV
 from playground.ui.theme import CanvasColors, ThemeManager, make_palette
-from tests.ui.helpers import ScriptedPrompts, SetTheme, wait_idle
+from tests.ui.helpers import ScriptedPrompts, SetTheme, close_window, wait_idle
 
 
 @pytest.fixture(autouse=True)
@@ -74,11 +74,7 @@ def make_window(qtbot: QtBot, qapp: QApplication, settings_dir: Path) -> Iterato
 
     yield factory
     for window, manager in made:
-        window.prompts.save_answer = "discard"
-        window.close()
-        window.shutdown()
-        window.deleteLater()
-        manager.deleteLater()
+        close_window(window, manager)
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     deadline = time.monotonic() + 5
     leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]

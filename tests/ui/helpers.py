@@ -15,7 +15,7 @@ from playground.core.graph import Graph, Node
 from playground.core.project import Project, new_project
 from playground.ui.editor.items import NODE_WIDTH
 from playground.ui.main_window import MainWindow, Prompts
-from playground.ui.theme import CanvasColors
+from playground.ui.theme import CanvasColors, ThemeManager
 
 W = TypeVar("W", bound=QWidget)
 
@@ -141,3 +141,13 @@ def drag_node(window: MainWindow, node_id: str, delta: QPointF) -> None:
     item = window.scene.nodes[node_id]
     grip = item.pos() + QPointF(NODE_WIDTH / 2, 12)
     mouse_drag(window, grip, grip + delta)
+
+
+def close_window(window: MainWindow, theme: ThemeManager) -> None:
+    """Close a test's window without a save prompt, wait for its threads, and free it and its
+    theme manager (the caller then delivers the deferred deletes)."""
+    window.prompts.save_answer = "discard"
+    window.close()
+    window.shutdown()
+    window.deleteLater()
+    theme.deleteLater()

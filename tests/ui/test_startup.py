@@ -30,7 +30,7 @@ from playground.ui.loading import TRAINING_MODULES, BackgroundImport
 from playground.ui.main_window import MainWindow
 from playground.ui.plots.registry import LIVE_VIEWS
 from playground.ui.theme import ThemeManager
-from tests.ui.helpers import ScriptedPrompts, drop_layer, wait_idle
+from tests.ui.helpers import ScriptedPrompts, close_window, drop_layer, wait_idle
 from tests.ui.test_open_run import kept_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,25 +63,22 @@ def make_loading_window(qtbot: QtBot, qapp: QApplication, settings_dir: Path) ->
     create_application()
     made: list[tuple[MainWindow, GatedImport, ThemeManager]] = []
 
-    def factory(background: GatedImport | None = None, *, persist: bool = True) -> MainWindow:
+    def factory(background: GatedImport | None = None, *, persist: bool = True, show: bool = True) -> MainWindow:
         background = background or GatedImport()
         theme = ThemeManager(QApplication.instance(), "light")
         window = MainWindow(theme, load_project(SPIRAL), persist=persist, prompts=ScriptedPrompts(),
                             background=background)
         made.append((window, background, theme))
-        window.show()
-        qtbot.waitUntil(lambda: background._thread is not None, timeout=10_000)  # started at the first paint
+        if show:
+            window.show()
+            qtbot.waitUntil(lambda: background._thread is not None, timeout=10_000)  # started at the first paint
         return window
 
     yield factory
     for window, background, theme in made:
         background.gate.set()
         background.wait(30)
-        window.prompts.save_answer = "discard"
-        window.close()
-        window.shutdown()
-        window.deleteLater()
-        theme.deleteLater()
+        close_window(window, theme)
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
@@ -144,31 +141,19 @@ def test_train_waits_for_pytorch_with_a_visible_state(make_loading_window: Maker
     assert window.export_action.isEnabled()
 
 
-def test_the_dataset_loads_after_the_first_paint(qtbot: QtBot, qapp: QApplication, settings_dir: Path) -> None:
+def test_the_dataset_loads_after_the_first_paint(make_loading_window: Maker, qtbot: QtBot) -> None:
     """Loading a dataset imports PyTorch: started while the window was being built, it shared the
     GIL with it and the first paint came 0.4 s later. It waits for the first paint (the preview
     says it is loading), then loads."""
-    create_application()
-    background = GatedImport()
-    theme = ThemeManager(QApplication.instance(), "light")
-    window = MainWindow(theme, load_project(SPIRAL), persist=False, prompts=ScriptedPrompts(), background=background)
-    try:
-        assert window.document.loader.busy, "the preview says it is loading"
-        qtbot.wait(500)
-        assert window.document.dataset is None
-        assert not window.painted
-        window.show()
-        qtbot.waitUntil(lambda: window.painted, timeout=10_000)
-        qtbot.waitUntil(lambda: window.document.dataset is not None, timeout=30_000)
-        assert len(window.document.dataset.train) > 0
-    finally:
-        background.gate.set()
-        background.wait(30)
-        window.close()
-        window.shutdown()
-        window.deleteLater()
-        theme.deleteLater()
-        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    window = make_loading_window(show=False)
+    assert window.document.loader.busy, "the preview says it is loading"
+    qtbot.wait(500)
+    assert window.document.dataset is None
+    assert not window.painted
+    window.show()
+    qtbot.waitUntil(lambda: window.painted, timeout=10_000)
+    qtbot.waitUntil(lambda: window.document.dataset is not None, timeout=30_000)
+    assert len(window.document.dataset.train) > 0
 
 
 def test_the_live_views_take_the_place_kept_for_them(make_loading_window: Maker, qtbot: QtBot) -> None:
