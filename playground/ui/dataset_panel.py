@@ -223,7 +223,7 @@ class DatasetPanel(QWidget):
         elif data.meta.is_image:
             self.images.show_dataset(data)
             self.preview.setCurrentWidget(self.images)
-        elif data.meta.input_shape == (2,):
+        elif data.meta.is_plane:
             if self.scatter is None:
                 self.scatter = ScatterPreview()
                 self.scatter.set_colors(self.colors)

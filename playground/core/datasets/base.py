@@ -63,6 +63,12 @@ class DatasetMeta:
     def is_image(self) -> bool:
         return len(self.input_shape) == 3
 
+    @property
+    def is_plane(self) -> bool:
+        """Two input features: each example a point of the plane (TensorFlow Playground's data,
+        what the decision boundary draws)."""
+        return self.input_shape == (2,)
+
 
 @dataclass
 class Dataset:

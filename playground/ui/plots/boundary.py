@@ -244,7 +244,7 @@ class BoundaryView(PlotView):
 
     # ------------------------------------------------------------------ live-view protocol
     def not_applicable(self, meta: DatasetMeta) -> str | None:
-        if meta.input_shape == (2,):
+        if meta.is_plane:
             return None
         return (f"It needs two input features (x₁, x₂); this dataset has {describe_input(meta)}."
                 + (" Filters and Saliency show what an image network looks at." if meta.is_image else ""))

@@ -111,7 +111,7 @@ class FilterView(PlotView):
             return None
         return (f"Filters are pictures in the input's pixel space, so they need images; this dataset has "
                 f"{describe_input(meta)}." + (" The Decision boundary shows what each hidden unit learned."
-                                              if meta.input_shape == (2,) else ""))
+                                              if meta.is_plane else ""))
 
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
         super().on_run_started(info, previous)

@@ -68,10 +68,8 @@ class RunInfo:
     @classmethod
     def of(cls, trainer: Trainer) -> RunInfo:
         data = trainer.dataset
-        flat_2d = data.meta.input_shape == (2,)
-
         def points(split: Split) -> tuple[np.ndarray, np.ndarray]:
-            if not flat_2d:
+            if not data.meta.is_plane:
                 return np.empty((0, 2), np.float32), np.empty(0)
             return split.x.numpy().copy(), split.y.numpy().copy()
 
@@ -85,7 +83,7 @@ class RunInfo:
 
     @property
     def two_d(self) -> bool:
-        return self.meta.input_shape == (2,)
+        return self.meta.is_plane
 
     @property
     def classifies(self) -> bool:

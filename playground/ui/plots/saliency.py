@@ -259,7 +259,7 @@ class SaliencyView(PlotView):
         if not meta.is_image:
             return (f"Saliency shows which pixels decide an image's class; this dataset has {describe_input(meta)}."
                     + (" The Decision boundary shows the network's answer everywhere."
-                       if meta.input_shape == (2,) else ""))
+                       if meta.is_plane else ""))
         return "Saliency explains a class score; this dataset's targets are numbers (regression)."
 
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
