@@ -96,7 +96,8 @@ class TrainingWorkspace(QObject):
         self._speed = 0.0
 
         self.panel = TrainingPanel()
-        self.views: dict[str, PlotView] = {cls.dock_id: views[cls.dock_id] if views and cls.dock_id in views else cls()
+        made = views or {}
+        self.views: dict[str, PlotView] = {cls.dock_id: made[cls.dock_id] if cls.dock_id in made else cls()
                                            for cls in registry.LIVE_VIEWS}
         self.docks: dict[str, QDockWidget] = {}
         self._make_docks()
@@ -288,7 +289,7 @@ class TrainingWorkspace(QObject):
         meta = self.document.meta
         session = TrainingSession(project, parent=self, initial_state=self._initial_state(),
                                   run_dir=next_run_dir(project) if self.keep_runs else None,
-                                  animate=meta is not None and meta.input_shape == (2,))
+                                  animate=meta is not None and meta.is_plane)
         session.started.connect(self._started)
         session.reports.connect(self._reports)
         session.computed.connect(self._computed)
@@ -580,15 +581,20 @@ class TrainingWorkspace(QObject):
                 continue
             self._pending[key] = asking
             self.session.request(key, request.compute)
-        if soonest < math.inf and self.session.running and not self.session.control.paused:
+        if soonest < math.inf and self._stepping:
             wait_ms = max(1, math.ceil((soonest - now) * 1000))
             if not self._ask_timer.isActive() or self._ask_timer.remainingTime() > wait_ms:
                 self._ask_timer.start(wait_ms)
 
+    @property
+    def _stepping(self) -> bool:
+        """A run goes and is not paused: its model changes, so its pictures are worth asking for."""
+        return self.session is not None and self.session.running and not self.session.control.paused
+
     @Slot()
     def _ask_held_back(self) -> None:
         """The budget of a picture held back has passed: ask the shown views again."""
-        if self.session is not None and self.session.running and not self.session.control.paused:
+        if self._stepping:
             self._request_pictures(views=list(self.views.values()))
 
     @Slot(object)
@@ -606,7 +612,7 @@ class TrainingWorkspace(QObject):
         # the next one at once (within its budget), not at the next round: a picture asked for
         # at one delivery and back at the next would otherwise move at half the delivery rate
         # (not while paused: the model does not change)
-        if self.session is not None and self.session.running and not self.session.control.paused:
+        if self._stepping:
             self._request_pictures(views=asking)
 
     @Slot(object)
