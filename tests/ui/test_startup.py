@@ -240,9 +240,11 @@ def test_the_app_paints_before_pytorch_and_then_trains(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "playground", "spiral", "-v"], cwd=ROOT, env=env,
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     seen: list[str] = []
+    lines: list[str] = []
     try:
         assert proc.stderr is not None
         for line in proc.stderr:
+            lines.append(line)
             for milestone in ("window painted", "editor ready", "training ready"):
                 if milestone in line:
                     seen.append(milestone)
@@ -251,4 +253,5 @@ def test_the_app_paints_before_pytorch_and_then_trains(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait(30)
-    assert seen == ["window painted", "editor ready", "training ready"]
+    assert seen == ["window painted", "editor ready", "training ready"], (
+        f"exit status {proc.returncode}; the app's log:\n" + "".join(lines[-40:]))
