@@ -302,6 +302,14 @@ def test_digits_are_the_1797_uci_images() -> None:
     assert len(ds.test) == round(1797 * 0.2)
 
 
+@pytest.mark.parametrize(("spec", "safe"), [
+    ({"name": "digits"}, False), ({"name": "mnist"}, False), ({"name": "fashion_mnist"}, True),
+    ({"name": "shapes"}, True), ({"name": "circle"}, True),
+])
+def test_mirror_safe_is_false_where_a_flip_changes_the_class(spec: dict[str, Any], safe: bool) -> None:
+    assert dataset_meta(spec).mirror_safe is safe
+
+
 def test_digits_resource_missing_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLAYGROUND_RESOURCES", str(tmp_path))
     entry = REGISTRY["digits"]

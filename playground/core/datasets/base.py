@@ -58,6 +58,9 @@ class DatasetMeta:
     target_kind: TargetKind
     target_size: int
     class_names: tuple[str, ...] = ()
+    # False where a left-right flip can change an example's class (a mirrored 2 is no digit), so
+    # the ``hflip`` augmentation can refuse it with that reason instead of teaching wrong labels.
+    mirror_safe: bool = True
 
     @property
     def is_image(self) -> bool:

@@ -100,6 +100,7 @@ class Source:
     mirror: str
     class_names: tuple[str, ...]
     help: str
+    mirror_safe: bool = True
 
     @property
     def mirror_env(self) -> str:
@@ -108,13 +109,15 @@ class Source:
 
     @property
     def meta(self) -> DatasetMeta:
-        return DatasetMeta((1, 28, 28), "classification", len(self.class_names), self.class_names)
+        return DatasetMeta((1, 28, 28), "classification", len(self.class_names), self.class_names,
+                           mirror_safe=self.mirror_safe)
 
 
 SOURCES = (
     Source("mnist", "MNIST digits", "https://ossci-datasets.s3.amazonaws.com/mnist/",
            tuple(str(d) for d in range(10)),
-           "70,000 handwritten digits, 28x28 pixels: the classic benchmark for convolutional networks."),
+           "70,000 handwritten digits, 28x28 pixels: the classic benchmark for convolutional networks.",
+           mirror_safe=False),
     Source("fashion_mnist", "Fashion-MNIST", "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
            ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
             "Ankle boot"),

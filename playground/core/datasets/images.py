@@ -26,7 +26,7 @@ from playground.core.datasets.base import (
 from playground.core.params import Param
 from playground.core.safe_read import open_npz
 
-DIGITS_META = DatasetMeta((1, 8, 8), "classification", 10, tuple(str(d) for d in range(10)))
+DIGITS_META = DatasetMeta((1, 8, 8), "classification", 10, tuple(str(d) for d in range(10)), mirror_safe=False)
 
 
 def load_digits(params: dict[str, Any], ctx: LoadContext) -> Dataset:
