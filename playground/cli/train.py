@@ -187,6 +187,9 @@ def _summary(result: TrainResult, run_dir: Path) -> None:
     report = result.report
     took = f" in {report.time:.1f} s" if report else ""
     metrics = f"; {_metrics_text(report)}" if report else ""
+    if result.test_loss is not None:
+        metrics += f", test loss {result.test_loss:.4g}"
+        metrics += f" acc {result.test_acc:.1%}" if result.test_acc is not None else ""
     head = {"finished": "trained", "early_stopped": "stopped early after", "stopped": "stopped after",
             "diverged": "diverged after"}[result.status]
     print(f"{head} {result.epochs} epoch{'s' if result.epochs != 1 else ''} ({result.steps} steps{took}){metrics}; "

@@ -247,6 +247,9 @@ def trim_metrics(run_dir: str | os.PathLike[str], checkpoint: Checkpoint | None)
             continue
         if step == checkpoint.step and checkpoint.mid_epoch:
             continue  # the last line of a run stopped there: the resumed run goes on from it
+        if "test_loss" in entry or "test_acc" in entry:  # a finished run's last line: it goes on now
+            entry = {k: v for k, v in entry.items() if k not in ("test_loss", "test_acc")}
+            line = json.dumps(entry, allow_nan=False)
         kept.append(line + "\n")
         last = step
     write_atomic(path, "".join(kept).encode("utf-8"))
@@ -268,7 +271,8 @@ class RunRecorder(Callback):
       continued; without (a new run, or a folder killed before its first checkpoint), it
       starts anew.
     - Every epoch end appends a ``metrics.jsonl`` line; a run that ends mid-epoch gets a last
-      line for its final state.
+      line for its final state. The last line also carries the test split's ``test_loss`` and
+      ``test_acc`` (FORMAT.md), measured when the run ends.
     - ``checkpoint.safetensors`` is replaced atomically at the first report (mid-epoch or
       epoch end) after ``checkpoint_seconds`` (default: ``checkpoint_interval()``), and once
       more when the run ends, unless it diverged or was interrupted inside a step (the last
@@ -309,9 +313,13 @@ class RunRecorder(Callback):
 
     def on_finish(self, trainer: Trainer, result: TrainResult) -> None:
         try:
-            if result.report is not None and result.report.step > self._logged_step:
-                self._log.append(result.report.metrics())
-                self._logged_step = result.report.step
+            final = result.metrics()
+            if final is not None and result.report is not None:
+                if result.report.step > self._logged_step:
+                    self._log.append(final)
+                    self._logged_step = result.report.step
+                else:
+                    self._log.replace_last(final)
             # the weights first: a final checkpoint says the run is over, so they must exist by then
             save_weights(self.run_dir / RUN_WEIGHTS, trainer.model.state_dict(), self.project)
             self._checkpoint(trainer, result.status)

@@ -73,10 +73,20 @@ class MetricsLog:
         path.mkdir(parents=True, exist_ok=True)
         self.path = path / METRICS_FILE
         self._file: IO[str] = self.path.open("a" if append else "w", encoding="utf-8")
+        self._last_start: int | None = None
 
     def append(self, line: Mapping[str, Any]) -> None:
+        self._last_start = self._file.tell()
         self._file.write(json.dumps(line, allow_nan=False) + "\n")
         self._file.flush()
+
+    def replace_last(self, line: Mapping[str, Any]) -> None:
+        """Write ``line`` in place of the line this log appended last (the run's final line,
+        completed by its test figures), or append it when this log has appended none."""
+        if self._last_start is not None:
+            self._file.seek(self._last_start)
+            self._file.truncate()
+        self.append(line)
 
     def close(self) -> None:
         self._file.close()

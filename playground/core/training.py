@@ -38,7 +38,7 @@ import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -138,7 +138,13 @@ def _finite(x: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class TrainResult:
-    """How a run ended. ``epochs`` counts completed epochs; ``report`` holds the final metrics."""
+    """How a run ended. ``epochs`` counts completed epochs; ``report`` holds the final metrics.
+
+    ``test_loss``/``test_acc`` are measured once, on the test split, with the weights the run
+    ended with (the best epoch's after early stopping): the one figure no choice made while
+    training has seen. None when there is no test split, when the run diverged or was
+    interrupted inside a step, and (``test_acc``) for regression.
+    """
 
     status: Status
     #: Reads after the status word: "Stopped: at step 1,234, as requested".
@@ -146,6 +152,14 @@ class TrainResult:
     epochs: int
     steps: int
     report: Report | None
+    test_loss: float | None = None
+    test_acc: float | None = None
+
+    def metrics(self) -> dict[str, Any] | None:
+        """The last ``metrics.jsonl`` line: the final report's metrics and the test split's."""
+        if self.report is None:
+            return None
+        return {**self.report.metrics(), "test_loss": _finite(self.test_loss), "test_acc": _finite(self.test_acc)}
 
 
 class Callback:
@@ -687,7 +701,8 @@ class Trainer:
             self.control._close(self)
         if self.last_report is None or self.last_report.step != self.step:
             self._report(epoch_end=False, probes=False)
-        self.result = TrainResult(status, message, self._completed, self.step, self.last_report)
+        test_loss, test_acc = self._test() if status != "diverged" and not self._interrupted else (None, None)
+        self.result = TrainResult(status, message, self._completed, self.step, self.last_report, test_loss, test_acc)
         self._emit("on_finish", self.result)
         return self.result
 
@@ -1080,18 +1095,43 @@ class Trainer:
     def _validate(self) -> tuple[float, float, int] | None:
         """Summed loss and right answers over this process's validation share; None when a stop
         request arrives mid-way (validation can be long; stopping must not wait for it)."""
+        return self._evaluate(self._val_chunks, stoppable=self.world_size == 1)
+
+    def _evaluate(self, chunks: Iterable[tuple[torch.Tensor, torch.Tensor]],
+                  stoppable: bool) -> tuple[float, float, int] | None:
+        """Summed loss, right answers and count over ``chunks``; None when ``stoppable`` and a
+        stop request arrives mid-way."""
         correct = self.objective.correct
         loss_sum = right = 0.0
+        count = 0
         with evaluating(self.model):
-            for xb, tb in self._val_chunks:
-                if self.control.stop_requested and self.world_size == 1:
+            for xb, tb in chunks:
+                if stoppable and self.control.stop_requested:
                     return None
                 out = self.model(xb)
                 loss = self.objective.loss(out, tb)
                 pair = torch.stack((loss, correct(out, tb).to(loss.dtype) if correct else loss)).tolist()
                 loss_sum += pair[0] * len(tb)
                 right += pair[1]
-        return loss_sum, right, len(self._val_x)
+                count += len(tb)
+        return loss_sum, right, count
+
+    def _test(self) -> tuple[float | None, float | None]:
+        """Mean loss and accuracy on the whole test split (every process measures all of it: it
+        happens once, and needs no agreement); (None, None) without a test split or when the
+        weights are not finite."""
+        test = self.dataset.test
+        if len(test) == 0:
+            return None, None
+        chunks = ((x.to(self.device), self.objective.targets(y).to(self.device))
+                  for x, y in zip(test.x.split(EVAL_BATCH), test.y.split(EVAL_BATCH)))
+        measured = self._evaluate(chunks, stoppable=False)
+        assert measured is not None  # only a stoppable evaluation gives up
+        loss_sum, right, count = measured
+        loss = loss_sum / count
+        if not math.isfinite(loss):
+            return None, None
+        return loss, (right / count if self.objective.correct is not None else None)
 
     def _end_epoch(self) -> tuple[Status, str] | None:
         """Validate, agree across processes, report, and decide whether the run goes on."""
