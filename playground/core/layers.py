@@ -189,13 +189,16 @@ INIT_PARAMS = (
           maximum=10.0, min_exclusive=True, label="Init std", log_scale=True),
 )
 
+BIAS_PARAM = Param("bias", "bool", True, "Add a learned offset to every unit.")
+DROPOUT_PARAM = Param("dropout", "float", 0.0, "During training, drop each output with this probability; an "
+                      "ensemble of thinned networks that fights overfitting.", minimum=0.0, maximum=1.0,
+                      max_exclusive=True)
 WEIGHTED_EXTRAS = (
-    Param("bias", "bool", True, "Add a learned offset to every unit."),
+    BIAS_PARAM,
     Param("batchnorm", "bool", False, "Normalise each unit over the mini-batch (then scale and shift with "
           "learned gamma, beta) before the activation: less sensitive to init, allows larger learning "
           "rates.", label="Batch norm"),
-    Param("dropout", "float", 0.0, "During training, drop each output with this probability; an ensemble "
-          "of thinned networks that fights overfitting.", minimum=0.0, maximum=1.0, max_exclusive=True),
+    DROPOUT_PARAM,
 )
 
 POOL_PARAMS = (
@@ -329,6 +332,31 @@ def _extras_summary(p: dict[str, Any]) -> list[str]:
     if p.get("dropout"):
         out.append(f"drop {p['dropout']:g}")
     return out
+
+
+def _maxout_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    fan_in = math.prod(inputs[0][1])
+    pieces = p["units"] * p["pieces"]
+    return (p["units"],), fan_in * pieces + (pieces if p["bias"] else 0)
+
+
+def _maxout_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    from torch import nn
+
+    from playground.core.modules import Maxout
+
+    shape = inputs[0][1]
+    linear = nn.Linear(math.prod(shape), p["units"] * p["pieces"], bias=p["bias"])
+    apply_init(linear, p)
+    parts: list[tuple[str, nn.Module]] = [("flatten", nn.Flatten())] if len(shape) > 1 else []
+    parts += [("linear", linear), ("maxout", Maxout(p["pieces"]))]
+    if p["dropout"] > 0:
+        parts.append(("drop", nn.Dropout(p["dropout"])))
+    return nn.Sequential(OrderedDict(parts))
+
+
+def _maxout_summary(p: dict[str, Any]) -> str:
+    return " · ".join([f"Maxout {p['units']}", f"{p['pieces']} pieces", *_extras_summary(p)])
 
 
 def _conv_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
@@ -490,6 +518,17 @@ _CATALOGUE = (
         (Param("units", "int", 16, "Number of units (neurons) in this layer.", minimum=1, maximum=65536),
          _activation_param(), *INIT_PARAMS, *WEIGHTED_EXTRAS),
         _dense_infer, _dense_build, _dense_summary, weighted=True,
+    ),
+    LayerType(
+        "Maxout", "Core",
+        "A fully connected layer of maxout units: each unit computes several linear pieces and keeps the "
+        "largest, so it learns its own convex piecewise-linear activation (ReLU and |z| are special "
+        "cases).",
+        (Param("units", "int", 16, "Number of maxout units in this layer.", minimum=1, maximum=65536),
+         Param("pieces", "int", 2, "Linear pieces per unit (k): the unit outputs the largest; each piece "
+               "costs a full set of weights.", minimum=2, maximum=16),
+         *INIT_PARAMS, BIAS_PARAM, DROPOUT_PARAM),
+        _maxout_infer, _maxout_build, _maxout_summary, weighted=True,
     ),
     LayerType(
         "Conv2d", "Convolution",

@@ -30,6 +30,19 @@ class Abs(nn.Module):
         return torch.abs(x)
 
 
+class Maxout(nn.Module):
+    """Maxout (Goodfellow 2013): each unit is the largest of ``pieces`` linear pieces, so it
+    learns its own convex, piecewise-linear activation. The pieces of unit j are the layer's
+    consecutive outputs j·pieces ... j·pieces + pieces - 1."""
+
+    def __init__(self, pieces: int) -> None:
+        super().__init__()
+        self.pieces = pieces
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.unflatten(1, (-1, self.pieces)).amax(dim=2)
+
+
 class Add(nn.Module):
     """Element-wise sum of two or more equally shaped inputs (a residual connection)."""
 

@@ -106,6 +106,12 @@ NETWORKS: dict[str, tuple[dict[str, Any], list[dict[str, Any]], list[list[str]]]
         node("h3", "Dense", units=4, dropout=0.2),
         node("out", "Output", loss="bce"),
     ], chain("in", "bn0", "h1", "drop", "h2", "h3", "out")),
+    "maxout": (DIGITS, [
+        node("in", "Input"),
+        node("m1", "Maxout", units=6, pieces=3, dropout=0.2),
+        node("m2", "Maxout", units=4, pieces=2, bias=False, init="he_normal"),
+        node("out", "Output"),
+    ], chain("in", "m1", "m2", "out")),
 }
 
 

@@ -75,11 +75,12 @@ _CONSTRUCTORS: dict[type[nn.Module], _Ctor] = {
     nn.SiLU: _Ctor("nn.SiLU", (), _INPLACE),
     nn.Softplus: _Ctor("nn.Softplus", (), (("beta", 1.0), ("threshold", 20.0))),
     helpers.Abs: _Ctor("Abs"),
+    helpers.Maxout: _Ctor("Maxout", ("pieces",)),
     helpers.Add: _Ctor("Add"),
     helpers.Concat: _Ctor("Concat"),
 }
 #: Classes whose source is copied into the generated file when the model uses them.
-_COPIED = (helpers.Normalize, helpers.Abs, helpers.Add, helpers.Concat)
+_COPIED = (helpers.Normalize, helpers.Abs, helpers.Maxout, helpers.Add, helpers.Concat)
 
 
 @dataclass
