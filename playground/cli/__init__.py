@@ -24,6 +24,7 @@ SUBCOMMANDS = {
     "check": "Validate a project; print each node's output shape and parameter count.",
     "train": "Train a project headless and write metrics, weights and the resolved project.",
     "export": "Export a project's or run's model as ONNX, torch.export, safetensors or Python code.",
+    "compare": "Train a project once per combination of varied settings (x seeds) and tabulate the results.",
     "examples": "List the example projects shipped with the app (their names work as PROJECT).",
 }
 
