@@ -180,8 +180,8 @@ def file_spec(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict
     return {"name": name}
 
 
-BUILT_IN = ("circle", "xor", "gaussian", "spiral", "plane", "multi_gaussian", "digits", "shapes")
-GENERATED = ("circle", "xor", "gaussian", "spiral", "plane", "multi_gaussian", "shapes")
+BUILT_IN = ("circle", "xor", "gaussian", "spiral", "plane", "multi_gaussian", "curve", "digits", "shapes")
+GENERATED = ("circle", "xor", "gaussian", "spiral", "plane", "multi_gaussian", "curve", "shapes")
 
 
 # --------------------------------------------------------------------------- every entry
