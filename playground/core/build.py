@@ -2,8 +2,9 @@
 
 The module has one attribute per node, named after the node id (see ``attribute_names``), so
 state-dict keys read ``h1.linear.weight`` and stay stable across the app, the safetensors
-export and the generated Python code. The dataset's normalisation is the Input node's module:
-the model takes raw features, which is what every export takes too.
+export and the generated Python code. The dataset's normalisation (and, on a plane whose input
+features were chosen, computing them) is the Input node's module: the model takes raw
+features, which is what every export takes too.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from torch import nn
 from playground.core.datasets.base import DatasetMeta
 from playground.core.graph import Graph, attribute_names
 from playground.core.layers import INITS, LAYER_TYPES, ShapeContext
-from playground.core.modules import Normalize
+from playground.core.modules import Normalize, PlaneFeatures
 from playground.core.params import UserError
 from playground.core.shapes import ShapeReport, infer_shapes
 
@@ -49,7 +50,7 @@ class GraphModel(nn.Module):
             layer = LAYER_TYPES[node.type]
             sources = tuple(graph.inputs_of(node_id))
             if node.type == "Input":
-                module: nn.Module = Normalize(mean, std) if mean is not None and std is not None else nn.Identity()
+                module = input_step(meta, mean, std)
             else:
                 ctx = ShapeContext(node_id, node.type, meta.input_shape, report.output_units or meta.target_size)
                 module = layer.build([(s, report.nodes[s].shape) for s in sources], node.resolved_params(), ctx)
@@ -109,6 +110,16 @@ class GraphModel(nn.Module):
         unit in which gradient norms are reported."""
         grouped = {node_id: list(m.parameters()) for node_id, m in self.node_modules()}
         return {k: v for k, v in grouped.items() if v}
+
+
+def input_step(meta: DatasetMeta, mean: torch.Tensor | None, std: torch.Tensor | None) -> nn.Module:
+    """The Input node's module, the model's first step: the chosen plane features (standardised,
+    with unit statistics until a dataset's are given), else normalisation, else nothing."""
+    if meta.features:
+        n = len(meta.features)
+        return PlaneFeatures(list(meta.features), torch.zeros(n) if mean is None else mean,
+                             torch.ones(n) if std is None else std)
+    return Normalize(mean, std) if mean is not None and std is not None else nn.Identity()
 
 
 def _layer_forwards(module: nn.Module) -> list[Callable[..., torch.Tensor]]:

@@ -11,6 +11,7 @@ starts, before PyTorch has loaded in the background. Only building a ``Dataset``
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.resources
 import os
 import threading
@@ -23,6 +24,7 @@ import numpy as np
 
 import playground
 from playground.core.params import Param, Problem, UserError, resolve_params
+from playground.core.plane_features import DEFAULT_FEATURES, check_features, feature_values, is_transformed
 
 if TYPE_CHECKING:
     import torch
@@ -52,7 +54,12 @@ class Split:
 
 @dataclass(frozen=True)
 class DatasetMeta:
-    """What shape inference needs to know about a dataset, without its tensors."""
+    """What shape inference needs to know about a dataset, without its tensors.
+
+    ``input_shape`` is what the Input node hands the first layer. It is the shape of the raw
+    examples too, except on a plane whose ``features`` were chosen: the data stays the raw
+    points (x1, x2) (``raw_shape``), and the model's first step computes the features.
+    """
 
     input_shape: tuple[int, ...]
     target_kind: TargetKind
@@ -61,6 +68,14 @@ class DatasetMeta:
     # False where a left-right flip can change an example's class (a mirrored 2 is no digit), so
     # the ``hflip`` augmentation can refuse it with that reason instead of teaching wrong labels.
     mirror_safe: bool = True
+    # The plane features the network sees (``plane_features``), in the catalogue's order; empty
+    # when it sees the raw data as it is.
+    features: tuple[str, ...] = ()
+
+    @property
+    def raw_shape(self) -> tuple[int, ...]:
+        """The shape of one raw example: what the data holds and every export takes."""
+        return (2,) if self.features else self.input_shape
 
     @property
     def is_image(self) -> bool:
@@ -68,9 +83,16 @@ class DatasetMeta:
 
     @property
     def is_plane(self) -> bool:
-        """Two input features: each example a point of the plane (TensorFlow Playground's data,
-        what the decision boundary draws)."""
-        return self.input_shape == (2,)
+        """Two raw input features: each example a point of the plane (TensorFlow Playground's
+        data, what the decision boundary draws), whichever features of it the network sees."""
+        return self.raw_shape == (2,)
+
+    def with_features(self, features: tuple[str, ...]) -> DatasetMeta:
+        """This plane's meta when the network sees ``features`` (the raw point when they are
+        the default x1, x2)."""
+        if not is_transformed(features):
+            return self
+        return dataclasses.replace(self, input_shape=(len(features),), features=features)
 
 
 @dataclass
@@ -102,6 +124,13 @@ class Dataset:
     def class_names(self) -> tuple[str, ...]:
         return self.meta.class_names
 
+    @property
+    def raw_std(self) -> torch.Tensor:
+        """Spread of the raw training features, per feature or channel, like ``std``: noise
+        augmentation perturbs the raw examples, while ``std`` describes what the network sees
+        (the chosen features of a plane)."""
+        return normalisation_stats(self.train.x)[1] if self.meta.features else self.std
+
 
 Loader = Callable[[dict[str, Any], "LoadContext"], Dataset]
 
@@ -126,7 +155,9 @@ class DatasetEntry:
     before loading. ``meta`` gives the shapes cheaply when they are known without reading
     data (built-in datasets). ``peek`` gives them for a file dataset from its headers and
     labels, through the same checks and limits as the loader but without reading the
-    features (``check`` uses it); with neither, the loader has to run.
+    features (``check`` uses it); with neither, the loader has to run. ``takes_features``
+    marks a plane dataset whose project entry may choose the network's input features
+    (``"features"``, see ``plane_features``).
     """
 
     name: str
@@ -137,7 +168,11 @@ class DatasetEntry:
     load: Loader
     meta: Callable[[dict[str, Any]], DatasetMeta] | None = None
     path_params: tuple[str, ...] = ()
+    takes_features: bool = False
     peek: Callable[[dict[str, Any], LoadContext], DatasetMeta] | None = None
+    #: Human-level or best known error rate, where one is published: the bias/variance panel
+    #: measures the avoidable bias against it (the lecture's "human-level baseline").
+    reference_error: float | None = None
 
 
 REGISTRY: dict[str, DatasetEntry] = {}
@@ -232,10 +267,11 @@ def build_dataset(
     ``x`` holds raw features of shape ``(N, *meta.input_shape)``; ``y`` class indices or
     regression targets. The test split is carved off by ``test_fraction``, or given as
     ``test`` when the data comes with its own (MNIST). Validation always comes out of the
-    non-test data by ``ctx.val_fraction``, deterministic by ``seed``. ``source`` (a file or
+    non-test data by ``ctx.val_fraction``, deterministic by ``seed``. The statistics are those
+    of what the network sees: the chosen features of a plane, not its raw points. ``source`` (a file or
     folder name) is what a message about too little data names.
     """
-    if tuple(x.shape[1:]) != meta.input_shape or len(x) != len(y):
+    if tuple(x.shape[1:]) != meta.raw_shape or len(x) != len(y):
         raise ValueError(f"{name}: arrays {x.shape}/{y.shape} do not match {meta}")
     if len(x) < 2:
         raise DataError(f"{source or name} has {len(x)} example(s); it needs at least 2 to train and test on")
@@ -244,7 +280,7 @@ def build_dataset(
     train = _split(x[train_idx], y[train_idx], meta)
     val = _split(x[val_idx], y[val_idx], meta)
     test_split = _split(*test, meta) if test is not None else _split(x[test_idx], y[test_idx], meta)
-    mean, std = normalisation_stats(train.x)
+    mean, std = normalisation_stats(feature_values(train.x, meta.features) if meta.features else train.x)
     return Dataset(name, train, val, test_split, meta, mean, std, dict(info or {}))
 
 
@@ -290,9 +326,15 @@ def resolve_dataset_spec(
         problem = Problem(f"dataset: unknown dataset {name!r} (known: {known})", field="dataset.name")
         return None, {}, [problem]
     given = {k: v for k, v in spec.items() if k != "name"}
+    chosen = given.pop("features", DEFAULT_FEATURES) if entry.takes_features else DEFAULT_FEATURES
     params, problems = resolve_params(
         entry.params, given, owner=f"dataset '{entry.name}'", field_prefix="dataset"
     )
+    if entry.takes_features:
+        features, error = check_features(chosen)
+        if error:
+            problems.append(Problem(f"dataset '{entry.name}': features {error}", field="dataset.features"))
+        params["features"] = features or DEFAULT_FEATURES
     for key in entry.path_params:
         value = params.get(key)
         if not isinstance(value, str) or any(p.field == f"dataset.{key}" for p in problems):

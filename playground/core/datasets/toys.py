@@ -110,10 +110,13 @@ def multi_gaussian(rng: np.random.Generator, n: int, noise: float) -> tuple[np.n
     return xy, heights[np.arange(n), strongest][:, None]
 
 
-def _meta(kind: TargetKind) -> DatasetMeta:
+def _meta(kind: TargetKind, params: dict[str, Any]) -> DatasetMeta:
+    """The shapes for a target kind, with the input features the project chose."""
     if kind == "classification":
-        return DatasetMeta((2,), "classification", 2, CLASS_NAMES)
-    return DatasetMeta((2,), "regression", 1)
+        meta = DatasetMeta((2,), "classification", 2, CLASS_NAMES)
+    else:
+        meta = DatasetMeta((2,), "regression", 1)
+    return meta.with_features(params["features"])
 
 
 def _loader(name: str, generate: PointMaker, kind: TargetKind) -> Loader:
@@ -121,7 +124,7 @@ def _loader(name: str, generate: PointMaker, kind: TargetKind) -> Loader:
         rng = np.random.default_rng(params["seed"])
         x, y = generate(rng, params["samples"], params["noise"])
         return build_dataset(
-            name, x, y, _meta(kind), ctx, seed=params["seed"], test_fraction=params["test_fraction"],
+            name, x, y, _meta(kind, params), ctx, seed=params["seed"], test_fraction=params["test_fraction"],
             info={"source": "generated, after TensorFlow Playground"},
         )
 
@@ -154,6 +157,7 @@ for _name, _title, _generate, _kind in _ENTRIES:
             help=(_generate.__doc__ or "").strip(),
             params=_PARAMS,
             load=_loader(_name, _generate, _kind),
-            meta=lambda _params, kind=_kind: _meta(kind),
+            meta=lambda params, kind=_kind: _meta(kind, params),
+            takes_features=True,
         )
     )
