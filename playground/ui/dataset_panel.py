@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.core.datasets import REGISTRY, DatasetEntry, resolve_dataset_spec
+from playground.core.datasets.curves import is_curve
 from playground.core.datasets.downloads import IGNORED
 from playground.core.params import Param
 from playground.core.shapes import format_shape
@@ -223,7 +224,7 @@ class DatasetPanel(QWidget):
         elif data.meta.is_image:
             self.images.show_dataset(data)
             self.preview.setCurrentWidget(self.images)
-        elif data.meta.is_plane:
+        elif data.meta.is_plane or is_curve(data.meta):
             if self.scatter is None:
                 self.scatter = ScatterPreview()
                 self.scatter.set_colors(self.colors)

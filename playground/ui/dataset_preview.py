@@ -1,5 +1,6 @@
-"""Previews of a loaded dataset: a scatter plot of 2-D points coloured by class (or target),
-a grid of sample images with their labels, or a table of the first rows of tabular data.
+"""Previews of a loaded dataset: a scatter plot of 2-D points coloured by class (or target) or of
+a curve's points (x, y), a grid of sample images with their labels, or a table of the first rows
+of tabular data.
 
 Each preview takes a core ``Dataset`` and draws from its training split; they hold no state
 beyond what they draw, so switching datasets only calls ``show_dataset`` again. The scatter
@@ -16,6 +17,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHeaderView, QSizePolicy, QTableView, QVBoxLayout, QWidget
 
 from playground.core.datasets import Dataset
+from playground.core.datasets.curves import is_curve
 from playground.ui.theme import CanvasColors
 
 #: TensorFlow Playground's class colours (orange negative, blue positive), then a qualitative set.
@@ -39,7 +41,7 @@ def label_text(dataset: Dataset, y: Any) -> str:
 
 
 class ScatterPreview(QWidget):
-    """Training points (filled) and test points (hollow) of a 2-D dataset."""
+    """Training points (filled) and test points (hollow) of a 2-D dataset or a curve."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,14 +78,18 @@ class ScatterPreview(QWidget):
         return [cmap.map((v - lo) / (hi - lo or 1.0), mode="qcolor") for v in values]
 
     def show_dataset(self, dataset: Dataset) -> None:
+        """Points of the plane (x1, x2), or of a curve (x, y): its one input against its target."""
+        curve = is_curve(dataset.meta)
+        self.plot.setAspectLocked(not curve)
         for item, split, hollow in ((self.train, dataset.train, False), (self.test, dataset.test, True)):
             x = split.x.numpy()[:MAX_POINTS]
             y = split.y.numpy()[:MAX_POINTS]
             colors = self._brushes(dataset, y)
+            across, up = (x[:, 0], y[:, 0]) if curve else (x[:, 0], x[:, 1])
             if hollow:
-                item.setData(x[:, 0], x[:, 1], pen=[self.pg.mkPen(c, width=1.2) for c in colors], brush=None)
+                item.setData(across, up, pen=[self.pg.mkPen(c, width=1.2) for c in colors], brush=None)
             else:
-                item.setData(x[:, 0], x[:, 1], brush=colors, pen=None)
+                item.setData(across, up, brush=colors, pen=None)
         self.plot.autoRange(padding=0.05)
 
 
