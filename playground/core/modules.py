@@ -28,15 +28,16 @@ class PlaneFeatures(nn.Module):
     with the training split's statistics of those features: the network's first step, so it
     takes the raw points that the plane views draw over and every export takes."""
 
-    FORMULAS = {
-        "x1": lambda x1, x2: x1,
-        "x2": lambda x1, x2: x2,
-        "x1^2": lambda x1, x2: x1 * x1,
-        "x2^2": lambda x1, x2: x2 * x2,
-        "x1*x2": lambda x1, x2: x1 * x2,
-        "sin(x1)": lambda x1, x2: torch.sin(x1),
-        "sin(x2)": lambda x1, x2: torch.sin(x2),
-    }
+    # (name, formula) pairs: a tuple, so the class holds no mutable shared state
+    FORMULAS = (
+        ("x1", lambda x1, x2: x1),
+        ("x2", lambda x1, x2: x2),
+        ("x1^2", lambda x1, x2: x1 * x1),
+        ("x2^2", lambda x1, x2: x2 * x2),
+        ("x1*x2", lambda x1, x2: x1 * x2),
+        ("sin(x1)", lambda x1, x2: torch.sin(x1)),
+        ("sin(x2)", lambda x1, x2: torch.sin(x2)),
+    )
 
     def __init__(self, features: list[str], mean: torch.Tensor, std: torch.Tensor) -> None:
         super().__init__()
@@ -46,7 +47,8 @@ class PlaneFeatures(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x1, x2 = x[:, :1], x[:, 1:2]
-        columns = [self.FORMULAS[name](x1, x2) for name in self.features]
+        formulas = dict(self.FORMULAS)
+        columns = [formulas[name](x1, x2) for name in self.features]
         return (torch.cat(columns, dim=1) - self.mean) / self.std
 
 

@@ -106,6 +106,12 @@ NETWORKS: dict[str, tuple[dict[str, Any], list[dict[str, Any]], list[list[str]]]
         node("h3", "Dense", units=4, dropout=0.2),
         node("out", "Output", loss="bce"),
     ], chain("in", "bn0", "h1", "drop", "h2", "h3", "out")),
+    # the model's first step computes the plane features; every format takes the raw points
+    "features": ({**SPIRAL, "features": ["x1", "x1^2", "x2^2", "x1*x2", "sin(x2)"]}, [
+        node("in", "Input"),
+        node("h1", "Dense", units=6, activation="tanh"),
+        node("out", "Output"),
+    ], chain("in", "h1", "out")),
     "maxout": (DIGITS, [
         node("in", "Input"),
         node("m1", "Maxout", units=6, pieces=3, dropout=0.2),

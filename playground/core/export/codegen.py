@@ -80,7 +80,7 @@ _CONSTRUCTORS: dict[type[nn.Module], _Ctor] = {
     helpers.Concat: _Ctor("Concat"),
 }
 #: Classes whose source is copied into the generated file when the model uses them.
-_COPIED = (helpers.Normalize, helpers.Abs, helpers.Maxout, helpers.Add, helpers.Concat)
+_COPIED = (helpers.Normalize, helpers.PlaneFeatures, helpers.Abs, helpers.Maxout, helpers.Add, helpers.Concat)
 
 
 @dataclass
@@ -110,7 +110,7 @@ def model_source(model: GraphModel, project: Project, meta: DatasetMeta, report:
                     {"import torch", "from torch import nn"}
                     | ({"from collections import OrderedDict"} if nn.Sequential in used else set()))
     source.blocks += [inspect.getsource(cls).rstrip() for cls in _COPIED if cls in used]
-    source.blocks.append(_net_class(model, project, report))
+    source.blocks.append(_net_class(model, project, meta, report))
     source.blocks.append(
         "def build() -> Net:\n"
         f'{INDENT}"""The network with fresh weights; load the safetensors export for the trained ones."""\n'
@@ -119,7 +119,7 @@ def model_source(model: GraphModel, project: Project, meta: DatasetMeta, report:
     return source
 
 
-def _net_class(model: GraphModel, project: Project, report: ShapeReport) -> str:
+def _net_class(model: GraphModel, project: Project, meta: DatasetMeta, report: ShapeReport) -> str:
     init = [f"{INDENT * 2}super().__init__()"]
     forward = []
     names = _local_names(attr for _, attr, _ in model.plan)
@@ -134,10 +134,10 @@ def _net_class(model: GraphModel, project: Project, report: ShapeReport) -> str:
             init.append(f"{INDENT * 2}# {node_id}: {summary}")
         init.append(f"{INDENT * 2}self.{attr} = {_expression(module, INDENT * 2)}")
         args = [names[model.attrs[s]] for s in sources] if sources else ["x"]
-        step = "step 1, normalise: " if isinstance(module, helpers.Normalize) else ""
+        step = _FIRST_STEPS.get(type(module), "")
         forward += _call(names[attr], attr, args, f"{step}{_batch_shape(shape)}")
     out = names[model.attrs[model.output_id]]
-    in_shape = _batch_shape(report.nodes[model.input_id].shape or ())
+    in_shape = _batch_shape(meta.raw_shape)
     name = _doc_text(project.name)
     return "\n".join([
         "class Net(nn.Module):",
@@ -163,7 +163,19 @@ def _call(target: str, attr: str, args: list[str], comment: str) -> list[str]:
             *(f"{INDENT * 3}{a}," for a in args), f"{INDENT * 2})"]
 
 
+#: How the forward's comment names the Input's module, the model's first step.
+_FIRST_STEPS: dict[type[nn.Module], str] = {
+    helpers.Normalize: "step 1, normalise: ",
+    helpers.PlaneFeatures: "step 1, features: ",
+}
+
+
 def _input_comment(node_id: str, module: nn.Module, shape: tuple[int, ...]) -> str:
+    if isinstance(module, helpers.PlaneFeatures):
+        return (f"{node_id}: Input of raw points (x1, x2). The model's first step computes the {shape[0]} "
+                f"chosen features ({', '.join(module.features)}) and standardises them with the training "
+                "split's statistics of those features. build() starts with mean 0 and std 1; the weights "
+                "file holds the dataset's values.")
     if not isinstance(module, helpers.Normalize):
         return f"{node_id}: Input of shape {_shape(shape)}, used as it is (the dataset is not normalised)."
     return (f"{node_id}: Input of shape {_shape(shape)}. The model's first step standardises the raw input "
@@ -177,9 +189,12 @@ def _expression(module: nn.Module, indent: str) -> str:
         inner = indent + INDENT
         items = [f'{inner}("{name}", {_expression(child, inner)}),' for name, child in module.named_children()]
         return "nn.Sequential(OrderedDict([\n" + "\n".join(items) + f"\n{indent}]))"
-    if isinstance(module, helpers.Normalize):
+    if isinstance(module, (helpers.Normalize, helpers.PlaneFeatures)):
         dims = ", ".join(str(d) for d in module.mean.shape)
-        return f"Normalize(torch.zeros({dims}), torch.ones({dims}))"
+        stats = f"torch.zeros({dims}), torch.ones({dims})"
+        if isinstance(module, helpers.PlaneFeatures):
+            return f"PlaneFeatures({json.dumps(module.features)}, {stats})"
+        return f"Normalize({stats})"
     ctor = _CONSTRUCTORS.get(type(module))
     if ctor is None:
         raise TypeError(f"no Python code is known for {type(module).__name__}: add it to "
@@ -219,11 +234,17 @@ def _local_names(attrs: Iterable[str]) -> dict[str, str]:
 
 
 def _module_doc(model: GraphModel, project: Project, meta: DatasetMeta) -> str:
-    input_shape = _shape(meta.input_shape)
+    input_shape = _shape(meta.raw_shape)
     spec = ", ".join(f"{k}={v}" for k, v in project.dataset.items() if k != "name")
     dataset = _doc_text(f"Dataset: {project.dataset.get('name')}" + (f" ({spec})." if spec else "."))
     normalize = model.get_submodule(model.attrs[model.input_id])
-    if isinstance(normalize, helpers.Normalize):
+    if isinstance(normalize, helpers.PlaneFeatures):
+        inputs = (f"Input: raw points (x1, x2) of shape {input_shape}, as the dataset gives them. The model "
+                  f"computes the features {', '.join(normalize.features)} as its first step and standardises "
+                  f"them with the training split's mean {_values(normalize.mean)} and std "
+                  f"{_values(normalize.std)} of those features (stored in the weights as "
+                  f"{model.attrs[model.input_id]}.mean and .std).")
+    elif isinstance(normalize, helpers.Normalize):
         per = "per-channel" if meta.is_image else "per-feature"
         stats = (f"{per} mean {_values(normalize.mean)} and std {_values(normalize.std)} (stored in the "
                  f"weights as {model.attrs[model.input_id]}.mean and .std)")
@@ -238,7 +259,7 @@ def _module_doc(model: GraphModel, project: Project, meta: DatasetMeta) -> str:
         model = build()
         model.load_state_dict(load_file("model.safetensors"))
         model.eval()
-        outputs = model(x)  # x: float32 tensor of shape {_batch_shape(meta.input_shape)}"""), INDENT)
+        outputs = model(x)  # x: float32 tensor of shape {_batch_shape(meta.raw_shape)}"""), INDENT)
     return "\n\n".join([
         f"{_doc_text(project.name)}: a network exported from Neural Network Playground.",
         *(wrap(p) for p in paragraphs),
@@ -259,6 +280,9 @@ def _output_text(project: Project, meta: DatasetMeta) -> str:
     if loss == "cross_entropy":
         return (f"Output: {meta.target_size} logits per sample, one per class ({shown}); their softmax gives "
                 "the class probabilities (trained with cross-entropy).")
+    if meta.target_kind == "classification":
+        return (f"Output: {meta.target_size} scores per sample, one per class ({shown}); the largest is the "
+                f"predicted class (trained with the {loss} loss against one-hot targets).")
     return f"Output: {meta.target_size} regression value(s) per sample (trained with the {loss} loss)."
 
 
