@@ -101,6 +101,8 @@ class Source:
     class_names: tuple[str, ...]
     help: str
     mirror_safe: bool = True
+    #: published human-level error rate (DatasetEntry.reference_error)
+    reference_error: float | None = None
 
     @property
     def mirror_env(self) -> str:
@@ -117,11 +119,12 @@ SOURCES = (
     Source("mnist", "MNIST digits", "https://ossci-datasets.s3.amazonaws.com/mnist/",
            tuple(str(d) for d in range(10)),
            "70,000 handwritten digits, 28x28 pixels: the classic benchmark for convolutional networks.",
-           mirror_safe=False),
+           mirror_safe=False, reference_error=0.002),
     Source("fashion_mnist", "Fashion-MNIST", "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
            ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
             "Ankle boot"),
-           "70,000 photos of clothing in ten classes, 28x28 pixels: MNIST's shape, but harder."),
+           "70,000 photos of clothing in ten classes, 28x28 pixels: MNIST's shape, but harder.",
+           reference_error=0.165),
 )
 
 
@@ -283,6 +286,7 @@ for _source in SOURCES:
                 seed_param(),
             ),
             load=_loader(_source),
+            reference_error=_source.reference_error,
             meta=lambda _params, source=_source: source.meta,
         )
     )

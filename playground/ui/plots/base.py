@@ -29,7 +29,7 @@ from playground.ui.plots.tool_row import FlowLayout, TitleLabel
 
 if TYPE_CHECKING:
     from playground.core.datasets import DatasetMeta
-    from playground.core.training import Report
+    from playground.core.training import Report, TrainResult
 
 #: Redraws per second at most, whatever the rate of incoming data (STYLE.md: <= 30 Hz).
 MAX_REDRAW_HZ = 12
@@ -336,6 +336,9 @@ class PlotView(QWidget):
 
     def on_reports(self, reports: Sequence[Report]) -> None:
         """A batch of training reports, oldest first: buffer what the view draws."""
+
+    def on_run_finished(self, result: TrainResult) -> None:
+        """The run ended (after its last reports): how, and its test split's figures."""
 
     def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
         """Computations on the live model the view wants now (asked only while it is shown)."""

@@ -11,6 +11,7 @@ a view overrides what it needs:
   through ``start_run``, which first decides whether the view animates during the run;
 - ``on_reports(reports)``: a batch of reports in order (every view gets them, shown or not:
   feeding only buffers, drawing waits until the view is on screen);
+- ``on_run_finished(result)``: the run ended; ``result`` carries the test split's figures;
 - ``picture_requests(info)``: computations on the live model the view wants now, run by the
   training thread between steps; asked only while the view is on screen;
 - ``on_picture(key, value)``: one of those results arrived;
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from playground.core.bias_variance import reference_error
 from playground.core.datasets import DatasetMeta
 
 if TYPE_CHECKING:
@@ -64,6 +66,8 @@ class RunInfo:
     train: tuple[np.ndarray, np.ndarray]
     test: tuple[np.ndarray, np.ndarray]
     samples: tuple[np.ndarray, np.ndarray]
+    #: the dataset's human-level or best known error rate, where the registry knows one
+    reference_error: float | None = None
 
     @classmethod
     def of(cls, trainer: Trainer) -> RunInfo:
@@ -79,7 +83,8 @@ class RunInfo:
         samples = data.val if len(data.val) else data.test
         return cls(trainer.steps_per_epoch, trainer.total_steps, str(trainer.device), order, labels,
                    data.meta, trainer.loss_name, points(data.train), points(data.test),
-                   (samples.x[:SAMPLE_COUNT].numpy().copy(), samples.y[:SAMPLE_COUNT].numpy().copy()))
+                   (samples.x[:SAMPLE_COUNT].numpy().copy(), samples.y[:SAMPLE_COUNT].numpy().copy()),
+                   reference_error(trainer.project.dataset))
 
     @property
     def two_d(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from playground.ui.plots.activations import ActivationView
 from playground.ui.plots.base import PlotView
+from playground.ui.plots.bias_variance import BiasVarianceView
 from playground.ui.plots.boundary import BoundaryView
 from playground.ui.plots.confusion import ConfusionView
 from playground.ui.plots.filters import FilterView
@@ -24,4 +25,5 @@ LIVE_VIEWS: tuple[type[PlotView], ...] = (
     FilterView,
     SaliencyView,
     ConfusionView,
+    BiasVarianceView,
 )

@@ -48,6 +48,14 @@ ANIMATION_PICTURE_BUDGET = 20
 TINT_INTERVAL = 0.5
 
 
+def test_figures(result: TrainResult) -> str:
+    """'test loss 0.21, accuracy 94.0%': the test split's figures a run ended with, or ''."""
+    if result.test_loss is None:
+        return ""
+    accuracy = f", accuracy {result.test_acc:.1%}" if result.test_acc is not None else ""
+    return f"test loss {result.test_loss:.4g}{accuracy}"
+
+
 class TrainingWorkspace(QObject):
     """Creates the training docks and actions on ``window`` and runs training for it.
 
@@ -625,11 +633,15 @@ class TrainingWorkspace(QObject):
             self.gradientsChanged.emit(dict(self.last_report.grad_norm), self._gradient_flags())
         self._request_pictures(force=True)
         self.panel.set_running(False)
+        for view in self.views.values():
+            view.on_run_finished(result)
         text = {"finished": "Finished", "stopped": "Stopped", "diverged": "Diverged",
                 "early_stopped": "Stopped early"}[result.status]
-        self.panel.show_message(f"{text}: {result.message}")
+        tested = test_figures(result)
+        self.panel.show_message(f"{text}: {result.message}" + (f" · {tested}" if tested else ""))
         folder = self.session.run_dir
-        self.status(f"{text}: {result.message}" + (f" (kept in {folder})" if folder is not None else ""))
+        self.status(f"{text}: {result.message}" + (f"; {tested}" if tested else "")
+                    + (f" (kept in {folder})" if folder is not None else ""))
         if result.status == "diverged":
             self.error("Training diverged", result.message)
         self.runningChanged.emit(False)
