@@ -3,10 +3,14 @@
 ``playground examples`` lists them and File > Examples offers them; wherever a PROJECT path is
 expected, an example's name works too (``playground train lenet_digits``), so an installed app
 can be tried without finding its files. An example is ``resources/examples/NAME.json``: its
-name is the file stem, its title the project's ``name``, and its one-line note comes from
-``resources/example_notes.json`` (``{name: note}``), since project files take no extra keys.
-The notes file also gives the order of the list (the order the lectures take them in); an
-example it does not mention comes after the others, by name, with no note.
+name is the file stem, its title the project's ``name``, and its lesson comes from
+``resources/example_notes.json``, since project files take no extra keys. There each name maps
+to a lesson object (``topic``: the lecture topic it belongs to; ``note``: one line;
+``look``: what to look at; ``change``: what to change next; ``why``: the one-sentence
+reason), or, as before lessons existed, to the one-line note alone. The notes file also gives
+the order of the list (the order the lectures take them in) and, by first appearance, of the
+topics; an example it does not mention comes after the others, by name, with no note, under
+``OTHER_TOPIC``. A damaged notes file or entry costs the lessons, never the examples.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from playground.core.datasets import resources_dir
 from playground.core.params import UserError
@@ -21,29 +26,72 @@ from playground.core.params import UserError
 EXAMPLES_FOLDER = "examples"
 NOTES_FILE = "example_notes.json"
 SUFFIX = ".json"
+#: The topic of an example that the notes file gives none.
+OTHER_TOPIC = "More examples"
+#: The parts of a lesson besides its one-line note, in the order a reader takes them.
+LESSON_PARTS = ("look", "change", "why")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """What an example teaches: one line for lists, and the side note shown when it opens."""
+
+    topic: str = OTHER_TOPIC
+    note: str = ""
+    look: str = ""
+    change: str = ""
+    why: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """Every part is written: a student opening the example is told what to do with it."""
+        return all((self.note, self.look, self.change, self.why)) and self.topic != OTHER_TOPIC
 
 
 @dataclass(frozen=True)
 class Example:
-    """One shipped example: what ``playground examples`` prints about it, and its file."""
+    """One shipped example: what ``playground examples`` prints about it, its file and its lesson."""
 
     name: str
     title: str
     note: str
     path: Path
+    lesson: Lesson = Lesson()
+
+    @property
+    def topic(self) -> str:
+        return self.lesson.topic
 
 
 def examples_dir() -> Path:
     return resources_dir() / EXAMPLES_FOLDER
 
 
-def _notes() -> dict[str, str]:
+def _text(value: Any) -> str:
+    """A lesson part as one clean line; anything but a string counts as unwritten."""
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def parse_lesson(entry: Any) -> Lesson:
+    """One entry of the notes file: a lesson object, or a bare one-line note (the older form).
+    Unknown keys are ignored and a wrong type leaves that part empty, so a newer or hand-edited
+    file still lists every example."""
+    if isinstance(entry, str):
+        return Lesson(note=_text(entry))
+    if not isinstance(entry, dict):
+        return Lesson()
+    topic = _text(entry.get("topic")) or OTHER_TOPIC
+    parts = {key: _text(entry.get(key)) for key in ("note", *LESSON_PARTS)}
+    return Lesson(topic=topic, **parts)
+
+
+def _lessons() -> dict[str, Lesson]:
     """The notes file, or nothing when it is missing or unreadable: the examples still work."""
     try:
         notes = json.loads((resources_dir() / NOTES_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return {str(k): str(v) for k, v in notes.items()} if isinstance(notes, dict) else {}
+    return {str(k): parse_lesson(v) for k, v in notes.items()} if isinstance(notes, dict) else {}
 
 
 def _title(path: Path) -> str | None:
@@ -58,15 +106,33 @@ def _title(path: Path) -> str | None:
 
 def shipped_examples() -> list[Example]:
     """Every readable example, in the notes file's order, then the rest by name."""
-    notes = _notes()
-    rank = {name: i for i, name in enumerate(notes)}
+    lessons = _lessons()
+    rank = {name: i for i, name in enumerate(lessons)}
     paths = sorted(examples_dir().glob(f"*{SUFFIX}"), key=lambda p: (rank.get(p.stem, len(rank)), p.stem))
     found = []
     for path in paths:
         title = _title(path)
         if title is not None:
-            found.append(Example(path.stem, title, notes.get(path.stem, ""), path))
+            lesson = lessons.get(path.stem, Lesson())
+            found.append(Example(path.stem, title, lesson.note, path, lesson))
     return found
+
+
+def by_topic(examples: list[Example]) -> dict[str, list[Example]]:
+    """The examples grouped by topic, topics in the order they first appear (the lectures')."""
+    groups: dict[str, list[Example]] = {}
+    for example in examples:
+        groups.setdefault(example.topic, []).append(example)
+    return groups
+
+
+def example_for_path(path: Path) -> Example | None:
+    """The shipped example whose file ``path`` is, or None (a project of the person's own)."""
+    try:
+        resolved = path.resolve()
+    except OSError:
+        return None
+    return next((e for e in shipped_examples() if e.path.resolve() == resolved), None)
 
 
 def example_path(name: str) -> Path | None:
