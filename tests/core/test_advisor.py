@@ -1,0 +1,282 @@
+"""The training advisor: each rule fires on a run made to trigger it, healthy runs stay silent,
+and each fix applies to the project as a valid edit that does what it says."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from playground.core.advisor import RULES, Advisor, Finding, save_advice
+from playground.core.advisor_callback import AdvisingCallback
+from playground.core.edits import apply_fix, insert_edit, make_fix, set_edit
+from playground.core.examples import example_path
+from playground.core.params import UserError
+from playground.core.probes import WeightStats
+from playground.core.project import Project, load_project, parse_project
+from playground.core.training import Report, Trainer
+
+
+def mlp(dataset: dict[str, Any], layers: list[dict[str, Any]], training: dict[str, Any],
+        loss: str = "cross_entropy") -> Project:
+    """Input -> Dense layers -> Output, as a project."""
+    nodes = ([{"id": "in", "type": "Input"}] + [{"id": f"h{i + 1}", "type": "Dense", "params": p}
+                                                for i, p in enumerate(layers)]
+             + [{"id": "out", "type": "Output", "params": {"loss": loss}}])
+    ids = [n["id"] for n in nodes]
+    return parse_project({"format": "nn-playground/1", "name": "crafted", "dataset": dataset,
+                          "graph": {"nodes": nodes, "edges": [[a, b] for a, b in zip(ids, ids[1:])]},
+                          "training": training})
+
+
+def example(name: str, epochs: int) -> Project:
+    project = load_project(example_path(name))
+    project.training["epochs"] = epochs
+    return project
+
+
+def advise(project: Project) -> dict[str, Finding]:
+    """Train ``project`` headless with an advisor measuring at every epoch end (no timing involved)."""
+    callback = AdvisingCallback(Advisor(project), budget=0)
+    Trainer(project, callbacks=[callback], probes=False, report_interval=None).fit()
+    return {f.rule: f for f in callback.findings()}
+
+
+def warnings_of(findings: dict[str, Finding]) -> list[str]:
+    return [f.rule for f in findings.values() if f.severity == "warning"]
+
+
+SPIRAL = {"name": "spiral", "samples": 300}
+
+
+# --------------------------------------------------------------------------- the shipped examples
+
+def test_vanishing_fires_on_the_sigmoid_stack_and_its_fix_makes_it_learn() -> None:
+    project = example("vanishing_sigmoid_digits", 10)
+    found = advise(project)
+    vanishing = found["vanishing_gradients"]
+    assert vanishing.severity == "warning"
+    assert {"h1", "h2", "h3"} <= set(vanishing.nodes), "the first layers are named"
+    assert "underfitting" not in found, "the vanishing finding explains the stall"
+    fixed = apply_fix(project, vanishing.fix)
+    assert {fixed.graph.nodes[f"h{i}"].params["activation"] for i in range(1, 11)} == {"relu"}
+    assert project.graph.nodes["h1"].params["activation"] == "sigmoid", "the original is left alone"
+    callback = AdvisingCallback(Advisor(fixed), budget=0)
+    result = Trainer(fixed, callbacks=[callback], probes=False, report_interval=None).fit()
+    assert result.report.train_acc > 0.5, "with ReLU + He the same network learns"
+    assert "vanishing_gradients" not in {f.rule for f in callback.findings()}
+
+
+@pytest.mark.parametrize(("name", "epochs"), [("relu_he_digits", 30), ("spiral", 60)])
+def test_healthy_examples_give_no_warning(name: str, epochs: int) -> None:
+    assert warnings_of(advise(example(name, epochs))) == []
+
+
+# --------------------------------------------------------------------------- crafted runs
+
+def test_overfitting_fires_on_a_small_training_set_and_offers_early_stopping() -> None:
+    project = mlp({"name": "spiral", "samples": 100, "noise": 0.25, "seed": 3}, [{"units": 64}, {"units": 64}],
+                  {"optimizer": "adam", "lr": 0.01, "batch_size": 8, "epochs": 200})
+    found = advise(project)
+    assert found["overfitting"].severity == "warning"
+    fixed = apply_fix(project, found["overfitting"].fix)
+    assert fixed.train_config().early_stopping["patience"] == 10
+
+
+def test_no_hidden_layer_on_xor_and_the_inserted_layer_solves_it() -> None:
+    project = mlp({"name": "xor", "samples": 300}, [], {"optimizer": "adam", "lr": 0.05, "batch_size": 16,
+                                                       "epochs": 40})
+    found = advise(project)
+    assert found["no_hidden_layer"].severity == "warning"
+    fixed = apply_fix(project, found["no_hidden_layer"].fix)
+    (new,) = set(fixed.graph.nodes) - set(project.graph.nodes)
+    assert fixed.graph.edges == [("in", new), (new, "out")]
+    callback = AdvisingCallback(Advisor(fixed), budget=0)
+    result = Trainer(fixed, callbacks=[callback], probes=False, report_interval=None).fit()
+    assert result.report.train_acc > 0.9
+    assert warnings_of({f.rule: f for f in callback.findings()}) == []
+
+
+def test_a_linear_model_on_a_linear_problem_is_left_alone() -> None:
+    assert advise(mlp({"name": "gaussian", "samples": 300}, [], {"optimizer": "adam", "lr": 0.05,
+                                                                  "batch_size": 16, "epochs": 40})) == {}
+
+
+def test_a_tiny_learning_rate_is_named_and_raised_tenfold() -> None:
+    project = mlp(SPIRAL, [{"units": 16}, {"units": 16}], {"optimizer": "sgd", "lr": 0.0003, "batch_size": 16,
+                                                           "epochs": 40})
+    found = advise(project)
+    assert list(found) == ["lr_too_small"], "not underfitting: the loss is still falling"
+    assert apply_fix(project, found["lr_too_small"].fix).training["lr"] == pytest.approx(0.003)
+
+
+def test_a_huge_learning_rate_kills_relu_units_and_oscillates() -> None:
+    project = mlp(SPIRAL, [{"units": 16}, {"units": 16}], {"optimizer": "sgd", "lr": 3, "batch_size": 16,
+                                                           "epochs": 40})
+    found = advise(project)
+    assert {"dead_units", "lr_too_large"} <= set(found)
+    assert apply_fix(project, found["lr_too_large"].fix).training["lr"] == 1.0, "a third of the rate"
+    fixed = apply_fix(project, found["dead_units"].fix)
+    assert {fixed.graph.nodes[n].params["activation"] for n in found["dead_units"].nodes} == {"leaky_relu"}
+    assert "vanishing_gradients" not in found, "zero gradients behind dead units are not 'vanishing'"
+
+
+def test_saturated_tanh_units_that_slow_learning_get_batch_norm() -> None:
+    big = {"units": 16, "activation": "tanh", "init": "normal", "init_std": 10}
+    project = mlp(SPIRAL, [big, big], {"optimizer": "sgd", "lr": 0.01, "batch_size": 16, "epochs": 40})
+    found = advise(project)
+    assert found["saturated_units"].severity == "warning"
+    assert set(found["saturated_units"].nodes) == {"h1", "h2"}
+    fixed = apply_fix(project, found["saturated_units"].fix)
+    assert all(fixed.graph.nodes[n].params["batchnorm"] for n in ("h1", "h2"))
+
+
+def test_a_two_unit_network_underfits_the_spiral() -> None:
+    project = mlp(SPIRAL, [{"units": 2}], {"optimizer": "adam", "lr": 0.02, "batch_size": 16, "epochs": 60})
+    found = advise(project)
+    assert found["underfitting"].severity == "warning"
+    assert apply_fix(project, found["underfitting"].fix).graph.nodes["h1"].params["units"] == 4
+
+
+def test_divergence_is_named_with_a_lower_rate_and_clipping() -> None:
+    tanh = {"units": 16, "activation": "tanh"}
+    project = mlp({"name": "plane", "samples": 300}, [tanh, tanh], {"optimizer": "sgd", "lr": 10,
+                                                                     "batch_size": 16, "epochs": 10}, loss="mse")
+    found = advise(project)
+    assert list(found) == ["diverged"]
+    fixed = apply_fix(project, found["diverged"].fix)
+    assert fixed.training["lr"] == 1.0
+    assert fixed.train_config().grad_clip == {"mode": "norm", "max": 1.0}
+
+
+# --------------------------------------------------------------------------- synthetic report streams
+
+def report(step: int, loss: float, grads: dict[str, float], *, weights: dict[str, float] | None = None,
+           acc: float = 0.6, epoch_end: bool = True) -> Report:
+    stats = ({n: WeightStats(0.0, std, 3 * std, None) for n, std in weights.items()}  # type: ignore[arg-type]
+             if weights is not None else None)
+    return Report(step=step, epoch=step, total_epochs=40, time=step * 0.1, lr=0.01, train_loss=loss, train_acc=acc,
+                  val_loss=loss, val_acc=acc, grad_norm=grads, activations=None, weights=stats, epoch_end=epoch_end)
+
+
+def spiral_advisor() -> Advisor:
+    return Advisor(example("spiral", 40))
+
+
+def test_a_falling_gradient_profile_alone_is_not_vanishing() -> None:
+    """The newcomer's spiral: both tanh layers 1000x below the output, and learning well."""
+    healthy, sick = spiral_advisor(), spiral_advisor()
+    for i in range(20):
+        grads = {"h1": 1e-4, "h2": 1e-3, "out": 0.3}
+        healthy.feed(report(i, 0.7 * 0.95**i, grads, weights={"h1": 0.5 + 0.01 * i, "h2": 0.5 + 0.01 * i,
+                                                               "out": 0.5 + 0.01 * i}))
+        sick.feed(report(i, 0.69, grads))
+    assert healthy.findings() == []
+    assert healthy.node_flags() == {}
+    assert [f.rule for f in sick.findings()] == ["vanishing_gradients"]
+    assert sick.node_flags() == {"h1": "vanishing", "h2": "vanishing"}
+
+
+def test_layers_that_barely_change_are_vanishing_even_while_the_loss_falls() -> None:
+    advisor = spiral_advisor()
+    for i in range(20):
+        advisor.feed(report(i, 0.7 * 0.95**i, {"h1": 1e-4, "h2": 0.1, "out": 0.3},
+                            weights={"h1": 0.5, "h2": 0.5 + 0.01 * i, "out": 0.5 + 0.01 * i}))
+    (finding,) = advisor.findings()
+    assert (finding.rule, finding.nodes) == ("vanishing_gradients", ("h1",))
+
+
+def test_gradients_growing_out_of_proportion_are_exploding_and_stay_reported() -> None:
+    advisor = spiral_advisor()
+    for i in range(12):
+        advisor.feed(report(i, 0.69 + 0.01 * (i % 2), {"h1": 0.1 * 3**i, "h2": 0.1, "out": 0.3}))
+    (finding,) = advisor.findings()
+    assert (finding.rule, finding.nodes) == ("exploding_gradients", ("h1",))
+    assert apply_fix(example("spiral", 40), finding.fix).train_config().grad_clip["mode"] == "norm"
+    for i in range(12, 30):
+        advisor.feed(report(i, 0.1, {"h1": 0.1, "h2": 0.1, "out": 0.3}, acc=0.97))
+    assert [f.rule for f in advisor.findings()] == ["exploding_gradients"], "an explosion is not forgotten"
+
+
+def test_findings_come_and_go_with_their_evidence() -> None:
+    advisor = spiral_advisor()
+    for i in range(10):
+        advisor.feed(report(i, 0.69, {"h1": 1e-4, "h2": 1e-3, "out": 0.3}))
+    first_step = advisor.findings()[0].step
+    for i in range(10, 14):
+        advisor.feed(report(i, 0.69, {"h1": 1e-4, "h2": 1e-3, "out": 0.3}))
+    assert advisor.findings()[0].step == first_step, "a finding keeps the step it was first seen at"
+    for i in range(14, 60):
+        advisor.feed(report(i, 0.69 * 0.9 ** (i - 13), {"h1": 0.1, "h2": 0.1, "out": 0.3}))
+    assert advisor.findings() == []
+
+
+def test_a_nan_loss_is_reported_at_once_not_at_the_epoch_end() -> None:
+    advisor = spiral_advisor()
+    assert advisor.feed(report(5, math.nan, {"h1": math.inf, "h2": 1.0, "out": 1.0}, epoch_end=False))
+    (finding,) = advisor.findings()
+    assert (finding.rule, finding.step, finding.nodes) == ("diverged", 5, ("h1",))
+
+
+def test_memory_stays_bounded_on_a_long_run() -> None:
+    advisor = spiral_advisor()
+    for i in range(5000):
+        advisor.feed(report(i, 0.5, {"h1": 0.1, "h2": 0.1, "out": 0.3}, weights={"h1": 0.5}))
+    ev = advisor.evidence
+    assert max(len(ev.epochs), len(ev.gradients), len(ev.weights)) <= 100
+
+
+# --------------------------------------------------------------------------- the registry and the files
+
+def test_rules_are_the_documented_names() -> None:
+    assert set(RULES) == {"vanishing_gradients", "exploding_gradients", "diverged", "dead_units", "saturated_units",
+                          "overfitting", "underfitting", "lr_too_small", "lr_too_large", "no_hidden_layer"}
+    assert all(rule.watches and rule.severity in ("info", "warning") for rule in RULES.values())
+
+
+def test_advice_json_is_the_documented_list(tmp_path: Any) -> None:
+    finding = Finding("overfitting", "warning", 120, ("h1",), "a message",
+                      make_fix("Stop early", [set_edit("training.early_stopping", {"patience": 10})]))
+    save_advice(tmp_path / "advice.json", [finding])
+    (entry,) = json.loads((tmp_path / "advice.json").read_text())
+    assert entry == {"rule": "overfitting", "severity": "warning", "step": 120, "nodes": ["h1"],
+                     "message": "a message", "fix": finding.fix}
+    assert finding.line() == "advice: overfitting: a message"
+
+
+# --------------------------------------------------------------------------- applying fixes
+
+def test_a_bad_edit_names_what_is_wrong_and_changes_nothing() -> None:
+    project = example("spiral", 40)
+    with pytest.raises(UserError, match="no node 'h9'"):
+        apply_fix(project, make_fix("x", [set_edit("graph.h9.units", 4)]))
+    with pytest.raises(UserError, match="not a setting"):
+        apply_fix(project, make_fix("x", [set_edit("lr", 4)]))
+    with pytest.raises(UserError, match="units"):
+        apply_fix(project, make_fix("x", [set_edit("graph.h1.units", -3)]))
+    with pytest.raises(UserError, match="existing edge"):
+        apply_fix(project, make_fix("x", [insert_edit("h3", "Dense", {}, "in", "out")]))
+    assert project.graph.nodes["h1"].params["units"] == 8
+
+
+def test_a_null_value_puts_the_default_back() -> None:
+    project = example("spiral", 40)
+    fixed = apply_fix(project, make_fix("x", [set_edit("graph.h2.dropout", None), set_edit("training.seed", None)]))
+    assert "dropout" not in fixed.graph.nodes["h2"].params
+    assert "seed" not in fixed.training
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_any_learning_rate_edit_applies_only_when_valid(lr: float) -> None:
+    project = example("spiral", 40)
+    fix = make_fix("x", [set_edit("training.lr", lr)])
+    if 0 < lr <= 10:
+        assert apply_fix(project, fix).train_config().lr == lr
+    else:
+        with pytest.raises(UserError, match="lr"):
+            apply_fix(project, fix)
