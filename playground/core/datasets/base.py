@@ -180,6 +180,8 @@ REGISTRY: dict[str, DatasetEntry] = {}
 # Entropy mixed into the seed for the split, so the split does not replay the random numbers
 # a generator drew from the same seed.
 _SPLIT_STREAM = 0x5B11
+# ... and into the seed of the pixel permutation, which must not replay the split's numbers either.
+_PERMUTE_STREAM = 0x9E12
 _STATS_CHUNK = 4096
 
 
@@ -199,6 +201,31 @@ def samples_param(default: int, maximum: int) -> Param:
     """The ``samples`` parameter of the generated datasets."""
     return Param("samples", "int", default, "How many examples to generate in total.",
                  minimum=10, maximum=maximum)
+
+
+def permute_pixels_param() -> Param:
+    """The ``permute_pixels`` option of image datasets, for the lesson that dense layers ignore
+    pixel order and convolutions do not."""
+    return Param("permute_pixels", "bool", False, "Shuffles the pixels of every image by one fixed "
+                 "permutation (chosen by the seed): a dense network learns just as well, a convolutional one "
+                 "loses the neighbourhoods its filters look at.", label="Permute pixels")
+
+
+def _position_axes(shape: tuple[int, ...]) -> int:
+    """How many trailing axes index a position: (H, W) of an image, the one axis of features."""
+    return 2 if len(shape) == 3 else 1
+
+
+def pixel_permutation(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """Where each pixel of an example of ``shape`` comes from after permuting: a permutation of
+    the H * W positions of a (C, H, W) image, the same for every channel and image (of a flat
+    example's features), fixed by ``seed``."""
+    return np.random.default_rng([seed, _PERMUTE_STREAM]).permutation(int(np.prod(shape[-_position_axes(shape):])))
+
+
+def _permuted(x: np.ndarray, order: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    flat = x.reshape(*x.shape[:x.ndim - _position_axes(shape)], -1)
+    return flat[..., order].reshape(x.shape)
 
 
 def split_indices(n: int, test_fraction: float, val_fraction: float, seed: int) -> tuple[np.ndarray, ...]:
@@ -261,6 +288,7 @@ def build_dataset(
     test: tuple[np.ndarray, np.ndarray] | None = None,
     info: dict[str, Any] | None = None,
     source: str = "",
+    permute_pixels: bool = False,
 ) -> Dataset:
     """Turn raw arrays into a ``Dataset``: the one place where data is split and its statistics taken.
 
@@ -269,12 +297,17 @@ def build_dataset(
     ``test`` when the data comes with its own (MNIST). Validation always comes out of the
     non-test data by ``ctx.val_fraction``, deterministic by ``seed``. The statistics are those
     of what the network sees: the chosen features of a plane, not its raw points. ``source`` (a file or
-    folder name) is what a message about too little data names.
+    folder name) is what a message about too little data names. ``permute_pixels`` shuffles the
+    pixels of every image, of every split, by one permutation fixed by ``seed``.
     """
     if tuple(x.shape[1:]) != meta.raw_shape or len(x) != len(y):
         raise ValueError(f"{name}: arrays {x.shape}/{y.shape} do not match {meta}")
     if len(x) < 2:
         raise DataError(f"{source or name} has {len(x)} example(s); it needs at least 2 to train and test on")
+    if permute_pixels:
+        order = pixel_permutation(meta.input_shape, seed)
+        x = _permuted(x, order, meta.input_shape)
+        test = (_permuted(test[0], order, meta.input_shape), test[1]) if test is not None else None
     own_test = 0.0 if test is not None else test_fraction
     train_idx, val_idx, test_idx = split_indices(len(x), own_test, ctx.val_fraction, seed)
     train = _split(x[train_idx], y[train_idx], meta)

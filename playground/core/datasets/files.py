@@ -36,6 +36,7 @@ from playground.core.datasets.base import (
     DatasetMeta,
     LoadContext,
     build_dataset,
+    permute_pixels_param,
     register,
     seed_param,
     test_fraction_param,
@@ -424,7 +425,7 @@ def load_idx(params: dict[str, Any], ctx: LoadContext) -> Dataset:
     x, y = read_idx_pair(images_path, labels_path)
     return build_dataset(
         "idx", x, y, _labelled_meta(x.shape[1:], y), ctx, seed=params["seed"],
-        test_fraction=params["test_fraction"],
+        test_fraction=params["test_fraction"], permute_pixels=params["permute_pixels"],
         info={"images": str(images_path), "labels": str(labels_path)}, source=images_path.name,
     )
 
@@ -552,6 +553,7 @@ def load_image_folder(params: dict[str, Any], ctx: LoadContext) -> Dataset:
     return build_dataset(
         "image_folder", x, y, meta, ctx, seed=params["seed"],
         test_fraction=params["test_fraction"], info={"folder": str(root), "images": len(y)}, source=str(root),
+        permute_pixels=params["permute_pixels"],
     )
 
 
@@ -602,6 +604,7 @@ register(
                         "train-labels-idx1-ubyte.gz."),
             test_fraction_param(0.2),
             seed_param(),
+            permute_pixels_param(),
         ),
         load=load_idx,
         peek=peek_idx,
@@ -619,6 +622,7 @@ register(
             _path_param("path", "The folder whose sub-folders (one per class) hold the images."),
             test_fraction_param(0.2),
             seed_param(),
+            permute_pixels_param(),
         ),
         load=load_image_folder,
         peek=peek_image_folder,

@@ -17,6 +17,7 @@ from playground.core.datasets.base import (
     DatasetMeta,
     LoadContext,
     build_dataset,
+    permute_pixels_param,
     register,
     resources_dir,
     samples_param,
@@ -42,7 +43,7 @@ def load_digits(params: dict[str, Any], ctx: LoadContext) -> Dataset:
         ) from exc
     return build_dataset(
         "digits", images[:, None].astype(np.float32), labels, DIGITS_META, ctx,
-        seed=params["seed"], test_fraction=params["test_fraction"],
+        seed=params["seed"], test_fraction=params["test_fraction"], permute_pixels=params["permute_pixels"],
         info={"source": "UCI Optical Recognition of Handwritten Digits (via scikit-learn)",
               "file": str(path)},
     )
@@ -102,7 +103,7 @@ def load_shapes(params: dict[str, Any], ctx: LoadContext) -> Dataset:
     x, y = generate_shapes(rng, params["samples"], params["noise"])
     return build_dataset(
         "shapes", x, y, SHAPES_META, ctx, seed=params["seed"], test_fraction=params["test_fraction"],
-        info={"source": "generated"},
+        info={"source": "generated"}, permute_pixels=params["permute_pixels"],
     )
 
 
@@ -113,7 +114,7 @@ register(
         group="images",
         help="1,797 small scans of handwritten digits 0-9, 8x8 pixels: a first dataset for convolutional "
         "networks that trains in seconds.",
-        params=(test_fraction_param(0.2), seed_param()),
+        params=(test_fraction_param(0.2), seed_param(), permute_pixels_param()),
         load=load_digits,
         meta=lambda _params: DIGITS_META,
     )
@@ -132,6 +133,7 @@ register(
                   "full brightness: 0 is clean, 0.5 is very grainy.", minimum=0.0, maximum=1.0),
             test_fraction_param(0.2),
             seed_param(),
+            permute_pixels_param(),
         ),
         load=load_shapes,
         meta=lambda _params: SHAPES_META,
