@@ -292,12 +292,13 @@ def summary_table(results: Sequence[VariantResult]) -> str:
         return "no variant finished"
     header = ["#", *summary_columns([r.variant for r in results]), "status"]
     rows = [[str(r.variant.index), *(show_setting(v) for _, v in r.variant.settings),
-             *(_cell(c, r.metrics[c]) for c in METRIC_COLUMNS), r.status.replace("_", " ")] for r in results]
+             *(format_cell(c, r.metrics[c]) for c in METRIC_COLUMNS), r.status.replace("_", " ")] for r in results]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *rows])
 
 
-def _cell(column: str, value: float | int | None) -> str:
+def format_cell(column: str, value: float | int | None) -> str:
+    """One cell of the printed table (and the app's): 4 significant digits, accuracies in percent."""
     if value is None:
         return "-"
     if column.endswith("_acc"):
