@@ -7,11 +7,14 @@ from collections.abc import Callable
 
 import numpy as np
 
+from playground.core.datasets.curves import wiggles
+from playground.core.fit_picture import CurvePoints, FitCurve
 from playground.ui.plots.activations import ActivationView
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.boundary import BoundaryView
 from playground.ui.plots.confusion import ConfusionView, confusion_matrix
 from playground.ui.plots.filters import FilterView
+from playground.ui.plots.fit import FitView
 from playground.ui.plots.gradients import GradientView
 from playground.ui.plots.loss import LossView
 from playground.ui.plots.saliency import SaliencyView
@@ -98,6 +101,22 @@ def confusion_view() -> ConfusionView:
     return view
 
 
+def fit_view() -> FitView:
+    """The default curve's noisy points under a line that follows the slow waves and misses
+    the fastest one, over the previous run's flatter line."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-3, 3, 160).astype(np.float32)
+    y = (wiggles(x) + rng.normal(0, 0.05, 160)).astype(np.float32)
+    xs = np.linspace(-3.6, 3.6, 400, dtype=np.float32)
+    view = FitView()
+    view.set_points(CurvePoints(x[:120], y[:120], x[120:], y[120:]))
+    view.set_curve(FitCurve(xs, 0.6 * np.tanh(xs)))
+    view.keep_as_previous("one layer of 8")
+    view.set_points(CurvePoints(x[:120], y[:120], x[120:], y[120:]))
+    view.set_curve(FitCurve(xs, np.where(xs < 1.5, wiggles(xs), 0.2 * np.sin(xs)).astype(np.float32)))
+    return view
+
+
 VIEWS: dict[str, Callable[[], PlotView]] = {
     "loss": loss_view,
     "gradients": gradient_view,
@@ -106,4 +125,5 @@ VIEWS: dict[str, Callable[[], PlotView]] = {
     "saliency": saliency_view,
     "boundary": boundary_view,
     "confusion": confusion_view,
+    "fit": fit_view,
 }
