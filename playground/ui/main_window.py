@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.core.examples import examples_dir, shipped_examples
+from playground.core.examples import by_topic, example_for_path, examples_dir, shipped_examples
 from playground.core.graph import Graph
 from playground.core.params import UserError
 from playground.core.project import (
@@ -70,6 +70,7 @@ from playground.ui.editor.inspector import InspectorWidget
 from playground.ui.editor.palette import PaletteWidget
 from playground.ui.editor.scene import GraphScene
 from playground.ui.editor.view import CanvasView
+from playground.ui.example_note import ExampleNoteDock
 from playground.ui.help import (
     MarkdownDialog,
     ShortcutsDialog,
@@ -84,7 +85,6 @@ from playground.ui.settings import APPLICATION, app_settings, inside_app, rememb
 from playground.ui.theme import ThemeManager
 
 if TYPE_CHECKING:
-    from playground.ui.compare_dialog import CompareDialog
     from playground.ui.export_dialog import ExportDialog
     from playground.ui.plots.base import PlotView
     from playground.ui.training.workspace import TrainingWorkspace
@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.inspector_dock, self.history_dock)
         self.inspector_dock.raise_()
         self.history_dock.hide()
+        self.example_note = ExampleNoteDock(self, self.inspector_dock, self.scene, theme)
 
         self.zoom_label = QLabel("100 %")
         self.validity_label = QLabel()
@@ -457,9 +458,6 @@ class MainWindow(QMainWindow):
                                             "to compare a new run with")
         self._weights_tips = {a: a.toolTip() for a in (self.export_action, self.load_weights_action,
                                                        self.open_run_action)}
-        self.compare_action = self._action("Co&mpare Runs…", lambda: self.compare_runs(), "Ctrl+Shift+M",
-                                           "Train the project once per value of a setting (and seed), one run after "
-                                           "another, and compare their curves and results")
         self.runs_folder_action = self._action("Runs &Folder", self.show_runs_folder, "Ctrl+Alt+O",
                                                "Show the folder where runs trained in the window are kept")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q", "Close the window")
@@ -527,7 +525,7 @@ class MainWindow(QMainWindow):
         self.examples_menu = file_menu.addMenu("&Examples")
         self.examples_menu.aboutToShow.connect(self._fill_examples_menu)
         file_menu.addSeparator()
-        file_menu.addActions([self.open_run_action, self.compare_action, self.runs_folder_action])
+        file_menu.addActions([self.open_run_action, self.runs_folder_action])
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action])
         file_menu.addSeparator()
@@ -551,7 +549,7 @@ class MainWindow(QMainWindow):
         appearance.addActions(list(self.appearance_actions.values()))
         view.addSeparator()
         panels = view.addMenu("&Panels")
-        for dock in (self.palette_dock, self.inspector_dock, self.dataset_dock, self.history_dock):
+        for dock in (self.palette_dock, self.inspector_dock, self.dataset_dock, self.history_dock, self.example_note):
             panels.addAction(dock.toggleViewAction())
         view.addAction(self.reset_layout_action)
 
@@ -793,11 +791,16 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _fill_examples_menu(self) -> None:
+        """One submenu per lecture topic, in the lectures' order."""
         self.examples_menu.clear()
-        for example in shipped_examples():
-            action = self.examples_menu.addAction(example.title)
-            action.setStatusTip(example.note or example.name)
-            action.triggered.connect(lambda _=False, p=example.path: self.open_example(p))
+        for topic, examples in by_topic(shipped_examples()).items():
+            submenu = self.examples_menu.addMenu(topic)
+            submenu.setToolTipsVisible(True)
+            for example in examples:
+                action = submenu.addAction(example.title)
+                action.setStatusTip(example.note or example.name)
+                action.setToolTip(example.note or example.name)
+                action.triggered.connect(lambda _=False, p=example.path: self.open_example(p))
         if self.examples_menu.isEmpty():
             self.examples_menu.addAction("No examples found").setEnabled(False)
 
@@ -834,6 +837,7 @@ class MainWindow(QMainWindow):
     def _show(self, project: Project, *, modified: bool = False) -> None:
         if self._training is not None:
             self._training.shutdown()
+        self.example_note.show_for(None)
         self.document.replace(project, modified=modified)
         self.view.fit_to_view()
 
@@ -893,6 +897,7 @@ class MainWindow(QMainWindow):
             return False
         project.path = None
         self._show(project)
+        self.example_note.show_for(example_for_path(Path(path)))
         self.show_status(f"Opened example “{project.name}”")
         return True
 
@@ -1142,17 +1147,6 @@ class MainWindow(QMainWindow):
         cut = " (the run was cut short: the weights of its last checkpoint)" if run.from_checkpoint else ""
         self.show_status(f"Opened run {run.label}{cut}: Train continues from its weights; its curves are dashed")
         return True
-
-    def compare_runs(self) -> CompareDialog:
-        """File > Compare Runs…: the comparison dialog for the open project (its runs land in the
-        runs folder and open with Open Run). Asked for while PyTorch loads, it waits for it."""
-        self.wait_until_ready()
-        from playground.ui.compare_dialog import CompareDialog
-
-        dialog = CompareDialog(self.document.project, choose_path=self._export_path, open_run=self.open_run,
-                               parent=self)
-        dialog.show()
-        return dialog
 
     def show_runs_folder(self) -> bool:
         """File > Runs Folder: the runs folder in the file manager (or where it is, if none opens)."""

@@ -5,19 +5,24 @@ makes of long chains, which it folds into a snake of columns."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF
+from PySide6.QtWidgets import QTabBar, QWidget
+from pytestqt.qtbot import QtBot
 
 from playground.cli import main
-from playground.core.examples import shipped_examples
+from playground.core.examples import by_topic, examples_dir, shipped_examples
 from playground.core.graph import Graph, Node, Point
 from playground.core.project import load_project
 from playground.ui.editor.items import NODE_HEIGHT, NODE_WIDTH, PORT_RADIUS, curve
 from playground.ui.editor.layout import MAX_COLUMNS, layered_layout
 from playground.ui.main_window import MainWindow
+from playground.ui.theme import DARK, LIGHT
 
 EXAMPLES = [e.path for e in shipped_examples()]
 CANVAS = (1100, 500)
@@ -79,11 +84,85 @@ def test_every_example_is_listed() -> None:
                                           "relu_he_digits.json", "residual_mlp_spiral.json"}
 
 
-def test_the_examples_menu_lists_the_shipped_examples_with_their_notes(make_window: Callable[..., MainWindow]) -> None:
+def in_window(widget: QWidget) -> QRect:
+    return QRect(widget.mapTo(widget.window(), QPoint(0, 0)), widget.size())
+
+
+def front_tab(window: MainWindow) -> str:
+    """The tab in front where the Lesson and the Inspector share a place."""
+    (bar,) = [b for b in window.findChildren(QTabBar) if "Lesson" in {b.tabText(i) for i in range(b.count())}]
+    return bar.tabText(bar.currentIndex())
+
+
+def test_the_examples_menu_groups_the_examples_by_lecture_topic(make_window: Callable[..., MainWindow]) -> None:
     window = make_window()
     window.examples_menu.aboutToShow.emit()
-    shown = [(a.text(), a.statusTip()) for a in window.examples_menu.actions()]
-    assert shown == [(e.title, e.note) for e in shipped_examples()]
+    groups = by_topic(shipped_examples())
+    submenus = [a.menu() for a in window.examples_menu.actions()]
+    assert [m.title() for m in submenus] == list(groups)
+    assert list(groups)[0] == "The basic machine", "in the lectures' order"
+    for menu, examples in zip(submenus, groups.values()):
+        assert [(a.text(), a.statusTip(), a.toolTip()) for a in menu.actions()] == [
+            (e.title, e.note, e.note) for e in examples]
+
+
+def test_choosing_an_example_opens_it_with_its_lesson_beside_the_canvas(make_window: Callable[..., MainWindow]) -> None:
+    window = make_window()
+    note = window.example_note
+    assert not note.isVisible()
+    assert not note.toggleViewAction().isEnabled(), "no note for a project of one's own"
+    window.examples_menu.aboutToShow.emit()
+    init = next(a for m in (a.menu() for a in window.examples_menu.actions()) if m.title() == "Initialisation"
+                for a in m.actions() if a.text() == "Initialisation: all zeros (symmetry)")
+    init.trigger()
+    assert window.document.project.name == "Initialisation: all zeros (symmetry)"
+    assert front_tab(window) == "Lesson", "in front of the Inspector, whose place it shares"
+    lesson = next(e for e in shipped_examples() if e.name == "init_zeros").lesson
+    text = note.body.text()
+    for heading, part in (("Look at", lesson.look), ("Then change", lesson.change), ("Why", lesson.why)):
+        assert heading in text
+        assert escape(part) in text
+    assert note.title.text() == "Initialisation: all zeros (symmetry)"
+    assert note.topic.text() == "INITIALISATION"
+    assert not in_window(note).intersects(in_window(window.view)), "beside the canvas, not over it"
+
+
+def test_the_lesson_steps_aside_and_comes_back(make_window: Callable[..., MainWindow], qtbot: QtBot) -> None:
+    window = make_window()
+    note = window.example_note
+    assert window.open_example(examples_dir() / "xor_no_hidden.json")
+    window.scene.select_nodes(["out"])
+    qtbot.waitUntil(lambda: front_tab(window) == "Inspector")  # a picked node's settings come first
+    note.toggleViewAction().trigger()  # View > Panels > Lesson (Ctrl+Shift+E): off, then on again
+    assert not note.isVisible()
+    note.toggleViewAction().trigger()
+    qtbot.waitUntil(lambda: front_tab(window) == "Lesson")
+    note.close()
+    assert not note.isVisible()
+    assert note.toggleViewAction().isEnabled()
+    window.new_project()
+    assert not note.toggleViewAction().isEnabled(), "another project never shows the example's note"
+
+
+def test_the_lesson_follows_the_theme(make_window: Callable[..., MainWindow]) -> None:
+    window = make_window(theme="light")
+    assert window.open_example(examples_dir() / "spiral.json")
+    light = window.example_note.body.text()
+    window.set_appearance("dark")
+    dark = window.example_note.body.text()
+    assert LIGHT.accent.name() in light
+    assert DARK.accent.name() in dark
+
+
+def test_an_example_without_a_note_opens_without_one(make_window: Callable[..., MainWindow], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(examples_dir(), tmp_path / "examples")
+    (tmp_path / "examples" / "mine.json").write_text((examples_dir() / "spiral.json").read_text(), encoding="utf-8")
+    monkeypatch.setenv("PLAYGROUND_RESOURCES", str(tmp_path))
+    window = make_window()
+    assert window.open_example(tmp_path / "examples" / "mine.json")
+    assert not window.example_note.isVisible()
+    assert not window.example_note.toggleViewAction().isEnabled()
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
