@@ -1,28 +1,24 @@
-"""Train > Compare Runs…: the project trained once per value of one or more settings (× seeds),
+"""File > Compare Runs…: the project trained once per value of one or more settings (× seeds),
 one run after another off the GUI thread, with overlaid curves, a results table and exports.
 
 The dialog only collects the choices and shows what comes back: planning, checking, training
-and the summary are ``playground.core.compare`` (what ``playground compare`` runs), on a plain
-Python thread. Trainer hooks become events in a locked queue that the GUI thread drains at
-most 30 times a second (one queued signal in flight), so fast epochs never flood the window.
-The runs land in one folder under the user's runs folder, ``<project>-compare-<date>-<time>``,
+and the summary are ``playground.core.compare`` (what ``playground compare`` runs), on the
+background thread of ``compare_job.CompareJob``, which delivers at most 30 batches of events a
+second. The runs land in one folder under the user's runs folder, ``<project>-compare-<date>-<time>``,
 one ordinary run folder per variant (File > Open Run opens any of them, as does a double
 click on its row) beside ``summary.csv``; window-run pruning leaves such folders alone.
 """
 
 from __future__ import annotations
 
-import logging
 import math
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Slot
 from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -47,13 +43,10 @@ from PySide6.QtWidgets import (
 
 from playground.core.compare import (
     METRIC_COLUMNS,
-    CompareListener,
-    Comparison,
     Variant,
     VariantResult,
     format_cell,
     parse_vary,
-    plan_variants,
     show_setting,
     summary_csv,
 )
@@ -61,19 +54,15 @@ from playground.core.layers import LAYER_TYPES
 from playground.core.params import UserError
 from playground.core.project import Project
 from playground.core.run_dir import default_run_dir
-from playground.core.training import Callback, Report, Trainer
+from playground.core.training import Report
 from playground.core.training_config import TRAINING_PARAMS
 from playground.core.user_dirs import runs_dir
-from playground.ui.collector import gui_thread_gc
+from playground.ui.compare_job import CompareJob
 from playground.ui.plots.style import PlotColors, faded, style_legend, style_plot
 from playground.ui.training.runs import run_stem
 
-log = logging.getLogger(__name__)
-
 #: ``PathChooser(parent, title, suggested path, name filter)``: the file to write, or None.
 PathChooser = Callable[[QWidget, str, str, str], str | None]
-#: Shortest time between two deliveries of events to the GUI thread.
-DELIVERY_INTERVAL = 1 / 30
 #: Settings varied together at most (each row multiplies the runs).
 MAX_ROWS = 3
 MAX_SEEDS = 20
@@ -130,8 +119,6 @@ def setting_choices(project: Project) -> list[SettingChoice]:
     return choices
 
 
-# --------------------------------------------------------------------------- the background job
-
 #: The report fields drawn, in the order of a variant's curve items (loss plot, then accuracy plot).
 SERIES = ("val_loss", "train_loss", "val_acc", "train_acc")
 
@@ -143,178 +130,6 @@ class _Curves:
     epochs: list[float] = field(default_factory=list)
     series: dict[str, list[float]] = field(default_factory=lambda: {key: [] for key in SERIES})
     grad_norm: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _Planned:
-    variants: list[Variant]
-    out_dir: Path
-
-
-@dataclass(frozen=True)
-class _Epoch:
-    index: int
-    report: Report
-
-
-@dataclass(frozen=True)
-class _Progress:
-    index: int
-    fraction: float
-
-
-@dataclass(frozen=True)
-class _Failed:
-    message: str
-
-
-@dataclass(frozen=True)
-class _Ended:
-    stopped: bool
-
-
-class _Forward(Callback):
-    """On the training thread: a variant's reports become events."""
-
-    def __init__(self, job: CompareJob, index: int) -> None:
-        self.job, self.index = job, index
-
-    def on_report(self, trainer: Trainer, report: Report) -> None:
-        self.job._push(_Progress(self.index, report.step / max(trainer.total_steps, 1)))
-
-    def on_epoch_end(self, trainer: Trainer, report: Report) -> None:
-        self.job._push(_Epoch(self.index, report))
-
-
-class _Listener(CompareListener):
-    def __init__(self, job: CompareJob) -> None:
-        self.job = job
-
-    def on_variant_start(self, variant: Variant, trainer: Trainer) -> None:
-        trainer.callbacks.append(_Forward(self.job, variant.index))
-        self.job._push(_Progress(variant.index, 0.0))
-
-    def on_variant_end(self, result: VariantResult) -> None:
-        self.job._push(result)
-
-
-class CompareJob(QObject):
-    """Plans and runs one comparison on a plain Python thread.
-
-    Signals (on the GUI thread): ``planned(list[Variant])``, ``progressed(int, float)`` (the
-    variant's index and its share done), ``epoch(int, Report)``, ``variantEnded(VariantResult)``,
-    ``failed(str)`` (a bad setting or value: nothing trained), ``ended(bool)`` (stopped or not;
-    the thread has ended). ``stop()`` stops the current variant and starts no other.
-    """
-
-    planned = Signal(list)
-    progressed = Signal(int, float)
-    epoch = Signal(int, object)
-    variantEnded = Signal(object)
-    failed = Signal(str)
-    ended = Signal(bool)
-    _pending = Signal()
-
-    def __init__(self, project: Project, varies: Sequence[Any], seeds: int | None, epochs: int | None,
-                 out_dir: Path, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.comparison: Comparison | None = None
-        self._plan = (project.copy(), list(varies), seeds, epochs, out_dir)
-        self._stop = False
-        self._lock = threading.Lock()
-        self._queue: list[Any] = []
-        self._signalled = False
-        self._last_delivery = 0.0
-        self._timer = QTimer(self, singleShot=True)
-        self._timer.timeout.connect(self._deliver)
-        self._pending.connect(self._on_pending)
-        self.thread = threading.Thread(target=self._run, name="playground-compare", daemon=True)
-
-    def start(self) -> None:
-        gui_thread_gc.acquire()  # the cyclic collector stays on the GUI thread while this runs
-        self.thread.start()
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stop = True
-            comparison = self.comparison
-        if comparison is not None:
-            comparison.stop()
-
-    def shutdown(self) -> None:
-        """Stop and wait for the thread (a step, at most a variant's data loading), then deliver."""
-        self.stop()
-        if self.thread.is_alive():
-            self.thread.join()
-        self._deliver()
-
-    # ---- the thread
-    def _run(self) -> None:
-        project, varies, seeds, epochs, out_dir = self._plan
-        stopped = False
-        try:
-            variants = plan_variants(project, varies, seeds=seeds, epochs=epochs)
-            comparison = Comparison(variants, out_dir, trainer_options={"probes": False})
-            with self._lock:
-                self.comparison = comparison
-                if self._stop:
-                    comparison.stop()
-            self._push(_Planned(variants, out_dir))
-            comparison.run(_Listener(self))
-            stopped = comparison.stopped
-        except UserError as exc:
-            self._push(_Failed(str(exc)))
-        except Exception as exc:  # shown to the person; the traceback goes to the log
-            log.exception("comparison failed")
-            self._push(_Failed(f"the comparison failed: {type(exc).__name__}: {exc} (details in the app's log file)"))
-        finally:
-            self._push(_Ended(stopped))
-
-    def _push(self, item: Any) -> None:
-        with self._lock:
-            self._queue.append(item)
-            if self._signalled:
-                return
-            self._signalled = True
-        self._pending.emit()
-
-    # ---- the GUI thread
-    @Slot()
-    def _on_pending(self) -> None:
-        wait = self._last_delivery + DELIVERY_INTERVAL - time.monotonic()
-        if wait > 0:
-            if not self._timer.isActive():
-                self._timer.start(max(1, int(wait * 1000)))
-            return
-        self._deliver()
-
-    @Slot()
-    def _deliver(self) -> None:
-        with self._lock:
-            items, self._queue = self._queue, []
-            self._signalled = False
-        self._last_delivery = time.monotonic()
-        progress: _Progress | None = None
-        ended: _Ended | None = None
-        for item in items:
-            if isinstance(item, _Progress):
-                progress = item  # only the latest matters
-            elif isinstance(item, _Epoch):
-                self.epoch.emit(item.index, item.report)
-            elif isinstance(item, VariantResult):
-                self.variantEnded.emit(item)
-            elif isinstance(item, _Planned):
-                self.planned.emit(item.variants)
-            elif isinstance(item, _Failed):
-                self.failed.emit(item.message)
-            elif isinstance(item, _Ended):
-                ended = item  # the thread's last event
-        if progress is not None:
-            self.progressed.emit(progress.index, progress.fraction)
-        if ended is not None:
-            self.thread.join()
-            gui_thread_gc.release()
-            self.ended.emit(ended.stopped)
 
 
 # --------------------------------------------------------------------------- the dialog

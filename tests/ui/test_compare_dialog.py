@@ -18,6 +18,7 @@ from playground.core.user_dirs import runs_dir
 from playground.ui.compare_dialog import CompareDialog, setting_choices
 from playground.ui.main_window import MainWindow
 from playground.ui.theme import DARK, LIGHT, CanvasColors
+from playground.ui.training.runs import prune_runs
 from tests.core.test_training import XOR, project_of
 from tests.ui.helpers import SetTheme
 
@@ -107,6 +108,9 @@ def test_a_comparison_runs_into_the_runs_folder_and_shows_curves_table_and_expor
     assert (tmp_path / "cmp.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table.cellDoubleClicked.emit(2, 3)
     assert opened == [dialog.out_dir / "03-lr=0.01-seed=0"]
+    # keeping the newest window runs never deletes a comparison
+    prune_runs(keep=0, root=tmp_path / "runs")
+    assert (dialog.out_dir / "summary.csv").is_file()
 
 
 def test_a_bad_value_is_named_and_nothing_trains(qtbot: QtBot, make_dialog: Callable[..., CompareDialog],
