@@ -85,6 +85,7 @@ from playground.ui.settings import APPLICATION, app_settings, inside_app, rememb
 from playground.ui.theme import ThemeManager
 
 if TYPE_CHECKING:
+    from playground.ui.compare_dialog import CompareDialog
     from playground.ui.export_dialog import ExportDialog
     from playground.ui.plots.base import PlotView
     from playground.ui.training.workspace import TrainingWorkspace
@@ -458,6 +459,9 @@ class MainWindow(QMainWindow):
                                             "to compare a new run with")
         self._weights_tips = {a: a.toolTip() for a in (self.export_action, self.load_weights_action,
                                                        self.open_run_action)}
+        self.compare_action = self._action("Co&mpare Runs…", lambda: self.compare_runs(), "Ctrl+Shift+M",
+                                           "Train the project once per value of a setting (and seed), one run after "
+                                           "another, and compare their curves and results")
         self.runs_folder_action = self._action("Runs &Folder", self.show_runs_folder, "Ctrl+Alt+O",
                                                "Show the folder where runs trained in the window are kept")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q", "Close the window")
@@ -525,7 +529,7 @@ class MainWindow(QMainWindow):
         self.examples_menu = file_menu.addMenu("&Examples")
         self.examples_menu.aboutToShow.connect(self._fill_examples_menu)
         file_menu.addSeparator()
-        file_menu.addActions([self.open_run_action, self.runs_folder_action])
+        file_menu.addActions([self.open_run_action, self.compare_action, self.runs_folder_action])
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action])
         file_menu.addSeparator()
@@ -1147,6 +1151,17 @@ class MainWindow(QMainWindow):
         cut = " (the run was cut short: the weights of its last checkpoint)" if run.from_checkpoint else ""
         self.show_status(f"Opened run {run.label}{cut}: Train continues from its weights; its curves are dashed")
         return True
+
+    def compare_runs(self) -> CompareDialog:
+        """File > Compare Runs…: the comparison dialog for the open project (its runs land in the
+        runs folder and open with Open Run). Asked for while PyTorch loads, it waits for it."""
+        self.wait_until_ready()
+        from playground.ui.compare_dialog import CompareDialog
+
+        dialog = CompareDialog(self.document.project, choose_path=self._export_path, open_run=self.open_run,
+                               parent=self)
+        dialog.show()
+        return dialog
 
     def show_runs_folder(self) -> bool:
         """File > Runs Folder: the runs folder in the file manager (or where it is, if none opens)."""
