@@ -501,8 +501,9 @@ LOSSES = {
     "cross_entropy": "Softmax + categorical cross-entropy: the loss for choosing one of several classes.",
     "bce": "Sigmoid + binary cross-entropy: one output unit giving the probability of class 1 (two "
            "classes).",
-    "mse": "Mean squared error: regression that punishes large errors hard.",
-    "l1": "Mean absolute error: regression that is robust to outliers.",
+    "mse": "Mean squared error: regression that punishes large errors hard; on classes, against one-hot "
+           "targets (the lecture's comparison with cross-entropy).",
+    "l1": "Mean absolute error: regression that is robust to outliers; on classes, against one-hot targets.",
 }
 
 _CATALOGUE = (
@@ -599,9 +600,9 @@ _CATALOGUE = (
         "The final linear layer; the dataset sets its size (one unit per class, or per regression target).",
         (Param("loss", "choice", "cross_entropy", "What the network is trained to minimise.",
                choices=tuple(LOSSES)),
-         Param("label_smoothing", "float", 0.0, "Cross-entropy target 1 - ε for the true class, ε spread "
-               "over the others; discourages over-confidence.", minimum=0.0, maximum=1.0,
-               max_exclusive=True),
+         Param("label_smoothing", "float", 0.0, "Target 1 - ε for the true class, ε spread over the "
+               "others (cross-entropy, and mse or l1 on classes); discourages over-confidence.", minimum=0.0,
+               maximum=1.0, max_exclusive=True),
          *INIT_PARAMS),
         _output_infer, _output_build, lambda p: f"Output · {p['loss']}", min_outputs=0, weighted=True,
     ),
@@ -622,8 +623,6 @@ def loss_problem(loss: str, target_kind: str, target_size: int) -> str | None:
     """Why a loss does not fit the dataset's targets, or None when it does."""
     if target_kind == "regression" and loss in ("cross_entropy", "bce"):
         return f"loss '{loss}' is for classes but this dataset has regression targets: use 'mse' or 'l1'"
-    if target_kind == "classification" and loss in ("mse", "l1"):
-        return f"loss '{loss}' is for regression but this dataset has classes: use 'cross_entropy'"
     if loss == "bce" and target_kind == "classification" and target_size != 2:
         return f"loss 'bce' needs two classes but this dataset has {target_size}: use 'cross_entropy'"
     return None

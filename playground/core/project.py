@@ -29,11 +29,10 @@ from playground.core.datasets import (
     resolve_dataset_spec,
 )
 from playground.core.graph import Graph, Node
-from playground.core.layers import describe
 from playground.core.params import Problem, UserError, show_value
 from playground.core.safe_read import read_capped
 from playground.core.shapes import ShapeReport, infer_shapes
-from playground.core.training_config import TrainConfig, parse_training
+from playground.core.training_config import TrainConfig, augment_problems, parse_training
 
 FORMAT_PREFIX = "nn-playground/"
 CURRENT_VERSION = 1
@@ -411,13 +410,7 @@ def check_project(project: Project) -> CheckResult:
 
 def _settings_problems(config: TrainConfig, meta: DatasetMeta | None) -> list[Problem]:
     """Training settings that contradict each other or the data."""
-    problems = []
-    spatial = [a for a in config.augment if a in ("hflip", "shift")]
-    if spatial and meta is not None and not meta.is_image:
-        problems.append(Problem(
-            f"training: augmentation '{spatial[0]}' needs an image dataset, but this one gives "
-            f"{describe(meta.input_shape)} per example: remove it from training.augment or use 'noise'",
-            field="training.augment"))
+    problems = augment_problems(config.augment, meta) if meta is not None else []
     if config.early_stopping and config.val_fraction == 0:
         problems.append(Problem("training: early stopping watches the validation loss, so val_fraction must be "
                                 "above 0", field="training.early_stopping"))

@@ -48,6 +48,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
+from playground.core.augment import Augment
 from playground.core.build import GraphModel, build_model, data_dependent_init, needs_data_init, weight_module
 from playground.core.datasets import Dataset, LoadContext, load_dataset
 from playground.core.devices import resolve_device
@@ -82,10 +83,6 @@ DEFERRED_GRAD_BYTES = 64 * 2**20
 PAUSE_POLL = 0.05
 #: Activation and weight statistics may take at most 1/PROBE_BUDGET of the training time.
 PROBE_BUDGET = 20
-#: Standard deviation of the 'noise' augmentation, as a share of each feature's spread.
-NOISE_SHARE = 0.1
-#: Largest shift of the 'shift' augmentation, in pixels.
-MAX_SHIFT = 2
 
 Status = Literal["finished", "stopped", "diverged", "early_stopped"]
 #: Where a run stands between two steps: inside an epoch ("mid"), after an epoch's validation
@@ -353,12 +350,28 @@ class Objective:
     correct: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None
 
 
-def make_objective(loss: str, label_smoothing: float = 0.0) -> Objective:
+def _argmax_correct(out: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """How many rows' largest output is at their class index."""
+    return out.argmax(dim=1).eq(t).sum()
+
+
+def make_objective(loss: str, label_smoothing: float = 0.0, *, classes: bool = False) -> Objective:
     """Cross-entropy (with label smoothing), two-class BCE on one logit (smoothing moves the
-    targets to ε/2 and 1 - ε/2), MSE or L1."""
+    targets to ε/2 and 1 - ε/2), MSE or L1. With ``classes`` the labels are class indices and
+    MSE or L1 compare the outputs with their one-hot encoding (smoothed like cross-entropy's),
+    the lecture's squared error for classification: the predicted class is the largest output,
+    as for cross-entropy."""
     if loss == "cross_entropy":
         return Objective(loss, lambda out, t: F.cross_entropy(out, t, label_smoothing=label_smoothing),
-                         lambda y: y, lambda out, t: out.argmax(dim=1).eq(t).sum())
+                         lambda y: y, _argmax_correct)
+    if loss in ("mse", "l1") and classes:
+        distance = F.mse_loss if loss == "mse" else F.l1_loss
+
+        def one_hot_loss(out: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            k = out.shape[1]
+            return distance(out, F.one_hot(t, k).to(out.dtype) * (1 - label_smoothing) + label_smoothing / k)
+
+        return Objective(loss, one_hot_loss, lambda y: y, _argmax_correct)
     if loss == "bce":
         return Objective(loss, F.binary_cross_entropy_with_logits,
                          lambda y: y.float().unsqueeze(1) * (1 - label_smoothing) + label_smoothing / 2,
@@ -384,35 +397,6 @@ def usable_length(n: int, batch_size: int) -> int:
     """Examples used per epoch: a last batch of one example is dropped, since batch
     normalisation cannot normalise a single example."""
     return n - 1 if n > 1 and n % batch_size == 1 else n
-
-
-def make_augmenter(kinds: Sequence[str], std: torch.Tensor,
-                   generator: torch.Generator) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Per example and on the device: mirror left-right with probability 1/2 (``hflip``), move by
-    up to MAX_SHIFT pixels each way filling with zeros (``shift``), add Gaussian noise of
-    NOISE_SHARE times each feature's spread ``std`` (``noise``)."""
-
-    def shift(x: torch.Tensor) -> torch.Tensor:
-        b, c, h, w = x.shape
-        padded = F.pad(x, (MAX_SHIFT,) * 4)
-        offsets = torch.randint(0, 2 * MAX_SHIFT + 1, (2, b), generator=generator, device=x.device)
-        rows = offsets[0, :, None] + torch.arange(h, device=x.device)
-        cols = offsets[1, :, None] + torch.arange(w, device=x.device)
-        return padded[torch.arange(b, device=x.device)[:, None, None, None],
-                      torch.arange(c, device=x.device)[None, :, None, None],
-                      rows[:, None, :, None], cols[:, None, None, :]]
-
-    def apply(x: torch.Tensor) -> torch.Tensor:
-        if "hflip" in kinds:
-            flip = torch.rand((x.shape[0],) + (1,) * (x.ndim - 1), generator=generator, device=x.device) < 0.5
-            x = torch.where(flip, x.flip(-1), x)
-        if "shift" in kinds:
-            x = shift(x)
-        if "noise" in kinds:
-            x = x + torch.randn(x.shape, generator=generator, device=x.device) * (NOISE_SHARE * std)
-        return x
-
-    return apply
 
 
 def _cpu(value: Any) -> Any:
@@ -513,7 +497,8 @@ class Trainer:
                                              LoadContext(self.project.base_dir, self.config.val_fraction))
         output = self.graph.nodes_of_type("Output")[0].resolved_params()
         self.loss_name: str = output["loss"]
-        self.objective = make_objective(self.loss_name, output["label_smoothing"])
+        self.objective = make_objective(self.loss_name, output["label_smoothing"],
+                                        classes=self.dataset.meta.target_kind == "classification")
         self._check_settings()
 
         data = self.dataset
@@ -556,12 +541,13 @@ class Trainer:
         self._activations = node_activations(self.graph)
         self._penalty = self._make_penalty()
         self._clip = self._make_clip(params)
+        self._constrain = self._make_max_norm()
         self._params = params
         self._update = direct_step(self.optimizer, params)
         self._augment_generator = (torch.Generator(self.device).manual_seed(self.config.seed)
                                    if self.config.augment else None)
-        self._augment = (make_augmenter(self.config.augment, data.std.to(self.device), self._augment_generator)
-                         if self._augment_generator is not None else None)
+        self._augment = (Augment(self.config.augment, self.config.augment_strength, data.raw_std.to(self.device),
+                                 self._augment_generator) if self._augment_generator is not None else None)
         self._state = list(self.model.state_dict().values())
         # weights copied at the latest read-back, and the copy before it, which the finite losses
         # of the steps since then have shown to be finite: what a diverged run falls back to
@@ -622,6 +608,22 @@ class Trainer:
             return total
 
         return penalty
+
+    def _make_max_norm(self) -> Callable[[], None] | None:
+        """The max-norm constraint: after each step, every unit's incoming weights (a row of a
+        Linear, a filter of a Conv2d) scaled back to at most ``max_norm``; one in-place
+        ``renorm_`` per layer, which leaves rows inside the limit untouched."""
+        limit = self.config.max_norm
+        weights = [m.weight for _, module in self.model.node_modules() if (m := weight_module(module))]
+        if limit is None or not weights:
+            return None
+
+        @torch.no_grad()
+        def constrain() -> None:
+            for w in weights:
+                w.renorm_(2, 0, limit)
+
+        return constrain
 
     def _make_clip(self, params: list[nn.Parameter]) -> Callable[[], Any] | None:
         clip = self.config.grad_clip
@@ -763,7 +765,7 @@ class Trainer:
         forward = self._forward
         loss_fn = self.objective.loss
         keep_outputs = self.objective.correct is not None
-        augment, penalty, clip = self._augment, self._penalty, self._clip
+        augment, penalty, clip, constrain = self._augment, self._penalty, self._clip, self._constrain
         capture = self._grad_norms.capture
         max_pending = self._max_pending
         update, params = self._update, self._params
@@ -785,6 +787,8 @@ class Trainer:
             if clip is not None:
                 clip()
             update()
+            if constrain is not None:
+                constrain()
             for p in params:  # what zero_grad(set_to_none=True) does, without its profiler record
                 p.grad = None
             losses.append(loss.detach())

@@ -9,9 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from playground.core.layers import describe
 from playground.core.params import Param, Problem, UserError, resolve_params, show_value
+
+if TYPE_CHECKING:
+    from playground.core.datasets.base import DatasetMeta
 
 OPTIMIZERS: dict[str, str] = {
     "sgd": "Plain stochastic gradient descent: θ ← θ − η ∇L on each mini-batch.",
@@ -24,10 +28,30 @@ OPTIMIZERS: dict[str, str] = {
     "rprop": "Resilient backprop: only the sign of the gradient is used; for full-batch training.",
 }
 
-AUGMENTATIONS: dict[str, str] = {
-    "hflip": "Mirror images left-right at random.",
-    "shift": "Shift images by up to two pixels at random.",
-    "noise": "Add a little Gaussian noise to every input.",
+@dataclass(frozen=True)
+class Augmentation:
+    """One kind of data augmentation: what it does (at strength 1, see ``core.augment``) and
+    which data it fits. ``images_only`` kinds move or recolour pixels; ``mirrors`` ones are
+    refused on datasets whose classes a mirror changes (``DatasetMeta.mirror_safe``)."""
+
+    help: str
+    images_only: bool = True
+    mirrors: bool = False
+
+
+AUGMENTATIONS: dict[str, Augmentation] = {
+    "hflip": Augmentation("Mirror half the images left-right (not for digits or letters: a mirrored 2 is not "
+                          "a 2).", mirrors=True),
+    "rotate": Augmentation("Turn each image by a random angle, up to ±15° at strength 1."),
+    "scale": Augmentation("Zoom each image in or out at random, by up to about 15% at strength 1."),
+    "shift": Augmentation("Move each image by up to 10% of its size at random (strength 1), filling with "
+                          "zeros."),
+    "brightness": Augmentation("Brighten or darken each image at random, by up to 0.2 of the data's spread at "
+                               "strength 1."),
+    "contrast": Augmentation("Raise or lower each image's contrast at random, by up to about 30% at strength "
+                             "1."),
+    "noise": Augmentation("Add Gaussian noise of 0.1 of each feature's spread (strength 1) to every input.",
+                          images_only=False),
 }
 
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d{1,2})?)$")
@@ -42,11 +66,17 @@ TRAINING_PARAMS: tuple[Param, ...] = (
           "large oversmooths).", minimum=0.0, maximum=1.0, label="Weight decay (L2)", log_scale=True),
     Param("l1", "float", 0.0, "L1 penalty on the weights: pushes many of them to exactly zero.", minimum=0.0,
           maximum=1.0, label="L1", log_scale=True),
+    Param("max_norm", "float", None, "Max-norm constraint ('weight clipping'): after every step, each unit's "
+          "incoming weight vector is scaled back to at most this length. Try 2 to 4 with dropout.",
+          minimum=0.0, maximum=1000.0, min_exclusive=True, nullable=True, label="Max norm", null_label="off"),
     Param("batch_size", "int", 32, "Examples per gradient step: small batches are noisy (which regularises), "
           "large ones smooth.", minimum=1, maximum=65536, label="Batch size"),
     Param("epochs", "int", 20, "Passes over the training data.", minimum=1, maximum=100000),
     Param("val_fraction", "float", 0.2, "Share of the non-test data held out to watch for overfitting.",
           minimum=0.0, maximum=0.9, label="Validation share"),
+    Param("augment_strength", "float", 1.0, "How strongly each chosen augmentation changes the examples: 1 "
+          "is moderate, 0.5 gentle, 2 strong (twice the angle, zoom, shift, ...).", minimum=0.0, maximum=3.0,
+          min_exclusive=True, label="Augment strength"),
     Param("seed", "int", 0, "Random seed: the same seed gives the same run on the CPU.", minimum=0,
           maximum=2**31 - 1),
     Param("device", "str", "auto", "Where to train: auto (a GPU when there is one), cpu, cuda, cuda:N or mps."),
@@ -104,6 +134,8 @@ class TrainConfig:
     grad_clip: dict[str, Any] | None = None
     early_stopping: dict[str, Any] | None = None
     augment: tuple[str, ...] = ()
+    augment_strength: float = 1.0
+    max_norm: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -131,6 +163,25 @@ def parse_training(data: Any) -> tuple[TrainConfig, list[Problem]]:
                                                "early_stopping", problems)
     values["augment"] = _parse_augment(data.get("augment"), problems)
     return TrainConfig(**values), problems
+
+
+def augment_problems(kinds: tuple[str, ...], meta: DatasetMeta) -> list[Problem]:
+    """Augmentations that do not fit the dataset: pixel changes on data that has no pixels, and
+    mirroring where a mirror changes the class (it would teach wrong labels)."""
+    problems = []
+    pixels = [a for a in kinds if AUGMENTATIONS[a].images_only]
+    if pixels and not meta.is_image:
+        problems.append(Problem(
+            f"training: augmentation '{pixels[0]}' needs an image dataset, but this one gives "
+            f"{describe(meta.input_shape)} per example: remove it from training.augment or use 'noise'",
+            field="training.augment"))
+    mirrors = [a for a in kinds if AUGMENTATIONS[a].mirrors]
+    if mirrors and meta.is_image and not meta.mirror_safe:
+        problems.append(Problem(
+            f"training: augmentation '{mirrors[0]}' would teach wrong labels on this dataset: a mirrored image "
+            "can be another class or none (a mirrored 2 is not a 2, a mirrored 7 is no digit at all); use "
+            "rotate, scale, shift or contrast instead", field="training.augment"))
+    return problems
 
 
 def training_config(data: Any) -> TrainConfig:
@@ -172,7 +223,7 @@ def _parse_augment(raw: Any, problems: list[Problem]) -> tuple[str, ...]:
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, list):
-        problems.append(Problem("training: augment must be a list such as [\"hflip\", \"shift\"]",
+        problems.append(Problem("training: augment must be a list such as [\"rotate\", \"scale\"]",
                                 field="training.augment"))
         return ()
     known = [a for a in raw if isinstance(a, str) and a in AUGMENTATIONS]

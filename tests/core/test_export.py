@@ -272,13 +272,15 @@ def test_generated_code_needs_only_torch(tmp_path: Path) -> None:
     ("cnn", DIGITS, {}, "d1", {
         "optimizer": "nesterov", "epochs": 5, "batch_size": 64, "scheduler": {"name": "cosine"},
         "grad_clip": {"mode": "norm", "max": 1.0}, "early_stopping": {"patience": 2},
-        "augment": ["hflip", "shift", "noise"], "l1": 1e-5, "weight_decay": 1e-4}),
+        "augment": ["rotate", "scale", "shift", "brightness", "contrast", "noise"], "augment_strength": 0.5,
+        "max_norm": 3.0, "l1": 1e-5, "weight_decay": 1e-4}),
     # 100 training examples in batches of 33 leave a last batch of one, which batch norm refuses.
     ("bn_dropout", SPIRAL, {"loss": "bce", "label_smoothing": 0.1}, "h1", {
         "optimizer": "rprop", "weight_decay": 1e-3, "l1": 1e-4, "batch_size": 33, "val_fraction": 0.0}),
     ("residual", {"name": "plane", "samples": 200}, {"loss": "mse"}, "class", {
         "optimizer": "adamw", "scheduler": {"name": "step", "step_size": 1}}),
-], ids=["cnn-digits-augmented", "batchnorm-spiral-bce-rprop", "residual-plane-mse"])
+    ("maxout", DIGITS, {"loss": "mse", "label_smoothing": 0.1}, "m1", {"max_norm": 2.0}),
+], ids=["cnn-digits-augmented", "batchnorm-spiral-bce-rprop", "residual-plane-mse", "maxout-digits-mse-classes"])
 def test_training_script_runs_one_epoch(name: str, dataset: dict[str, Any], output: dict[str, Any], lsuv: str,
                                         training: dict[str, Any], tmp_path: Path) -> None:
     project = make_project(name, training)

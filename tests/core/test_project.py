@@ -141,7 +141,7 @@ def node_change(index: int, **params: Any) -> dict[str, Any]:
     (example(training={"batch_size": 10**9}), "training: batch_size must be a whole number from 1 to 65536"),
     (example(training={"device": "tpu"}), "training: device must be auto, cpu, cuda, cuda:N or mps"),
     (example(training={"scheduler": "warmup"}), "training: scheduler must be one of"),
-    (example(training={"augment": ["rotate"]}), "unknown augmentation 'rotate'"),
+    (example(training={"augment": ["twirl"]}), "unknown augmentation 'twirl'"),
     (example(dataset={"name": "cifar"}), "dataset: unknown dataset 'cifar'"),
     (example(dataset={"name": "spiral", "samples": -5}), "dataset 'spiral': samples must be"),
     (example(dataset={"name": "spiral", "colour": 1}), "dataset 'spiral': unknown parameter 'colour'"),

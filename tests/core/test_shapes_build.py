@@ -54,12 +54,12 @@ def test_conv_after_flatten_says_what_to_change() -> None:
 
 def test_every_error_is_reported_at_once() -> None:
     nodes = [("in", "Input", {}), ("c1", "Conv2d", {"kernel": 9, "padding": "valid"}), ("p", "MaxPool2d", {}),
-             ("out", "Output", {"loss": "mse"})]
+             ("out", "Output", {"loss": "bce"})]
     report = infer_shapes(graph(nodes), DIGITS)
     named = {p.node for p in report.problems}
     assert {"c1", "out"} <= named
     assert any("kernel 9 is larger than its 8×8 input" in p.message for p in report.problems)
-    assert any("loss 'mse' is for regression" in p.message for p in report.problems)
+    assert any("loss 'bce' needs two classes" in p.message for p in report.problems)
 
 
 def test_add_and_concat_shapes() -> None:

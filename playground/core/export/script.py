@@ -10,6 +10,7 @@ left out rather than written as dead branches.
 
 from __future__ import annotations
 
+import inspect
 import io
 from string import Template
 from typing import Any
@@ -17,12 +18,13 @@ from typing import Any
 import numpy as np
 from torch import nn
 
+from playground.core.augment import Augment
 from playground.core.build import GraphModel, weight_module
 from playground.core.datasets.base import Dataset
 from playground.core.export.codegen import INDENT, WIDTH, Source, wrap
 from playground.core.modules import Normalize
 from playground.core.project import Project
-from playground.core.training import MAX_SHIFT, NOISE_SHARE, PROBE_BATCH
+from playground.core.training import PROBE_BATCH
 from playground.core.training_config import TrainConfig
 
 #: PyTorch call per optimiser name of the training settings.
@@ -66,6 +68,13 @@ LOSSES: dict[str, tuple[str, str | None]] = {
     "l1": ("nn.functional.l1_loss(outputs, targets)", None),
 }
 
+#: Loss call of mse and l1 on a classification dataset: against the one-hot targets (``one_hot``,
+#: computed in the line before), predictions by the largest output, as the trainer does.
+CLASS_LOSSES: dict[str, str] = {
+    "mse": "nn.functional.mse_loss(outputs, one_hot$smoothing)",
+    "l1": "nn.functional.l1_loss(outputs, one_hot$smoothing)",
+}
+
 
 def training_arrays(data: Dataset) -> bytes:
     """The ``.npz`` the script reads: raw train/validation splits and the normalisation statistics.
@@ -93,14 +102,9 @@ def training_script(model_code: Source, model: GraphModel, project: Project, dat
     data_file, weights_file = f"{stem}_data.npz", f"{stem}_weights.safetensors"
     config = project.train_config()
     output = project.graph.nodes_of_type("Output")[0].resolved_params()
-    loss_call, prediction = LOSSES[output["loss"]]
-    eps = output["label_smoothing"]
-    # As the trainer does: cross-entropy smooths its targets itself, BCE's move to ε/2 and 1 - ε/2.
-    smoothing = "" if not eps else f", label_smoothing={eps!r}" if output["loss"] == "cross_entropy" \
-        else f" * (1 - {eps!r}) + {eps!r} / 2"
-    loss_call = Template(loss_call).substitute(smoothing=smoothing)
-    images = data.meta.is_image
-    augment = [a for a in config.augment if images or a == "noise"]
+    loss_lines, prediction = _loss(output["loss"], output["label_smoothing"],
+                                   data.meta.target_kind == "classification")
+    augment = config.augment
     input_attr = model.attrs[model.input_id]
     stats = input_attr if isinstance(model.get_submodule(input_attr), Normalize) else None
 
@@ -116,6 +120,9 @@ def training_script(model_code: Source, model: GraphModel, project: Project, dat
         f"EPOCHS = {config.epochs}",
         f"BATCH_SIZE = {config.batch_size}",
         f"SEED = {config.seed}",
+        *([f"AUGMENT = {augment!r}", f"AUGMENT_STRENGTH = {config.augment_strength!r}"] if augment else []),
+        *([f"MAX_NORM = {config.max_norm!r}  # longest incoming weight vector of a unit"]
+          if config.max_norm is not None else []),
     ]))
     source.blocks.append(_LOAD_DATA)
     init = _init_lines(model, project)
@@ -136,20 +143,33 @@ def training_script(model_code: Source, model: GraphModel, project: Project, dat
             f"The learning-rate schedule of the training settings: {config.scheduler['name']}, once per epoch.",
             _return(_scheduler_call(config))))
     source.blocks.append(_function("loss_fn(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor",
-                                   f"The Output node's loss: {output['loss']}.", [f"return {loss_call}"]))
+                                   f"The Output node's loss: {output['loss']}.", loss_lines))
     if prediction:
         source.blocks.append(_function("accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> float",
                                        "Share of samples whose predicted class is the true one.",
                                        [f"return float(({prediction} == targets).float().mean())"]))
-    if augment:
-        source.blocks.append(_function("augment(x: torch.Tensor, std: torch.Tensor) -> torch.Tensor",
-                                       f"The training settings' data augmentation: {', '.join(augment)}.",
-                                       [line for a in augment for line in _AUGMENT[a]] + ["return x"]))
+    if augment:  # the app's own augmentation code
+        source.blocks.append(inspect.getsource(Augment).rstrip())
     source.blocks.append(_evaluate(prediction is not None))
     source.blocks.append(_main(config, augment=bool(augment), stats=stats, lsuv=bool(lsuv), init=bool(init),
                                classification=prediction is not None))
     source.blocks.append('if __name__ == "__main__":\n    main()')
     return source, data_file
+
+
+def _loss(loss: str, eps: float, classes: bool) -> tuple[list[str], str | None]:
+    """The body of ``loss_fn`` and how predictions are read (None: regression). As the trainer
+    does: cross-entropy smooths its targets itself, BCE's move to ε/2 and 1 - ε/2, one-hot
+    targets of mse or l1 to ε/k and 1 - ε + ε/k."""
+    if classes and loss in CLASS_LOSSES:
+        smoothing = f" * (1 - {eps!r}) + {eps!r} / outputs.shape[1]" if eps else ""
+        return (["one_hot = nn.functional.one_hot(targets, outputs.shape[1]).to(outputs.dtype)",
+                 "return " + Template(CLASS_LOSSES[loss]).substitute(smoothing=smoothing)],
+                "outputs.argmax(dim=1)")
+    call, prediction = LOSSES[loss]
+    smoothing = "" if not eps else f", label_smoothing={eps!r}" if loss == "cross_entropy" \
+        else f" * (1 - {eps!r}) + {eps!r} / 2"
+    return [f"return {Template(call).substitute(smoothing=smoothing)}"], prediction
 
 
 def _doc(script_name: str, data_file: str, weights_file: str) -> str:
@@ -247,21 +267,6 @@ def lsuv(model: nn.Module, batch: torch.Tensor, tolerance: float = 0.05) -> None
         handle.remove()
     model.train()'''
 
-_AUGMENT: dict[str, list[str]] = {
-    "hflip": ["flip = torch.rand(len(x), 1, 1, 1, device=x.device) < 0.5",
-              "x = torch.where(flip, x.flip(-1), x)"],
-    "shift": ["n, c, h, w = x.shape",
-              f"padded = nn.functional.pad(x, ({MAX_SHIFT},) * 4)",
-              f"dy, dx = torch.randint(0, {2 * MAX_SHIFT + 1}, (2, n, 1), device=x.device)",
-              "rows = (dy + torch.arange(h, device=x.device))[:, None, :, None]",
-              "cols = (dx + torch.arange(w, device=x.device))[:, None, None, :]",
-              "examples = torch.arange(n, device=x.device)[:, None, None, None]",
-              "channels = torch.arange(c, device=x.device)[None, :, None, None]",
-              "x = padded[examples, channels, rows, cols]"],
-    "noise": [f"x = x + torch.randn_like(x) * ({NOISE_SHARE} * std)"],
-}
-
-
 def _evaluate(classification: bool) -> str:
     if classification:
         kind, what, empty = "tuple[float, float]", "Loss and accuracy", "math.nan, math.nan"
@@ -298,8 +303,10 @@ def _main(config: TrainConfig, *, augment: bool, stats: str | None, lsuv: bool, 
     penalties = [f"{config.l1!r} * sum(w.abs().sum() for w in weights)"] if config.l1 else []
     if config.optimizer == "rprop" and config.weight_decay:
         penalties.append(f"0.5 * {config.weight_decay!r} * sum(w.square().sum() for w in weights)")
-    if penalties:
+    if penalties or config.max_norm is not None:
         setup.append("weights = [p for p in model.parameters() if p.dim() > 1]  # Linear and Conv2d weights")
+    if augment:
+        setup.append('augment = Augment(AUGMENT, AUGMENT_STRENGTH, data["std"])')
     stopping = config.early_stopping
     if stopping:
         setup.append("best, waited = math.inf, 0")
@@ -310,7 +317,7 @@ def _main(config: TrainConfig, *, augment: bool, stats: str | None, lsuv: bool, 
     step = [
         "index = order[start:start + BATCH_SIZE]",
         'inputs, targets = data["x_train"][index], data["y_train"][index]',
-        *(['inputs = augment(inputs, data["std"])'] if augment else []),
+        *(["inputs = augment(inputs)"] if augment else []),
         "loss = loss_fn(model(inputs), targets)",
         "total += loss.detach() * len(index)",
     ]
@@ -321,6 +328,9 @@ def _main(config: TrainConfig, *, augment: bool, stats: str | None, lsuv: bool, 
         step.append(f"nn.utils.clip_grad_norm_(model.parameters(), {repr(clip['max'])})" if clip["mode"] == "norm"
                     else f"nn.utils.clip_grad_value_(model.parameters(), {repr(clip['max'])})")
     step.append("optimizer.step()")
+    if config.max_norm is not None:
+        step += ["with torch.no_grad():  # max-norm: each unit's incoming weights scaled back to MAX_NORM at most",
+                 f"{INDENT}for w in weights:", f"{INDENT * 2}w.renorm_(2, 0, MAX_NORM)"]
 
     epoch = [
         "model.train()",

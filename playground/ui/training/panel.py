@@ -101,9 +101,12 @@ class TrainingPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._training: dict[str, Any] = {}
-        flat = [p for p in TRAINING_PARAMS if p.name != "device"]
+        flat = [p for p in TRAINING_PARAMS if p.name not in ("device", "augment_strength")]
         self.form = ParamForm(flat, {})
         self.form.valueChanged.connect(self._edit)
+        # the strength sits under the augmentation kinds it scales
+        self.augment_strength = ParamForm([p for p in TRAINING_PARAMS if p.name == "augment_strength"], {})
+        self.augment_strength.valueChanged.connect(self._edit)
 
         self.device = QComboBox()
         self.device.setObjectName("device")
@@ -134,7 +137,8 @@ class TrainingPanel(QWidget):
         self.early.changed.connect(lambda: self._edit("early_stopping", self.early.value()))
         self.augment = {name: QCheckBox(name) for name in AUGMENTATIONS}
         for name, box in self.augment.items():
-            box.setToolTip(AUGMENTATIONS[name] + " (image datasets only)")
+            kind = AUGMENTATIONS[name]
+            box.setToolTip(kind.help + (" (image datasets only)" if kind.images_only else ""))
             box.toggled.connect(lambda *_: self._edit("augment", self._augment_value()))
 
         self.progress = QProgressBar()
@@ -186,6 +190,7 @@ class TrainingPanel(QWidget):
             augment_layout.addWidget(box)
         augment_row.addRow("Augment", augment_widget)
         settings.addLayout(augment_row)
+        settings.addWidget(self.augment_strength)
         layout.addWidget(settings_box)
         layout.addStretch(1)
         scroll = QScrollArea()
@@ -204,6 +209,7 @@ class TrainingPanel(QWidget):
         config, _ = parse_training(training)
         values = config.to_dict()
         self.form.set_values(values)
+        self.augment_strength.set_values(values)
         with QSignalBlocker(self.device):
             index = self.device.findData(config.device)
             if index < 0:
@@ -254,7 +260,7 @@ class TrainingPanel(QWidget):
         for name, editor in self.form.editors.items():
             editor.widget.setEnabled(not running or name in LIVE_SETTINGS)
         for widget in (self.device, self.scheduler, self.clip, self.early, *self.augment.values(),
-                       *self.scheduler_forms.values()):
+                       self.augment_strength, *self.scheduler_forms.values()):
             widget.setEnabled(not running)
 
     def show_progress(self, report: Report, total_steps: int, steps_per_second: float, elapsed: float) -> None:
