@@ -3,7 +3,8 @@
 
 Writes ``DIR/project.json`` when training starts, ``DIR/metrics.jsonl`` as training goes and a
 checkpoint every CHECKPOINT_SECONDS (``playground.core.checkpoint``), then
-``DIR/model.safetensors``; shows a progress bar on a terminal and stays quiet otherwise. Ctrl-C
+``DIR/model.safetensors`` and the training advisor's findings, ``DIR/advice.json`` (also printed
+as ``advice: RULE: MESSAGE`` lines); shows a progress bar on a terminal and stays quiet otherwise. Ctrl-C
 stops at the next step and still writes what was trained (a second Ctrl-C aborts at once);
 ``--resume`` continues a run stopped, killed or finished (with more ``--epochs``) from its last
 checkpoint, on the trajectory it would have taken uninterrupted. Started by ``torchrun`` with
@@ -23,6 +24,8 @@ from types import FrameType
 
 from tqdm import tqdm
 
+from playground.core.advisor import Advisor, save_advice
+from playground.core.advisor_callback import AdvisingCallback
 from playground.core.checkpoint import Checkpoint, RunRecorder, read_checkpoint, run_project
 from playground.core.devices import DistributedInfo, distributed_session, launched_by_torchrun
 from playground.core.examples import resolve_project_arg
@@ -167,10 +170,11 @@ def _train(project: Project, run_dir: Path, info: DistributedInfo | None, resume
     main = info is None or info.is_main
     trainer = Trainer(project, device=info.device if info else None, probes=False,
                       resume=resume.state if resume else None)
+    advising = AdvisingCallback(Advisor(project))
     if main:
         on_terminal = sys.stdout.isatty() and sys.stderr.isatty()
         trainer.callbacks += [RunRecorder(run_dir, project, resume=resume),
-                              _Progress(trainer.total_steps, on_terminal, initial=trainer.step)]
+                              _Progress(trainer.total_steps, on_terminal, initial=trainer.step), advising]
     with _ctrl_c_stops(trainer.control):
         result = trainer.fit()
     if info is not None:
@@ -178,7 +182,10 @@ def _train(project: Project, run_dir: Path, info: DistributedInfo | None, resume
         print(f"rank {info.rank}/{info.world_size}: parameters sha256 {digest}", file=sys.stderr)
     if not main:
         return 0
+    save_advice(run_dir / "advice.json", advising.findings())
     _summary(result, run_dir)
+    for finding in advising.findings():
+        print(finding.line())
     # a headless run stops early only when Ctrl-C asked it to
     return {"diverged": 1, "stopped": INTERRUPTED}.get(result.status, 0)
 

@@ -188,8 +188,16 @@ class Evidence:
         self.total_epochs = 1
         self.nonfinite: tuple[int, str | None] | None = None
         self.finished = False
+        self._memo: dict[str, Any] = {}
+
+    def _once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, computed once between two reports (several rules read the same trend)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def add(self, report: Report) -> None:
+        self._memo.clear()
         self.step, self.epoch, self.total_epochs = report.step, report.epoch, max(report.total_epochs, 1)
         norms = dict(report.grad_norm)
         if norms:
@@ -242,6 +250,9 @@ class Evidence:
     # ---- gradients
     def gradient_ratios(self) -> dict[str, float]:
         """Each node's median norm relative to the Output node's over the gradient window."""
+        return self._once("ratios", self._gradient_ratios)
+
+    def _gradient_ratios(self) -> dict[str, float]:
         ref = self.output
         rows = [g for g in self.gradients if ref in g and math.isfinite(g[ref]) and g[ref] > 0]
         if len(rows) < MIN_REPORTS or ref is None:
@@ -254,6 +265,9 @@ class Evidence:
         """How many times more each node's norm grew than the Output node's, from the first to
         the last third of the window (a step size too large for every layer grows them all alike;
         an explosion grows some layers' out of proportion)."""
+        return self._once("growth", self._gradient_growth)
+
+    def _gradient_growth(self) -> dict[str, float]:
         rows = list(self.gradients)
         if len(rows) < MIN_REPORTS or self.output is None:
             return {}

@@ -4,8 +4,8 @@ A headless trainer runs without probes (``probes=False``: nothing draws them), b
 needs activation and weight statistics to tell dead or saturated units and layers that barely
 change. So this callback measures them itself, on the training thread between two steps, within
 a budget: after a measurement that took ``c`` seconds the next waits at least ``BUDGET * c``, so
-they cost at most 1/BUDGET of the run's time whatever the network (bench figures in
-bench/README.md, "Advisor").
+they cost at most 1/BUDGET of the run's time whatever the network. ``bench/advisor_cost.py``
+measures the whole callback: 2-3 % of a run of the shipped MLP examples, 2 % of LeNet's.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ class AdvisingCallback(Callback):
         self.budget = budget
         self._next_probe = 0.0
         self._activations: dict[str, str] = {}
+        #: Measurements taken so far (the benchmark reports it).
+        self.measurements = 0
 
     def on_start(self, trainer: Trainer) -> None:
         self._activations = node_activations(trainer.graph)
@@ -54,5 +56,6 @@ class AdvisingCallback(Callback):
         activations = activation_stats(trainer.model, trainer.probe_batch, self._activations)
         weights = weight_stats(trainer.model)
         now = time.perf_counter()
+        self.measurements += 1
         self._next_probe = now + self.budget * (now - began)
         return dataclasses.replace(report, activations=activations, weights=weights)

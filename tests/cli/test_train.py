@@ -41,8 +41,8 @@ def test_train_writes_metrics_weights_and_the_resolved_project(xor_file: Path, t
     assert main(["train", str(xor_file), "--epochs", "4", "--device", "cpu", "--run-dir", str(run_dir)]) == 0
     out = capsys.readouterr().out
     assert re.search(r"trained 4 epochs \(80 steps in [0-9.]+ s\); train loss [0-9.]+ acc [0-9.]+%, val loss "
-                     r"[0-9.]+ acc [0-9.]+%, test loss [0-9.]+ acc [0-9.]+%; wrote .*run/ \(checkpoint.safetensors, "
-                     r"metrics.jsonl, model.safetensors, project.json\)", out)
+                     r"[0-9.]+ acc [0-9.]+%, test loss [0-9.]+ acc [0-9.]+%; wrote .*run/ \(advice.json, "
+                     r"checkpoint.safetensors, metrics.jsonl, model.safetensors, project.json\)", out)
     lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [line["epoch"] for line in lines] == [1, 2, 3, 4]
     assert [line["step"] for line in lines] == [20, 40, 60, 80]
