@@ -1,6 +1,7 @@
 """The dataset panel: choose a built-in dataset or import a file, set its options, preview it.
 
-Options are built from the registry entry's ``Param`` schema. Every change is reported as
+Options are built from the registry entry's ``Param`` schema; a plane dataset adds tiles for
+the input features the network sees (``FeaturePicker``). Every change is reported as
 ``datasetEdited(spec, field)`` and becomes an undoable project edit in the controller; the
 panel then follows the document (so undo updates it too). Data loads in the document's
 background loader; the panel shows a busy bar meanwhile and the loader's error text,
@@ -34,9 +35,11 @@ from playground.core.datasets import REGISTRY, DatasetEntry, resolve_dataset_spe
 from playground.core.datasets.curves import is_curve
 from playground.core.datasets.downloads import IGNORED
 from playground.core.params import Param
+from playground.core.plane_features import DEFAULT_FEATURES
 from playground.core.shapes import format_shape
 from playground.ui.dataset_preview import ImageGridPreview, ScatterPreview, TablePreview
 from playground.ui.document import ProjectDocument
+from playground.ui.feature_picker import FeaturePicker
 from playground.ui.param_form import ParamForm, discard
 from playground.ui.theme import CanvasColors, set_text_color
 
@@ -109,6 +112,8 @@ class DatasetPanel(QWidget):
         small.setPointSizeF(small.pointSizeF() - 0.5)
         self.help.setFont(small)
         self.form_host = QVBoxLayout()
+        self.features = FeaturePicker(colors)
+        self.features.hide()
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.setMaximumHeight(6)
@@ -137,6 +142,7 @@ class DatasetPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.help)
         layout.addLayout(self.form_host)
+        layout.addWidget(self.features)
         layout.addWidget(self.busy)
         layout.addWidget(self.info)
         layout.addWidget(self.error)
@@ -147,6 +153,7 @@ class DatasetPanel(QWidget):
         document.projectReset.connect(self.refresh)
         document.datasetStateChanged.connect(self.refresh_state)
         document.loader.busyChanged.connect(self._on_busy)
+        self.features.featuresChanged.connect(self._on_features)
         self.set_colors(colors)
         self.refresh()
 
@@ -172,6 +179,7 @@ class DatasetPanel(QWidget):
         self.colors = colors
         set_text_color(self.error, colors.error)
         set_text_color(self.info)
+        self.features.set_colors(colors)
         if self.scatter is not None:
             self.scatter.set_colors(colors)
         self.images.set_colors(colors)
@@ -201,6 +209,8 @@ class DatasetPanel(QWidget):
                 self.form_host.addWidget(self.form)
         elif self.form is not None:
             self.form.set_values(params)
+        self.features.setVisible(bool(entry and entry.takes_features))
+        self.features.set_features(params.get("features", DEFAULT_FEATURES))
         self.refresh_state()
 
     @Slot()
@@ -217,7 +227,8 @@ class DatasetPanel(QWidget):
                       else f"regression, {meta.target_size} target{'s' if meta.target_size != 1 else ''}")
             counts = (f" · {len(data.train):,} train / {len(data.val):,} val / {len(data.test):,} test"
                       if data is not None else "")
-            self.info.setText(f"input {format_shape(meta.input_shape)} → {target}{counts}")
+            seen = f" (the network sees {meta.input_shape[0]} features)" if meta.features else ""
+            self.info.setText(f"input {format_shape(meta.raw_shape)}{seen} → {target}{counts}")
         if data is None:
             self.placeholder.setText("Loading…" if doc.loader.busy and not doc.dataset_error else "No preview")
             self.preview.setCurrentWidget(self.placeholder)
@@ -231,6 +242,7 @@ class DatasetPanel(QWidget):
                 self.preview.addWidget(self.scatter)
             self.scatter.show_dataset(data)
             self.preview.setCurrentWidget(self.scatter)
+            self.features.show_plane(data.train.x.numpy())
         else:
             self.table.show_dataset(data)
             self.preview.setCurrentWidget(self.table)
@@ -248,6 +260,8 @@ class DatasetPanel(QWidget):
             return
         old = self.document.project.dataset
         keep = {p.name for p in _settable(entry) if p.kind != "path"}
+        if entry.takes_features:  # the chosen features carry over from one plane to another
+            keep.add("features")
         spec = {"name": name, **{k: v for k, v in old.items() if k in keep}}
         self.datasetEdited.emit(spec, "name")
 
@@ -262,6 +276,15 @@ class DatasetPanel(QWidget):
         else:
             spec[name] = value
         self.datasetEdited.emit(spec, name)
+
+    @Slot(object)
+    def _on_features(self, features: tuple[str, ...]) -> None:
+        spec = dict(self.document.project.dataset)
+        if features == DEFAULT_FEATURES:
+            spec.pop("features", None)
+        else:
+            spec["features"] = list(features)
+        self.datasetEdited.emit(spec, "features")
 
     def _portable(self, path: str) -> str:
         """Paths inside the project's folder are stored relative to it, so the folder can move."""

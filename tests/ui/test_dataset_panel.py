@@ -3,6 +3,7 @@ imports with previews, and clear errors instead of tracebacks."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QIcon
 from pytestqt.qtbot import QtBot
 
 from playground.core.project import Project
@@ -145,3 +147,58 @@ def test_a_cached_dataset_still_reaches_the_preview(make_window: Factory, qtbot:
         wait_idle(qtbot, window)
         assert window.document.dataset is not None
         assert isinstance(window.dataset_panel.preview.currentWidget(), ImageGridPreview)
+
+
+def test_feature_tiles_are_undoable_edits_that_reshape_the_input(make_window: Factory, qtbot: QtBot) -> None:
+    window = make_window(mlp({"name": "circle"}))
+    wait_idle(qtbot, window)
+    picker = window.dataset_panel.features
+    assert picker.isVisible()
+    assert picker.chosen() == ("x1", "x2")
+    assert set(picker.maps) == set(picker.buttons)  # a heat map per tile once the data is there
+    assert picker.maps["x1^2"].min() >= 0  # a square is never negative: no orange in its tile
+    picker.buttons["x1^2"].click()
+    picker.buttons["x2^2"].click()
+    assert window.document.project.dataset == {"name": "circle", "features": ["x1", "x2", "x1^2", "x2^2"]}
+    assert shapes(window)[0] == "4"
+    wait_idle(qtbot, window)
+    assert "the network sees 4 features" in window.dataset_panel.info.text()
+    window.undo_action.trigger()
+    assert window.document.project.dataset == {"name": "circle"}
+    assert picker.chosen() == ("x1", "x2")
+    assert shapes(window)[0] == "2"
+
+
+def test_the_last_feature_stays_on_and_planes_keep_the_choice(make_window: Factory) -> None:
+    window = make_window(mlp({"name": "circle", "features": ["x1*x2"]}))
+    panel = window.dataset_panel
+    panel.features.buttons["x1*x2"].click()
+    assert panel.features.chosen() == ("x1*x2",)
+    assert window.document.project.dataset == {"name": "circle", "features": ["x1*x2"]}
+    panel.combo.setCurrentIndex(panel.combo.findData("xor"))
+    assert window.document.project.dataset == {"name": "xor", "features": ["x1*x2"]}
+    panel.combo.setCurrentIndex(panel.combo.findData("digits"))
+    assert window.document.project.dataset == {"name": "digits"}
+    assert not panel.features.isVisible()
+    assert panel.form is not None
+    panel.form.editor("permute_pixels").set_value(True)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_feature_tiles_render_in_both_themes(make_window: Factory, qtbot: QtBot, theme: str) -> None:
+    window = make_window(mlp({"name": "spiral", "features": ["x1", "x2", "sin(x1)", "sin(x2)"]}), theme=theme)
+    window.resize(1024, 700)
+    wait_idle(qtbot, window)
+    picker = window.dataset_panel.features
+    on, off = picker.buttons["sin(x1)"], picker.buttons["x1^2"]
+    assert on.isChecked()
+    assert not off.isChecked()
+    assert on.toolTip().startswith("<b>sin(x1)</b>")
+    size = on.iconSize()
+    bright = on.icon().pixmap(size, QIcon.Mode.Normal, QIcon.State.On).toImage()
+    faded = on.icon().pixmap(size, QIcon.Mode.Normal, QIcon.State.Off).toImage()
+    assert bright != faded  # a feature switched off is washed out
+    folder = os.environ.get("PLAYGROUND_SHOTS")
+    if folder:
+        window.grab().save(f"{folder}/window_{theme}.png")
+        window.dataset_panel.grab().save(f"{folder}/panel_{theme}.png")
