@@ -165,14 +165,14 @@ def test_old_lists_still_load_and_strength_is_checked() -> None:
 def small_digits_accuracy(augment: list[str], seed: int) -> float:
     """Validation accuracy of a 64-unit MLP trained on about 300 digits for 100 short epochs."""
     p = project({"name": "digits", "test_fraction": 0.7, "seed": seed}, augment=augment, epochs=100,
-                val_fraction=0.45, seed=seed, lr=0.01)
+                val_fraction=0.45, seed=seed, lr=0.01, batch_size=64)
     result = Trainer(p, report_interval=None, probes=False).fit()
     return result.report.val_acc
 
 
 def test_augmentation_helps_a_small_digits_training_set() -> None:
-    """Measured: 95.6% without augmentation, 97.3% with rotate + scale + shift (mean of three
-    splits, 296 training and 243 validation digits each)."""
+    """Measured: 94.6% without augmentation, 97.1% with rotate + scale + shift (mean of three
+    splits of 296 training and 243 validation digits; better on each split)."""
     plain = [small_digits_accuracy([], seed) for seed in range(3)]
     augmented = [small_digits_accuracy(["rotate", "scale", "shift"], seed) for seed in range(3)]
-    assert sum(augmented) / 3 >= sum(plain) / 3 + 0.008
+    assert sum(augmented) / 3 >= sum(plain) / 3 + 0.01
