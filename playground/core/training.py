@@ -591,9 +591,14 @@ class Trainer:
         if len(self.dataset.train) == 0:
             raise UserError(f"dataset '{self.dataset.name}' has no training examples")
 
+    def _layer_weights(self) -> list[nn.Parameter]:
+        """The weight of every node's Linear or Conv2d (biases and batch norm left out): what the
+        L1/L2 penalties and the max-norm constraint act on."""
+        return [m.weight for _, module in self.model.node_modules() if (m := weight_module(module))]
+
     def _make_penalty(self) -> Callable[[], torch.Tensor] | None:
         """L1 on the weights (biases left out), plus L2 for Rprop, which has no weight decay of its own."""
-        weights = [m.weight for _, module in self.model.node_modules() if (m := weight_module(module))]
+        weights = self._layer_weights()
         l1 = self.config.l1
         l2 = self.config.weight_decay if self.config.optimizer == "rprop" else 0.0
         if not weights or (l1 == 0 and l2 == 0):
@@ -614,7 +619,7 @@ class Trainer:
         Linear, a filter of a Conv2d) scaled back to at most ``max_norm``; one in-place
         ``renorm_`` per layer, which leaves rows inside the limit untouched."""
         limit = self.config.max_norm
-        weights = [m.weight for _, module in self.model.node_modules() if (m := weight_module(module))]
+        weights = self._layer_weights()
         if limit is None or not weights:
             return None
 
