@@ -280,7 +280,10 @@ def test_generated_code_needs_only_torch(tmp_path: Path) -> None:
     ("residual", {"name": "plane", "samples": 200}, {"loss": "mse"}, "class", {
         "optimizer": "adamw", "scheduler": {"name": "step", "step_size": 1}}),
     ("maxout", DIGITS, {"loss": "mse", "label_smoothing": 0.1}, "m1", {"max_norm": 2.0}),
-], ids=["cnn-digits-augmented", "batchnorm-spiral-bce-rprop", "residual-plane-mse", "maxout-digits-mse-classes"])
+    # the noise perturbs the raw points (2 values), the statistics are the 5 features'
+    ("features", NETWORKS["features"][0], {}, "h1", {"augment": ["noise"]}),
+], ids=["cnn-digits-augmented", "batchnorm-spiral-bce-rprop", "residual-plane-mse", "maxout-digits-mse-classes",
+        "features-spiral-noise"])
 def test_training_script_runs_one_epoch(name: str, dataset: dict[str, Any], output: dict[str, Any], lsuv: str,
                                         training: dict[str, Any], tmp_path: Path) -> None:
     project = make_project(name, training)
@@ -295,9 +298,12 @@ def test_training_script_runs_one_epoch(name: str, dataset: dict[str, Any], outp
                           cwd=tmp_path, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("epoch 1: loss ")
-    data = load_dataset(project.dataset, LoadContext())
+    data = load_dataset(project.dataset, project.load_context())
     model = build_model(project.graph, data.meta, data.mean, data.std)
     model.load_state_dict(load_weights(tmp_path / "train_net_weights.safetensors", model))
+    first_step = model.get_submodule(model.attrs["in"])
+    if hasattr(first_step, "mean"):  # the script standardised with the app's statistics
+        assert torch.equal(first_step.mean, data.mean)
 
 
 def test_export_reports_progress_and_keeps_the_random_state(tmp_path: Path) -> None:

@@ -112,6 +112,13 @@ def test_a_transformed_plane_keeps_raw_points_and_shows_the_feature_count() -> N
     assert pictures.boundary.values.shape == (8, 8, 2)
 
 
+def test_noise_augmentation_perturbs_the_raw_points() -> None:
+    spec = {"name": "circle", "samples": 100, "features": ["x1", "x2", "x1*x2"]}
+    project = linear_project(spec, epochs=1)
+    project.training["augment"] = ["noise"]
+    assert Trainer(project, probes=False).fit().status == "finished"
+
+
 def test_circle_needs_no_hidden_layer_given_the_squares() -> None:
     """TensorFlow Playground's lesson: x1^2 + x2^2 is the squared radius, so one linear unit
     separates the disc from the ring; on the raw point it cannot."""

@@ -22,7 +22,7 @@ from playground.core.augment import Augment
 from playground.core.build import GraphModel, weight_module
 from playground.core.datasets.base import Dataset
 from playground.core.export.codegen import INDENT, WIDTH, Source, wrap
-from playground.core.modules import Normalize
+from playground.core.modules import Normalize, PlaneFeatures
 from playground.core.project import Project
 from playground.core.training import PROBE_BATCH
 from playground.core.training_config import TrainConfig
@@ -85,7 +85,7 @@ def training_arrays(data: Dataset) -> bytes:
     buffer = io.BytesIO()
     np.savez_compressed(
         buffer, x_train=data.train.x.numpy(), y_train=data.train.y.numpy(), x_val=data.val.x.numpy(),
-        y_val=data.val.y.numpy(), mean=data.mean.numpy(), std=data.std.numpy())
+        y_val=data.val.y.numpy(), mean=data.mean.numpy(), std=data.std.numpy(), raw_std=data.raw_std.numpy())
     return buffer.getvalue()
 
 
@@ -106,7 +106,7 @@ def training_script(model_code: Source, model: GraphModel, project: Project, dat
                                    data.meta.target_kind == "classification")
     augment = config.augment
     input_attr = model.attrs[model.input_id]
-    stats = input_attr if isinstance(model.get_submodule(input_attr), Normalize) else None
+    stats = input_attr if isinstance(model.get_submodule(input_attr), (Normalize, PlaneFeatures)) else None
 
     source = Source(model_code.doc + _doc(script_name, data_file, weights_file),
                     model_code.imports | {"import argparse", "import math", "from pathlib import Path",
@@ -241,7 +241,8 @@ def _lsuv_layers(model: GraphModel, project: Project) -> list[str]:
 
 _LOAD_DATA = '''\
 def load_data(device: torch.device) -> dict[str, torch.Tensor]:
-    """Raw train and validation splits and the training split's mean and std, as in the app."""
+    """Raw train and validation splits, the training split's mean and std of what the network
+    sees (the model's first step) and the raw examples' std (augmentation noise), as in the app."""
     with np.load(DATA_FILE) as arrays:
         return {name: torch.from_numpy(arrays[name]).to(device) for name in arrays.files}'''
 
@@ -284,7 +285,8 @@ def _evaluate(classification: bool) -> str:
 
 def _main(config: TrainConfig, *, augment: bool, stats: str | None, lsuv: bool, init: bool,
           classification: bool) -> str:
-    """The training loop; ``stats`` is the attribute of the Input's Normalize module, if any."""
+    """The training loop; ``stats`` is the attribute of the Input's standardising module
+    (Normalize, or PlaneFeatures), if any."""
     setup = []
     if stats:
         setup += ["with torch.no_grad():  # step 1 of the model: the training split's statistics",
@@ -306,7 +308,7 @@ def _main(config: TrainConfig, *, augment: bool, stats: str | None, lsuv: bool, 
     if penalties or config.max_norm is not None:
         setup.append("weights = [p for p in model.parameters() if p.dim() > 1]  # Linear and Conv2d weights")
     if augment:
-        setup.append('augment = Augment(AUGMENT, AUGMENT_STRENGTH, data["std"])')
+        setup.append('augment = Augment(AUGMENT, AUGMENT_STRENGTH, data["raw_std"])')
     stopping = config.early_stopping
     if stopping:
         setup.append("best, waited = math.inf, 0")
