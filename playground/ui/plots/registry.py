@@ -13,6 +13,7 @@ from playground.ui.plots.bias_variance import BiasVarianceView
 from playground.ui.plots.boundary import BoundaryView
 from playground.ui.plots.confusion import ConfusionView
 from playground.ui.plots.filters import FilterView
+from playground.ui.plots.fit import FitView
 from playground.ui.plots.gradients import GradientView
 from playground.ui.plots.loss import LossView
 from playground.ui.plots.saliency import SaliencyView
@@ -21,6 +22,7 @@ LIVE_VIEWS: tuple[type[PlotView], ...] = (
     LossView,
     GradientView,
     BoundaryView,
+    FitView,
     ActivationView,
     FilterView,
     SaliencyView,
