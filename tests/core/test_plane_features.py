@@ -112,7 +112,7 @@ def test_a_transformed_plane_keeps_raw_points_and_shows_the_feature_count() -> N
     assert pictures.boundary.values.shape == (8, 8, 2)
 
 
-def test_noise_augmentation_perturbs_the_raw_points() -> None:
+def test_noise_augmentation_runs_on_the_raw_points() -> None:
     spec = {"name": "circle", "samples": 100, "features": ["x1", "x2", "x1*x2"]}
     project = linear_project(spec, epochs=1)
     project.training["augment"] = ["noise"]
