@@ -181,7 +181,8 @@ def test_the_last_feature_stays_on_and_planes_keep_the_choice(make_window: Facto
     assert window.document.project.dataset == {"name": "digits"}
     assert not panel.features.isVisible()
     assert panel.form is not None
-    panel.form.editor("permute_pixels").set_value(True)
+    panel.form.editor("permute_pixels").box.click()
+    assert window.document.project.dataset == {"name": "digits", "permute_pixels": True}
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
