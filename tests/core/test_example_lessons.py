@@ -30,6 +30,9 @@ TESTED = {
     "optimizer_adam", "rprop_full_batch", "lr_schedule_step", "lr_schedule_cosine", "overfitting",
     "overfitting_l2", "overfitting_dropout", "early_stopping", "label_smoothing", "lenet_digits",
     "residual_mlp_spiral", "deep_plain_digits", "deep_residual_digits", "dense_concat_spiral",
+    "circle_squared_features", "curve_wide_shallow", "curve_deep_narrow", "mse_classification_digits",
+    "maxout_spiral", "overfitting_max_norm", "augmentation_lenet_digits", "permuted_pixels_dense",
+    "permuted_pixels_lenet",
 }
 
 
@@ -61,17 +64,18 @@ class _Epochs(Callback):
         self.reports.append(report)
 
 
-def example(name: str, *, training: Mapping[str, Any] | None = None,
+def example(name: str, *, training: Mapping[str, Any] | None = None, dataset: Mapping[str, Any] | None = None,
             params: Mapping[str, Mapping[str, Any]] | None = None) -> Project:
-    """The shipped example, with training settings and node parameters changed (``"*"``: every
-    node that has the parameter already); ``None`` as a value removes a setting."""
+    """The shipped example, with training settings, dataset fields and node parameters changed
+    (``"*"``: every node that has the parameter already); ``None`` as a value removes a setting."""
     assert name in TESTED, f"{name}: add it to TESTED"
     project = load_project(EXAMPLES[name].path)
-    for key, value in (training or {}).items():
-        if value is None:
-            project.training.pop(key, None)
-        else:
-            project.training[key] = value
+    for section, changes in ((project.training, training), (project.dataset, dataset)):
+        for key, value in (changes or {}).items():
+            if value is None:
+                section.pop(key, None)
+            else:
+                section[key] = value
     for node_id, changes in (params or {}).items():
         for node in project.graph.nodes.values():
             if node_id in (node.id, "*") and (node_id != "*" or set(changes) <= set(node.params)):
@@ -132,6 +136,30 @@ def test_a_learning_rate_too_large_makes_the_loss_jump() -> None:
     losses = run.train_losses()
     assert rises(losses) >= 2
     assert sum(losses) / len(losses) > 1.0, "far above the 0.5 run (mean 0.3)"
+
+
+def test_squared_features_let_a_network_without_hidden_layers_solve_the_circle() -> None:
+    run = brief("circle_squared_features", 10)  # measured: 1.0 from the first epochs (raw x1, x2: 0.68)
+    assert run.last.train_acc >= 0.95
+    raw = brief("circle_squared_features", 10, dataset={"features": None})
+    assert raw.last.train_acc <= 0.8
+
+
+def test_three_narrow_layers_fit_the_curve_that_one_wide_layer_does_not() -> None:
+    wide = brief("curve_wide_shallow", 200)  # measured: validation loss 0.47, training 0.39
+    deep = brief("curve_deep_narrow", 200)  # measured: validation loss 0.03
+    count = [check_project(r.trainer.project).report.total_parameters for r in (wide, deep)]
+    assert count[0] == count[1], "the same number of weights"
+    assert wide.last.train_loss > 0.3
+    assert deep.last.val_loss < 0.1
+    assert deep.last.val_loss < 0.25 * wide.last.val_loss
+
+
+def test_squared_error_on_classes_learns_more_slowly_than_cross_entropy() -> None:
+    mse = brief("mse_classification_digits", 4)  # measured: validation 0.79 (cross-entropy 0.91)
+    ce = brief("mse_classification_digits", 4, params={"out": {"loss": "cross_entropy"}})
+    assert mse.last.val_acc > 0.5, "it does learn"
+    assert mse.last.val_acc < ce.last.val_acc - 0.05
 
 
 def test_two_tanh_layers_follow_the_spiral() -> None:
@@ -215,6 +243,11 @@ def test_batch_norm_trains_at_a_learning_rate_that_diverges_without_it() -> None
     assert plain.result.status == "diverged" or plain.last.val_acc < 0.8
 
 
+def test_maxout_units_learn_the_spiral() -> None:
+    run = brief("maxout_spiral", 60)  # measured: training accuracy 0.95 at epoch 51 (ReLU, 8 units: 0.66)
+    assert run.last.train_acc >= 0.88
+
+
 # --------------------------------------------------------------------------- optimisers
 
 def test_plain_sgd_creeps() -> None:
@@ -282,6 +315,21 @@ def test_dropout_overfits_far_less() -> None:
     assert run.last.val_loss < 0.7 * without.last.val_loss
 
 
+def test_a_max_norm_constraint_overfits_far_less() -> None:
+    run = brief("overfitting_max_norm", 150)
+    free = brief("overfitting_max_norm", 150, training={"max_norm": None})
+    assert run.last.val_loss < 0.6 * free.last.val_loss
+
+
+def test_augmentation_keeps_lenet_from_memorising_few_digits() -> None:
+    run = brief("augmentation_lenet_digits", 60)  # measured: train 0.86, best validation loss 0.087
+    plain = brief("augmentation_lenet_digits", 60, training={"augment": None})  # train 1.0, best 0.204
+    best = [min(r.val_loss for r in x.reports) for x in (run, plain)]
+    assert run.last.train_acc < 0.97
+    assert plain.last.train_acc >= 0.99
+    assert best[0] < 0.7 * best[1]
+
+
 def test_early_stopping_ends_the_run_and_keeps_the_best_weights() -> None:
     run = brief("early_stopping", 300)  # measured: stops after epoch 24, keeps epoch 4
     assert run.result.status == "early_stopped"
@@ -308,6 +356,20 @@ def test_label_smoothing_keeps_the_loss_and_the_confidence_off_their_extremes() 
 def test_lenet_learns_the_digits_in_a_few_epochs() -> None:
     run = brief("lenet_digits", 5)  # measured: validation 0.955
     assert run.last.val_acc >= 0.9
+
+
+def test_shuffled_pixels_do_not_bother_a_dense_network() -> None:
+    run = brief("permuted_pixels_dense", 15)  # measured: validation 0.955 (in order: 0.962)
+    ordered = brief("permuted_pixels_dense", 15, dataset={"permute_pixels": False})
+    assert run.last.val_acc >= 0.9
+    assert abs(run.last.val_acc - ordered.last.val_acc) < 0.03
+
+
+def test_shuffled_pixels_cost_lenet_accuracy() -> None:
+    run = brief("permuted_pixels_lenet", 15)  # measured: validation 0.934 (in order: 0.972)
+    ordered = brief("permuted_pixels_lenet", 15, dataset={"permute_pixels": False})
+    assert run.last.val_acc <= ordered.last.val_acc - 0.02
+    assert run.last.val_loss > ordered.last.val_loss
 
 
 def test_the_residual_mlp_learns_the_spiral() -> None:
