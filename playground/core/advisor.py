@@ -21,6 +21,7 @@ Qt-free, torch-free and numpy-free: the canvas' node flags use ``gradient_profil
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import statistics
@@ -30,9 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from playground.core.datasets import dataset_meta
 from playground.core.edits import Fix, insert_edit, make_fix, set_edit
 from playground.core.graph import Graph
 from playground.core.layers import ACTIVATIONS, LAYER_TYPES
+from playground.core.params import UserError
 from playground.core.project import Project, write_atomic
 
 if TYPE_CHECKING:
@@ -63,11 +66,10 @@ GROWTH = 100.0
 #: Dead or saturated share of a layer's units, held in each of the last PERSIST measurements.
 UNIT_SHARE = 0.5
 PERSIST = 3
-#: Validation loss this far above its best, PATIENCE epochs or more after the best, is overfitting;
-#: a validation accuracy this far below its best makes it a warning.
+#: Validation loss this far above its best, PATIENCE epochs or more after the best, with the
+#: training loss this much below where it was then, is overfitting.
 OVERFIT_RISE = 0.1
 PATIENCE = 5
-ACCURACY_DROP = 0.02
 #: Training accuracy this far above validation accuracy is high variance (the lectures' bias and
 #: variance: dev error well above training error), which also makes overfitting a warning.
 GAP = 0.1
@@ -76,16 +78,20 @@ UNDERFIT_ACCURACY = 0.9
 #: Share of the planned epochs seen before underfitting is judged (early epochs are always poor).
 UNDERFIT_PROGRESS = 0.3
 #: A loss that falls this steadily (share of epochs that improve) but by under SLOW_PER_EPOCH per
-#: epoch, with weights moving under SMALL_UPDATE per step, is a too small learning rate.
+#: epoch, with weights moving under SMALL_UPDATE per step, is a too small learning rate. (The
+#: weight statistics' drift is a lower bound on the update-to-weight ratio, whose healthy value is
+#: about 1e-3 a step: a run above that is not held back by its step size.)
 STEADY = 0.7
 SLOW_PER_EPOCH = 0.005
-SMALL_UPDATE = 1e-5
-#: Oscillation: share of sign changes between successive epoch losses, and their spread
-#: relative to their median, in a window that does not improve.
-SIGN_CHANGES = 0.5
-SPREAD = 0.25
+SMALL_UPDATE = 1e-3
+#: Weights moving under this share of their size per step are frozen (saturated units' effect).
+FROZEN = 1e-5
+#: Oscillation: the training loss moving from epoch to epoch by this share of the chance-level
+#: loss on average (ln of the class count; the first epoch's loss for regression). The shipped
+#: examples: 'lr_too_large' 0.44, healthy runs up to 0.08 (SGD on ten ReLU layers, the spiral).
+JITTER = 0.15
 #: Training accuracy above which a jumpy loss is a converged run's noise, not a problem.
-CONVERGED_ACCURACY = 0.95
+CONVERGED_ACCURACY = 0.99
 
 GradientFlag = Literal["vanishing", "exploding"]
 
@@ -174,11 +180,15 @@ class Evidence:
         self.training: dict[str, Any] = dict(project.training)
         config = project.train_config()
         self.lr = config.lr
+        self.current_lr = config.lr
         self.grad_clip = config.grad_clip
         self.early_stopping = config.early_stopping
         self.weight_decay = config.weight_decay
         self.output = next((n.id for n in self.graph.nodes.values() if n.type == "Output"), None)
         self.activation_names = _activations(self.graph)
+        self.chance_loss = _chance_loss(project)
+        self.best_val: EpochPoint | None = None
+        self.best_val_acc: float | None = None
         self.epochs: deque[EpochPoint] = deque(maxlen=2 * EPOCH_WINDOW)
         self.gradients: deque[dict[str, float]] = deque(maxlen=GRADIENT_WINDOW)
         self.weights: deque[WeightPoint] = deque(maxlen=PROBE_WINDOW)
@@ -187,6 +197,8 @@ class Evidence:
         self.epoch = 0
         self.total_epochs = 1
         self.nonfinite: tuple[int, str | None] | None = None
+        #: The trainer's own account of a divergence (it names the layer), when it gave one.
+        self.divergence_message = ""
         self.finished = False
         self._memo: dict[str, Any] = {}
 
@@ -199,6 +211,7 @@ class Evidence:
     def add(self, report: Report) -> None:
         self._memo.clear()
         self.step, self.epoch, self.total_epochs = report.step, report.epoch, max(report.total_epochs, 1)
+        self.current_lr = report.lr
         norms = dict(report.grad_norm)
         if norms:
             self.gradients.append(norms)
@@ -213,8 +226,14 @@ class Evidence:
         if report.activations is not None:
             self.units.append({n: (a.dead, a.saturated) for n, a in report.activations.items()})
         if report.epoch_end and loss is not None and math.isfinite(loss):
-            self.epochs.append(EpochPoint(report.step, report.epoch, loss, report.train_acc,
-                                          report.val_loss, report.val_acc))
+            point = EpochPoint(report.step, report.epoch, loss, report.train_acc, report.val_loss, report.val_acc)
+            self.epochs.append(point)
+            val = point.val_loss
+            best = self.best_val.val_loss if self.best_val is not None else None
+            if val is not None and math.isfinite(val) and (best is None or val < best):
+                self.best_val = point
+            if point.val_acc is not None:
+                self.best_val_acc = max(point.val_acc, self.best_val_acc or 0.0)
 
     # ---- trends over the epoch window
     def recent(self) -> list[EpochPoint]:
@@ -235,6 +254,15 @@ class Evidence:
 
     def stalled(self) -> bool:
         return self.enough_epochs() and self.improvement() < STALL
+
+    def jitter(self) -> float:
+        """The training loss' mean move from one epoch to the next across the window, as a share
+        of the chance-level loss."""
+        losses = self.losses()
+        scale = self.chance_loss or (self.epochs[0].train_loss if self.epochs else 0.0)
+        if len(losses) < 2 or not scale:
+            return 0.0
+        return statistics.fmean(abs(b - a) for a, b in zip(losses, losses[1:])) / scale
 
     def per_epoch(self) -> float:
         """The training loss' improvement per epoch across the window."""
@@ -340,6 +368,15 @@ def _activations(graph: Graph) -> dict[str, str]:
     return found
 
 
+def _chance_loss(project: Project) -> float | None:
+    """The cross-entropy of guessing, ln(classes), for a classification dataset; else None."""
+    try:
+        meta = dataset_meta(project.dataset, project.load_context())
+    except UserError:
+        return None
+    return math.log(max(meta.target_size, 2)) if meta.target_kind == "classification" else None
+
+
 def _improvement(values: Sequence[float]) -> float:
     if len(values) < 3:
         return 0.0
@@ -410,10 +447,11 @@ def _diverged(ev: Evidence) -> Verdict | None:
         return None
     step, worst = ev.nonfinite
     where = f"; the largest gradients were in {_labels(ev, [worst])}" if worst else ""
+    what = ev.divergence_message or f"the loss became NaN or infinite at step {step}{where}"
     clip = _clipping(ev)
     edits = [set_edit("training.lr", _round(ev.lr * 0.1)), *(clip["edits"] if clip else [])]
     return Verdict(
-        f"the loss became NaN or infinite at step {step}{where}. Each update θ ← θ − η·∂L/∂θ overshot the "
+        f"{what}. Each update θ ← θ − η·∂L/∂θ overshot the "
         f"valley and every next one overshot further. Divide the learning rate by 10 (now {ev.lr:g}) and clip "
         "the gradients.", make_fix("Learning rate ÷10 and clip gradients", edits), [worst] if worst else [])
 
@@ -457,6 +495,22 @@ def _vanishing(ev: Evidence) -> Verdict | None:
         "with He initialisation (Var(w) = 2/fan_in) or batch normalisation keeps the factors near 1.", fix, nodes)
 
 
+def _symmetric(ev: Evidence) -> Verdict | None:
+    zeros = [n for n in ev.hidden("init") if ev.graph.nodes[n].resolved_params().get("init") == "zeros"]
+    ratios = ev.gradient_ratios()
+    stuck = [n for n in zeros if ratios.get(n) == 0.0]
+    if not zeros or not (stuck or ev.stalled()):
+        return None
+    edits = [set_edit(f"graph.{n}.init", "he_normal" if ACTIVATIONS[ev.activation_names.get(n, "linear")].family
+                      == "relu" else "xavier_uniform") for n in zeros]
+    return Verdict(
+        f"{_labels(ev, zeros)} start{'s' if len(zeros) == 1 else ''} with all weights zero, and "
+        + (f"the gradients of {_labels(ev, stuck)} are exactly zero. " if stuck else "the loss has stalled. ")
+        + "Units that start identical compute the same thing and receive the same gradient, so nothing ever "
+        "makes them different: random initialisation (Xavier for tanh, He for ReLU) breaks the symmetry.",
+        make_fix("Initialise randomly (Xavier / He)", edits), stuck or zeros)
+
+
 def _dead(ev: Evidence) -> Verdict | None:
     nodes = ev.persistent_units(0)
     if not nodes:
@@ -474,7 +528,7 @@ def _saturated(ev: Evidence) -> Verdict | None:
     if not nodes:
         return None
     ratio = ev.update_ratio()
-    slow = ev.stalled() or (ratio is not None and ratio < SMALL_UPDATE)
+    slow = ev.stalled() or (ratio is not None and ratio < FROZEN)
     return Verdict(
         f"at least half the outputs of {_labels(ev, nodes)} sit on the flat tails of their sigmoid/tanh, where "
         "the slope is under a tenth of its peak, so little gradient passes through them"
@@ -485,29 +539,31 @@ def _saturated(ev: Evidence) -> Verdict | None:
 
 
 def _overfitting(ev: Evidence) -> Verdict | None:
-    points = [p for p in ev.epochs if p.val_loss is not None and math.isfinite(p.val_loss)]
-    if len(points) < MIN_EPOCHS:
+    best = ev.best_val
+    last = [p for p in ev.recent()[-3:] if p.val_loss is not None and math.isfinite(p.val_loss)]
+    if best is None or len(last) < 3 or ev.epoch - best.epoch < PATIENCE:
         return None
-    best = min(range(len(points)), key=lambda i: points[i].val_loss or 0.0)
-    since = len(points) - 1 - best
-    last = points[-3:]
     current = statistics.fmean(p.val_loss or 0.0 for p in last)
-    best_val = points[best].val_loss or 0.0
-    train_falls = statistics.fmean(p.train_loss for p in last) < (1 - OVERFIT_RISE) * points[best].train_loss
-    if since < PATIENCE or current <= best_val * (1 + OVERFIT_RISE) + 1e-9 or not train_falls:
+    best_val = best.val_loss or 0.0
+    train_falls = statistics.fmean(p.train_loss for p in last) < (1 - OVERFIT_RISE) * best.train_loss
+    if current <= best_val * (1 + OVERFIT_RISE) + 1e-9 or not train_falls:
         return None
-    accs = [p.val_acc for p in points if p.val_acc is not None]
-    val_acc = statistics.fmean(p.val_acc or 0.0 for p in last)
-    gap = (ev.train_accuracy() or 0.0) - val_acc
-    worse = not accs or val_acc < max(accs) - ACCURACY_DROP or gap >= GAP
-    accuracy = (f" (validation accuracy {val_acc:.1%}, training accuracy {ev.train_accuracy() or 0.0:.1%})"
-                if accs else "")
+    accs = [p.val_acc for p in last if p.val_acc is not None]
+    train_acc = ev.train_accuracy()
+    if train_acc is not None and train_acc < UNDERFIT_ACCURACY:
+        return None  # the training examples are not fitted either: a bias problem first
+    accuracy, gap = "", None
+    if accs and train_acc is not None:
+        gap = train_acc - statistics.fmean(accs)
+        accuracy = f" (validation accuracy {statistics.fmean(accs):.1%}, training accuracy {train_acc:.1%})"
+    stopping = ("; early stopping is on and keeps the weights of the best validation epoch" if ev.early_stopping
+                else "")
+    severity: Severity = "warning" if (gap is None or gap >= GAP) and not ev.early_stopping else "info"
     return Verdict(
-        f"since epoch {points[best].epoch} the validation loss has risen from {best_val:.3g} to {current:.3g}"
-        f"{accuracy} while the training loss keeps falling: the network is learning its training examples "
-        "rather than the pattern. Early stopping keeps the weights of the best validation epoch; L2 weight "
-        "decay, dropout or more data reduce the variance.", _regularise(ev), (),
-        "warning" if worse else "info")
+        f"since epoch {best.epoch} the validation loss has risen from {best_val:.3g} to {current:.3g}{accuracy} "
+        f"while the training loss keeps falling: the network is learning its training examples rather than the "
+        f"pattern{stopping}. Early stopping keeps the weights of the best validation epoch; L2 weight decay, "
+        "dropout or more data reduce the variance.", _regularise(ev), (), severity)
 
 
 def _underfitting(ev: Evidence) -> Verdict | None:
@@ -527,7 +583,8 @@ def _underfitting(ev: Evidence) -> Verdict | None:
 
 def _lr_too_small(ev: Evidence) -> Verdict | None:
     losses = ev.losses()
-    if not ev.enough_epochs() or (ev.train_accuracy() or 0.0) >= UNDERFIT_ACCURACY:
+    scheduled = ev.current_lr < ev.lr  # a schedule lowered the rate on purpose, to settle
+    if not ev.enough_epochs() or scheduled or (ev.train_accuracy() or 0.0) >= UNDERFIT_ACCURACY:
         return None
     steady = _share(b < a for a, b in zip(losses, losses[1:])) >= STEADY
     per_epoch = ev.per_epoch()
@@ -542,22 +599,17 @@ def _lr_too_small(ev: Evidence) -> Verdict | None:
 
 
 def _lr_too_large(ev: Evidence) -> Verdict | None:
-    losses = ev.losses()
     accuracy = ev.train_accuracy()
     if not ev.enough_epochs() or (accuracy is not None and accuracy >= CONVERGED_ACCURACY):
         return None
-    diffs = [b - a for a, b in zip(losses, losses[1:])]
-    changes = _share((x > 0) != (y > 0) for x, y in zip(diffs, diffs[1:]))
-    spread = (max(losses) - min(losses)) / max(statistics.median(losses), 1e-12)
-    improvement = ev.improvement()
-    oscillates = changes >= SIGN_CHANGES and spread >= SPREAD and improvement < 0.05
-    if not (oscillates or improvement < -OVERFIT_RISE):
+    jitter = ev.jitter()
+    if jitter < JITTER:
         return None
-    what = "jumps up and down" if oscillates else "rises"
     return Verdict(
-        f"the training loss {what} from epoch to epoch instead of settling (it changes by up to {spread:.0%}). "
-        f"With a too large learning rate (now {ev.lr:g}) each step overshoots the valley and lands on the "
-        "other side. A third of the rate lets it settle.", _scaled_lr(ev, 1 / 3, "Learning rate ÷3"))
+        f"the training loss jumps up and down from epoch to epoch instead of settling (by {jitter:.0%} of the "
+        f"loss of guessing, on average). With a too large learning rate (now {ev.lr:g}) each step overshoots the "
+        "valley and lands higher up the other side. A third of the rate lets it settle.",
+        _scaled_lr(ev, 1 / 3, "Learning rate ÷3"))
 
 
 def _no_hidden_layer(ev: Evidence) -> Verdict | None:
@@ -602,18 +654,22 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
          "that does not improve", _exploding, sticky=True, suppresses=("lr_too_large",)),
     Rule("vanishing_gradients", "warning", "gradient norms below 1/100 of the output's, and those layers barely "
          "changing or the loss stalled", _vanishing, suppresses=("underfitting", "lr_too_small")),
+    Rule("symmetric_weights", "warning", "hidden layers initialised to zero whose gradients stay exactly zero or "
+         "whose loss stalls", _symmetric, suppresses=("vanishing_gradients", "underfitting", "lr_too_small")),
     Rule("dead_units", "warning", "ReLU units that are zero for every probe example, in several measurements",
          _dead, suppresses=("vanishing_gradients", "underfitting", "lr_too_small")),
     Rule("saturated_units", "warning", "sigmoid/tanh outputs on their flat tails, in several measurements "
          "(a warning when the loss stalls or the weights barely move)", _saturated, suppresses=("lr_too_small",)),
     Rule("overfitting", "warning", "the validation loss rising from its best while the training loss falls "
-         "(a warning when validation accuracy drops or trails training accuracy by 10 points)", _overfitting),
+         "(a warning when validation accuracy trails training accuracy by 10 points, and no early stopping)",
+         _overfitting),
     Rule("no_hidden_layer", "warning", "a linear network whose training accuracy stalls", _no_hidden_layer,
          suppresses=("underfitting", "lr_too_small")),
     Rule("underfitting", "warning", "training accuracy stalled below 90 % late in the run", _underfitting),
     Rule("lr_too_small", "warning", "a loss that falls steadily but very slowly, weights barely moving",
          _lr_too_small, suppresses=("underfitting",)),
-    Rule("lr_too_large", "warning", "a training loss that oscillates or rises across epochs", _lr_too_large,
+    Rule("lr_too_large", "warning", "a training loss that jumps between epochs by 15 % of the loss of guessing",
+         _lr_too_large,
          suppresses=("overfitting", "underfitting")),
 )}
 
@@ -646,13 +702,21 @@ class Advisor:
             changed = self.feed(report) or changed
         return changed
 
-    def finish(self, diverged: bool = False) -> bool:
-        """The run has ended (``diverged``: the trainer says it diverged); judge once more."""
+    def finish(self, diverged: str | None = None) -> bool:
+        """The run has ended; judge once more. ``diverged``: the trainer's message when it says the
+        run diverged (its first sentence names the step and the layer)."""
         ev = self.evidence
         ev.finished = True
-        if diverged and ev.nonfinite is None:
-            ev.nonfinite = (ev.step, None)
-        return self._judge()
+        earlier = None
+        if diverged is not None:
+            ev.divergence_message = diverged.split(". ")[0]
+            if ev.nonfinite is None:
+                ev.nonfinite = (ev.step, None)
+            earlier = self._found.pop("diverged", None)  # said again in the trainer's words
+        changed = self._judge()
+        if earlier is not None and "diverged" in self._found:
+            self._found["diverged"] = dataclasses.replace(self._found["diverged"], step=earlier.step)
+        return changed
 
     def findings(self) -> list[Finding]:
         order = list(self.rules)

@@ -46,7 +46,7 @@ class AdvisingCallback(Callback):
         self.advisor.feed(report)
 
     def on_finish(self, trainer: Trainer, result: TrainResult) -> None:
-        self.advisor.finish(diverged=result.status == "diverged")
+        self.advisor.finish(diverged=result.message if result.status == "diverged" else None)
 
     def findings(self) -> list[Finding]:
         return self.advisor.findings()
