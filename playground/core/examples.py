@@ -28,8 +28,9 @@ NOTES_FILE = "example_notes.json"
 SUFFIX = ".json"
 #: The topic of an example that the notes file gives none.
 OTHER_TOPIC = "More examples"
-#: The parts of a lesson besides its one-line note, in the order a reader takes them.
-LESSON_PARTS = ("look", "change", "why")
+#: The parts of a lesson besides its one-line note, in the order a reader takes them, with the
+#: heading the Lesson panel and ``playground examples NAME`` show each under.
+LESSON_PARTS: dict[str, str] = {"look": "Look at", "change": "Then change", "why": "Why"}
 
 
 @dataclass(frozen=True)

@@ -17,18 +17,16 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
-from playground.core.examples import Example, Lesson
+from playground.core.examples import LESSON_PARTS, Example, Lesson
 from playground.ui.editor.scene import GraphScene
 from playground.ui.theme import ThemeManager
 
-#: The lesson's parts, in reading order, with the heading each is shown under.
-SECTIONS = (("look", "Look at"), ("change", "Then change"), ("why", "Why"))
 SHORTCUT = "Ctrl+Shift+E"
 
 
 def has_note(lesson: Lesson) -> bool:
     """Whether there is anything to show: an example missing from the notes file has not."""
-    return any((lesson.note, *(getattr(lesson, key) for key, _ in SECTIONS)))
+    return any((lesson.note, *(getattr(lesson, key) for key in LESSON_PARTS)))
 
 
 class ExampleNoteDock(QDockWidget):
@@ -110,7 +108,7 @@ class ExampleNoteDock(QDockWidget):
             return
         lesson = self.example.lesson
         accent = self._theme.colors.accent.name()
-        parts = [(heading, getattr(lesson, key)) for key, heading in SECTIONS if getattr(lesson, key)]
+        parts = [(heading, getattr(lesson, key)) for key, heading in LESSON_PARTS.items() if getattr(lesson, key)]
         if not parts:  # an older notes file: the one-line note alone
             parts = [("Note", lesson.note)]
         self.body.setText("".join(

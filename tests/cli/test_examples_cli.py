@@ -19,7 +19,14 @@ import pytest
 
 import playground
 from playground.cli import main
-from playground.core.examples import examples_dir, resolve_project_arg, shipped_examples
+from playground.core.examples import (
+    OTHER_TOPIC,
+    Lesson,
+    by_topic,
+    examples_dir,
+    resolve_project_arg,
+    shipped_examples,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = [e.name for e in shipped_examples()]
@@ -54,6 +61,77 @@ def test_examples_lists_name_title_and_a_one_line_note(elsewhere: Path, capsys: 
         assert any(line.split(None, 1) == [example.name, title] for line in out.splitlines())
         assert example.note in out
     assert out.index("spiral ") < out.index("lenet_digits "), "in the notes file's (the lectures') order"
+
+
+def test_examples_are_listed_under_their_lecture_topics(elsewhere: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["examples"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    headings = [line[:-1] for line in lines if line.endswith(":") and not line.startswith(" ")]
+    assert headings == list(by_topic(shipped_examples()))
+    assert headings[:2] == ["The basic machine", "Vanishing and exploding gradients"]
+    for topic, examples in by_topic(shipped_examples()).items():
+        start = lines.index(f"{topic}:")
+        block = lines[start + 1:lines.index("", start) if "" in lines[start:] else None]
+        assert [line.split()[0] for line in block if not line.startswith("   ")] == [e.name for e in examples]
+
+
+def test_examples_name_prints_the_whole_lesson(elsewhere: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["examples", "vanishing_sigmoid_digits"]) == 0
+    out = capsys.readouterr().out
+    lesson = next(e for e in shipped_examples() if e.name == "vanishing_sigmoid_digits").lesson
+    assert out.startswith("Vanishing gradients: 10 sigmoid layers  (vanishing_sigmoid_digits, "
+                          "Vanishing and exploding gradients)")
+    flat = " ".join(out.split())
+    for heading, text in (("Look at:", lesson.look), ("Then change:", lesson.change), ("Why:", lesson.why)):
+        assert f"{heading} {text}" in flat
+
+
+def test_examples_with_an_unknown_name_is_a_user_error(elsewhere: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["examples", "no_such_example"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: no_such_example")
+    assert "Traceback" not in err
+
+
+@pytest.fixture
+def resources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the shipped examples without a notes file, read instead of the package's."""
+    folder = tmp_path / "resources"
+    shutil.copytree(examples_dir(), folder / "examples")
+    monkeypatch.setenv("PLAYGROUND_RESOURCES", str(folder))
+    return folder
+
+
+@pytest.mark.parametrize("notes", [None, "{not json", "[1, 2]", '"a string"'])
+def test_a_missing_or_damaged_notes_file_costs_the_lessons_only(resources: Path, notes: str | None,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    if notes is not None:
+        (resources / "example_notes.json").write_text(notes, encoding="utf-8")
+    found = shipped_examples()
+    assert [e.name for e in found] == sorted(NAMES), "every example, by name"
+    assert {e.lesson for e in found} == {Lesson()}
+    assert main(["examples"]) == 0
+    assert capsys.readouterr().out.startswith(f"{OTHER_TOPIC}:\n")
+
+
+def test_an_older_notes_file_of_one_line_notes_still_reads(resources: Path) -> None:
+    notes = {"spiral": "A one-line note.", "lenet_digits": "Another one."}
+    (resources / "example_notes.json").write_text(json.dumps(notes), encoding="utf-8")
+    found = {e.name: e for e in shipped_examples()}
+    assert [e.name for e in shipped_examples()][:2] == ["spiral", "lenet_digits"], "still the file's order"
+    assert found["spiral"].note == "A one-line note."
+    assert found["spiral"].lesson == Lesson(note="A one-line note.")
+    assert found["spiral"].topic == OTHER_TOPIC
+    assert not found["spiral"].lesson.complete
+
+
+def test_a_lesson_with_wrong_types_keeps_what_it_can(resources: Path) -> None:
+    notes = {"spiral": {"topic": 3, "note": "Two\nlines.", "look": ["x"], "why": "Because.", "extra": 1},
+             "lenet_digits": 7}
+    (resources / "example_notes.json").write_text(json.dumps(notes), encoding="utf-8")
+    found = {e.name: e for e in shipped_examples()}
+    assert found["spiral"].lesson == Lesson(topic=OTHER_TOPIC, note="Two lines.", why="Because.")
+    assert found["lenet_digits"].lesson == Lesson()
 
 
 @pytest.mark.parametrize("name", NAMES)
