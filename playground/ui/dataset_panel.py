@@ -242,7 +242,8 @@ class DatasetPanel(QWidget):
                 self.preview.addWidget(self.scatter)
             self.scatter.show_dataset(data)
             self.preview.setCurrentWidget(self.scatter)
-            self.features.show_plane(data.train.x.numpy())
+            if data.meta.is_plane:  # a curve has one input: no plane to map features over
+                self.features.show_plane(data.train.x.numpy())
         else:
             self.table.show_dataset(data)
             self.preview.setCurrentWidget(self.table)
