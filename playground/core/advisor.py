@@ -172,21 +172,19 @@ def gradient_profile(grad_norm: Mapping[str, float], reference: str | None,
 
 # --------------------------------------------------------------------------- what the rules see
 
-class Evidence:
-    """The bounded windows the rules read, and the trends derived from them."""
+class RunTrends:
+    """The bounded windows of one run's reports and the trends derived from them; all a rule
+    reads except the project. ``output``: the Output node's id, the gradient reference.
 
-    def __init__(self, project: Project) -> None:
-        self.graph: Graph = project.graph
-        self.training: dict[str, Any] = dict(project.training)
-        config = project.train_config()
-        self.lr = config.lr
-        self.current_lr = config.lr
-        self.grad_clip = config.grad_clip
-        self.early_stopping = config.early_stopping
-        self.weight_decay = config.weight_decay
-        self.output = next((n.id for n in self.graph.nodes.values() if n.type == "Output"), None)
-        self.activation_names = _activations(self.graph)
-        self.chance_loss = _chance_loss(project)
+    The gradient view keeps one too, so that its flags (and the canvas badges) follow the same
+    definitions as the findings (``confirms_vanishing``, ``confirms_exploding``).
+    """
+
+    def __init__(self, output: str | None, chance_loss: float | None = None) -> None:
+        self.output = output
+        #: the loss of guessing (ln classes), the scale of a jumpy loss; None: the first epoch's loss
+        self.chance_loss = chance_loss
+        self.current_lr: float | None = None
         self.best_val: EpochPoint | None = None
         self.best_val_acc: float | None = None
         self.epochs: deque[EpochPoint] = deque(maxlen=2 * EPOCH_WINDOW)
@@ -346,6 +344,36 @@ class Evidence:
         return [n for n in last[-1] if all(
             n in u and u[n][which] is not None and u[n][which] >= UNIT_SHARE for u in last)]
 
+    # ---- consequences (shared with the gradient view's flags)
+    def confirms_vanishing(self, node: str) -> bool:
+        """A small gradient at ``node`` matters: the loss has stalled, or the node's weights
+        barely change while the Output layer's do."""
+        if self.stalled():
+            return True
+        change = self.weight_change()
+        top = change.get(self.output or "", 0.0)
+        return top > 0 and node in change and change[node] < BARELY_CHANGES * top
+
+    def confirms_exploding(self) -> bool:
+        """Large gradients matter: the loss does not improve across the window."""
+        return self.enough_epochs() and self.improvement() < STALL
+
+
+class Evidence(RunTrends):
+    """``RunTrends`` plus what the project says: the network and the training settings."""
+
+    def __init__(self, project: Project) -> None:
+        self.graph: Graph = project.graph
+        super().__init__(next((n.id for n in self.graph.nodes.values() if n.type == "Output"), None),
+                         _chance_loss(project))
+        config = project.train_config()
+        self.lr = config.lr
+        self.current_lr = config.lr
+        self.grad_clip = config.grad_clip
+        self.early_stopping = config.early_stopping
+        self.weight_decay = config.weight_decay
+        self.activation_names = _activations(self.graph)
+
     # ---- the network
     def hidden(self, param: str) -> list[str]:
         """Hidden nodes (not Input or Output) whose type has ``param``, in graph order."""
@@ -460,7 +488,7 @@ def _exploding(ev: Evidence) -> Verdict | None:
     ratios = {n: r for n, r in ev.gradient_ratios().items() if r > EXPLODING_RATIO}
     growth = {n: g for n, g in ev.gradient_growth().items() if g > GROWTH}
     nodes = [n for n in ev.graph.nodes if n in ratios or n in growth]
-    if not nodes or not ev.enough_epochs() or ev.improvement() >= STALL:
+    if not nodes or not ev.confirms_exploding():
         return None
     return Verdict(
         f"the gradients of {_labels(ev, nodes)} grow out of proportion (up to "
@@ -473,15 +501,10 @@ def _exploding(ev: Evidence) -> Verdict | None:
 def _vanishing(ev: Evidence) -> Verdict | None:
     # an exactly zero gradient is a layer cut off by dead units (that rule's finding), not a fading one
     profile = [n for n, r in ev.gradient_ratios().items() if 0 < r < VANISHING_RATIO]
-    if not profile:
-        return None
-    stalled = ev.stalled()
-    change = ev.weight_change()
-    top = change.get(ev.output or "", 0.0)
-    frozen = [n for n in profile if top > 0 and n in change and change[n] < BARELY_CHANGES * top]
-    nodes = profile if stalled else frozen
+    nodes = [n for n in profile if ev.confirms_vanishing(n)]
     if not nodes:
         return None
+    stalled = ev.stalled()
     consequence = ("the loss has stalled" if stalled else
                    "their weights barely change while the output layer's do")
     lowest = min(ev.gradient_ratios()[n] for n in nodes)
