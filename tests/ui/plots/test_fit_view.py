@@ -5,6 +5,8 @@ export and reset are checked with every view (``test_views``, ``populated.fit_vi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -13,8 +15,10 @@ from playground.core.fit_picture import CurvePoints, FitCurve
 from playground.core.graph import Graph
 from playground.core.project import Project
 from playground.core.training import Trainer
+from playground.ui.main_window import MainWindow
 from playground.ui.plots.fit import FitView
 from playground.ui.plots.live import RunInfo
+from tests.ui.helpers import chain
 from tests.ui.plots.conftest import Show, drawn_share
 
 
@@ -64,6 +68,21 @@ def test_the_line_bends_onto_the_data_while_the_network_trains(show: Show) -> No
     assert untrained > 0.2
     assert trained < 0.05
     assert drawn_share(view) > 0.03
+
+
+def test_the_app_draws_the_line_of_a_curve_run_from_its_worker(make_window: Callable[..., MainWindow]) -> None:
+    project = chain(("in", "Input"), ("h", "Dense"), ("out", "Output"), dataset={"name": "curve"})
+    project.graph.nodes["out"].params["loss"] = "mse"
+    window = make_window(project)
+    ws = window.training
+    ws.docks["fit"].raise_()
+    ws.train_steps(100)
+    view = ws.view("fit")
+    assert isinstance(view, FitView)
+    assert view.reason_shown() is None
+    assert view.point_counts() == (168, 42), "the default curve's 300 samples, split 0.3 test, 0.2 validation"
+    assert view.line_values() is not None, "the worker computed the line between steps"
+    assert ws.view("boundary").reason_shown(), "the boundary says why it has nothing to show"
 
 
 def points(seed: int) -> CurvePoints:
