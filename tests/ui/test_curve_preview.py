@@ -1,4 +1,5 @@
-"""The dataset panel previews a curve as its points (x, y): the input across, the target up."""
+"""The dataset panel lists the curve in a group of its own and previews it as its points (x, y):
+the input across, the target up."""
 
 from __future__ import annotations
 
@@ -26,3 +27,6 @@ def test_the_panel_shows_a_curve_as_points_of_input_against_target(
     assert np.array_equal(up, data.train.y[:, 0].numpy())
     assert len(preview.test.getData()[0]) == len(data.test)
     assert not preview.plot.getViewBox().state["aspectLocked"], "x and y are different quantities"
+    combo = window.dataset_panel.combo
+    assert combo.findData("multi_gaussian") < combo.findText("1-D CURVES") == combo.findData("curve") - 1, (
+        "the curves have a group of their own, after the plane's datasets")

@@ -162,7 +162,7 @@ class DatasetEntry:
 
     name: str
     title: str
-    group: Literal["2-D", "images", "files", "downloads"]
+    group: Literal["2-D", "1-D", "images", "files", "downloads"]
     help: str
     params: tuple[Param, ...]
     load: Loader

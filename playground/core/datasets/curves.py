@@ -86,7 +86,7 @@ register(
     DatasetEntry(
         name="curve",
         title="Curve (1-D regression)",
-        group="2-D",
+        group="1-D",
         help="One input x and one target y = f(x) + noise: the network's whole function is a line "
              "over the data, so you can watch it bend to fit.",
         params=(
