@@ -1,6 +1,6 @@
 """The fit view's picture: what a network with one input and one output computes, as a line.
 
-For a curve dataset (``datasets.curves.is_curve``) the network's whole function fits in one
+For a curve dataset (``DatasetMeta.is_curve``) the network's whole function fits in one
 picture: its output over a dense line of inputs, drawn over the data it learns from. The line
 is made once per run on the model's device, so a picture is one batched forward and one
 transfer, computed on the training thread between steps (``TrainControl.call_between_steps``)

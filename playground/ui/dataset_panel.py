@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 )
 
 from playground.core.datasets import REGISTRY, DatasetEntry, resolve_dataset_spec
-from playground.core.datasets.curves import is_curve
 from playground.core.datasets.downloads import IGNORED
 from playground.core.params import Param
 from playground.core.plane_features import DEFAULT_FEATURES
@@ -236,7 +235,7 @@ class DatasetPanel(QWidget):
         elif data.meta.is_image:
             self.images.show_dataset(data)
             self.preview.setCurrentWidget(self.images)
-        elif data.meta.is_plane or is_curve(data.meta):
+        elif data.meta.is_plane or data.meta.is_curve:
             if self.scatter is None:
                 self.scatter = ScatterPreview()
                 self.scatter.set_colors(self.colors)

@@ -17,7 +17,6 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHeaderView, QSizePolicy, QTableView, QVBoxLayout, QWidget
 
 from playground.core.datasets import Dataset
-from playground.core.datasets.curves import is_curve
 from playground.ui.theme import CanvasColors
 
 #: TensorFlow Playground's class colours (orange negative, blue positive), then a qualitative set.
@@ -79,7 +78,7 @@ class ScatterPreview(QWidget):
 
     def show_dataset(self, dataset: Dataset) -> None:
         """Points of the plane (x1, x2), or of a curve (x, y): its one input against its target."""
-        curve = is_curve(dataset.meta)
+        curve = dataset.meta.is_curve
         self.plot.setAspectLocked(not curve)
         for item, split, hollow in ((self.train, dataset.train, False), (self.test, dataset.test, True)):
             x = split.x.numpy()[:MAX_POINTS]

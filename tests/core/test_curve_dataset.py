@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from playground.core.datasets import DataError, DatasetMeta, dataset_meta, load_dataset
-from playground.core.datasets.curves import SHAPES, X_RANGE, is_curve
+from playground.core.datasets.curves import SHAPES, X_RANGE
 from playground.core.graph import Graph
 from playground.core.project import Project
 from playground.core.training import Trainer
@@ -31,7 +31,7 @@ def test_one_input_one_target_on_the_chosen_curve(function: str) -> None:
     spec = curve(function=function, samples=200, noise=0.0)
     data = load_dataset(spec)
     assert data.meta == dataset_meta(spec) == DatasetMeta((1,), "regression", 1)
-    assert is_curve(data.meta)
+    assert data.meta.is_curve
     assert len(data.train) + len(data.val) + len(data.test) == 200
     x, y = all_points(spec)
     assert x.shape == y.shape == (200, 1)
@@ -65,9 +65,9 @@ def test_bad_parameters_name_the_field(field: str, value: Any) -> None:
 
 
 def test_a_two_column_table_counts_as_a_curve_and_a_plane_does_not() -> None:
-    assert not is_curve(load_dataset({"name": "plane", "samples": 50}).meta)
-    assert not is_curve(DatasetMeta((1,), "classification", 2))
-    assert is_curve(DatasetMeta((1,), "regression", 1))
+    assert not load_dataset({"name": "plane", "samples": 50}).meta.is_curve
+    assert not DatasetMeta((1,), "classification", 2).is_curve
+    assert DatasetMeta((1,), "regression", 1).is_curve
 
 
 # --------------------------------------------------------------------------- the lesson

@@ -87,6 +87,19 @@ class DatasetMeta:
         data, what the decision boundary draws), whichever features of it the network sees."""
         return self.raw_shape == (2,)
 
+    @property
+    def is_curve(self) -> bool:
+        """One input feature and one regression target: the network's whole function is a curve
+        y = f(x) that can be drawn over the data (what the fit view and the dataset preview
+        draw), whichever dataset (``curve``, a CSV of two columns) it came from."""
+        return self.input_shape == (1,) and self.target_kind == "regression" and self.target_size == 1
+
+    @property
+    def animates(self) -> bool:
+        """A toy run whose whole function is one picture (a plane's boundary, a curve's fit):
+        its live pictures animate, as in TensorFlow Playground."""
+        return self.is_plane or self.is_curve
+
     def with_features(self, features: tuple[str, ...]) -> DatasetMeta:
         """This plane's meta when the network sees ``features`` (the raw point when they are
         the default x1, x2)."""

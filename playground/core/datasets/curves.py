@@ -34,13 +34,6 @@ META = DatasetMeta((1,), "regression", 1)
 Shape = Callable[[np.ndarray], np.ndarray]
 
 
-def is_curve(meta: DatasetMeta) -> bool:
-    """One input feature and one regression target: the network's whole function is a curve
-    y = f(x) that can be drawn over the data (what the fit view and the dataset preview draw),
-    whichever dataset (this one, a CSV of two columns) it came from."""
-    return meta.input_shape == (1,) and meta.target_kind == "regression" and meta.target_size == 1
-
-
 def wiggles(x: np.ndarray) -> np.ndarray:
     """Three waves, each faster than the one before: a few units follow the slow left end, not the fast right one."""
     return np.sin(np.pi * (x + X_RANGE) ** 2 / (2 * X_RANGE))

@@ -331,7 +331,7 @@ class PlotView(QWidget):
     def start_run(self, info: RunInfo, previous: str | None) -> None:
         """What the workspace calls when a run begins: whether the view animates during it,
         then ``on_run_started`` (which views override without calling this)."""
-        self.animating = self.animated and info.two_d
+        self.animating = self.animated and info.meta.animates and self.not_applicable(info.meta) is None
         self.on_run_started(info, previous)
 
     def on_reports(self, reports: Sequence[Report]) -> None:

@@ -17,7 +17,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
-from playground.core.datasets.curves import is_curve
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
 from playground.ui.plots.live import PictureRequest, RunInfo, describe_input
@@ -188,7 +187,7 @@ class FitView(PlotView):
 
     # ------------------------------------------------------------------ live-view protocol
     def not_applicable(self, meta: DatasetMeta) -> str | None:
-        if is_curve(meta):
+        if meta.is_curve:
             return None
         target = ("classes" if meta.target_kind == "classification"
                   else f"{meta.target_size} regression target{'s' if meta.target_size != 1 else ''}")
@@ -198,21 +197,15 @@ class FitView(PlotView):
 
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
         self.show_reason(self.not_applicable(info.meta))
-        if not is_curve(info.meta):
+        if not info.meta.is_curve:
             self.reset()
         elif previous is not None:
             self.keep_as_previous(previous)
         else:
             self.clear()
 
-    def start_run(self, info: RunInfo, previous: str | None) -> None:
-        """Animated during a curve's run: its line is this run's main picture (the base class
-        animates the views of a plane's run)."""
-        self.animating = is_curve(info.meta)
-        self.on_run_started(info, previous)
-
     def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
-        if not is_curve(info.meta):
+        if not info.meta.is_curve:
             return []
         from playground.core.fit_picture import curve_points, fit_picture
 

@@ -297,7 +297,7 @@ class TrainingWorkspace(QObject):
         meta = self.document.meta
         session = TrainingSession(project, parent=self, initial_state=self._initial_state(),
                                   run_dir=next_run_dir(project) if self.keep_runs else None,
-                                  animate=meta is not None and meta.is_plane)
+                                  animate=meta is not None and meta.animates)
         session.started.connect(self._started)
         session.reports.connect(self._reports)
         session.computed.connect(self._computed)

@@ -85,10 +85,10 @@ def test_a_costly_view_redraws_less_often_within_its_share_of_the_gui_thread(sho
     assert view.redraw_interval() == 1.0 / MIN_REDRAW_HZ, "never more than a second behind"
 
 
-def _run(input_shape: tuple[int, ...]) -> RunInfo:
+def _run(input_shape: tuple[int, ...], kind: str = "classification") -> RunInfo:
     points = (np.zeros((4, 2), np.float32), np.array([0, 1, 0, 1]))
-    return RunInfo(10, 1000, "cpu", [], {}, DatasetMeta(input_shape, "classification", 2), "cross_entropy",
-                   points, points, points)
+    meta = DatasetMeta(input_shape, kind, 2 if kind == "classification" else 1)
+    return RunInfo(10, 1000, "cpu", [], {}, meta, "cross_entropy", points, points, points)
 
 
 @pytest.mark.parametrize("kind", [LossView, GradientView, BoundaryView])
@@ -110,3 +110,5 @@ def test_the_live_pictures_redraw_at_animation_rate_on_a_2d_run(show: Show, kind
     assert not view.animating
     view._cost = 0.006
     assert view.redraw_interval() == pytest.approx(min(0.006 / DUTY, view.max_interval))
+    view.start_run(_run((1,), "regression"), None)
+    assert view.animating == (kind is not BoundaryView), "a curve's run animates its curves too"
