@@ -96,6 +96,11 @@ class ExampleNoteDock(QDockWidget):
         self.show()
         self.raise_()
 
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 (Qt's name)
+        """Never shown without a lesson: a window layout saved while an example was open would
+        otherwise restore an empty Lesson tab beside another project."""
+        super().setVisible(visible and self.example is not None)
+
     @Slot()
     def _on_selection(self) -> None:
         """A node's settings matter more than the note once one is picked: the Inspector comes

@@ -89,9 +89,10 @@ def in_window(widget: QWidget) -> QRect:
 
 
 def front_tab(window: MainWindow) -> str:
-    """The tab in front where the Lesson and the Inspector share a place."""
-    (bar,) = [b for b in window.findChildren(QTabBar) if "Lesson" in {b.tabText(i) for i in range(b.count())}]
-    return bar.tabText(bar.currentIndex())
+    """The tab in front where the Lesson and the Inspector share a place (no tabs: the Inspector
+    alone)."""
+    bars = [b for b in window.findChildren(QTabBar) if "Lesson" in {b.tabText(i) for i in range(b.count())}]
+    return bars[0].tabText(bars[0].currentIndex()) if bars else "Inspector"
 
 
 def test_the_examples_menu_groups_the_examples_by_lecture_topic(make_window: Callable[..., MainWindow]) -> None:
@@ -142,6 +143,17 @@ def test_the_lesson_steps_aside_and_comes_back(make_window: Callable[..., MainWi
     assert note.toggleViewAction().isEnabled()
     window.new_project()
     assert not note.toggleViewAction().isEnabled(), "another project never shows the example's note"
+
+
+def test_a_saved_window_layout_never_brings_back_an_empty_lesson(make_window: Callable[..., MainWindow]) -> None:
+    """The window's layout is saved with the Lesson tab open; the next window opens a project of
+    the person's own, and restoring that layout must not show an empty Lesson tab."""
+    first = make_window()
+    assert first.open_example(examples_dir() / "spiral.json")
+    first.close()
+    second = make_window()
+    assert not second.example_note.isVisible()
+    assert front_tab(second) == "Inspector"
 
 
 def test_the_lesson_follows_the_theme(make_window: Callable[..., MainWindow]) -> None:
