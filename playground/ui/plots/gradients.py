@@ -4,9 +4,10 @@ This is the lectures' vanishing-gradient picture: with ten sigmoid layers the fi
 gradients sit orders of magnitude below the last, and with ReLU + He initialisation the bars
 even out. Both plots use log10 units, so "orders of magnitude" is a distance you can see.
 
-Nodes whose latest norm is below ``low`` x or above ``high`` x the Output node's norm are
-flagged (``gradient_flags``), coloured and labelled in the bar profile, and published as
-data (``flags()``, ``flagsChanged``) for the editor's node badges.
+Nodes whose latest norm is below ``low`` x or above ``high`` x the Output node's norm, where
+the run shows the consequence too (the advisor's definitions, ``gradient_flags``), are flagged,
+coloured and labelled in the bar profile, and published as data (``flags()``,
+``flagsChanged``) for the editor's node badges.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QScrollArea, QSpinBox, QWidget
 
+from playground.core.advisor import RunTrends
 from playground.core.history import History
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
@@ -83,6 +85,8 @@ class GradientView(PlotView):
         self._latest: dict[str, float] = {}
         self._step = 0
         self._flags: dict[str, Flag] = {}
+        #: the run's trends, which confirm a flag as the advisor's findings do
+        self._trends = RunTrends(None)
         self._previous: tuple[str, dict[str, float]] | None = None
         self._history = History(HISTORY_CAPACITY)
         self._structure: list[str] = []
@@ -195,6 +199,8 @@ class GradientView(PlotView):
         """Take a batch of reports (what the training session delivers); flags are judged on
         the newest."""
         taken = [r for r in reports if r.grad_norm]
+        for report in reports:
+            self._trends.add(report)
         for report in taken:
             self._history.add_mapping(report.step, {k: _log10(v) for k, v in report.grad_norm.items()})
         if not taken:
@@ -226,6 +232,7 @@ class GradientView(PlotView):
         """Forget the current run (a kept previous profile stays)."""
         self._latest = {}
         self._step = 0
+        self._trends = RunTrends(None)
         self._history.clear()
         self._update_flags()
         self._dirty = True
@@ -264,7 +271,8 @@ class GradientView(PlotView):
 
     def _update_flags(self) -> None:
         low, high = self.thresholds()
-        flags = gradient_flags(self._latest, self._nodes(), low, high, self._reference()) if self._latest else {}
+        flags = (gradient_flags(self._latest, self._nodes(), low, high, self._reference(), self._trends)
+                 if self._latest else {})
         if flags != self._flags:
             self._flags = flags
             self.flagsChanged.emit(dict(flags))

@@ -48,8 +48,9 @@ def activation(rng: np.random.Generator, kind: str) -> ActivationStats:
     return ActivationStats(0.02, 1.3, None, None, histogram(rng, 0.02, 1.3))
 
 
-def weights(rng: np.random.Generator, fan_in: int) -> WeightStats:
-    std = math.sqrt(2 / fan_in)
+def weights(rng: np.random.Generator, fan_in: int, drift: float = 0.0) -> WeightStats:
+    """He-initialised weights whose spread has grown by the share ``drift`` in training."""
+    std = math.sqrt(2 / fan_in) * (1 + drift)
     return WeightStats(0.0, std, 3 * std, histogram(rng, 0.0, std))
 
 
@@ -69,7 +70,8 @@ def training_run(steps: int = 1000, steps_per_epoch: int = 50, every: int = 5, *
                  nodes: list[str] | None = None, final_loss: float = 0.08, seed: int = 0,
                  classify: bool = True) -> list[Report]:
     """Reports of a run: loss falling with noise, validation at epoch ends (overfitting a bit
-    at the end), gradient norms with a per-layer ``decay`` profile, probes every 10th report."""
+    at the end), gradient norms with a per-layer ``decay`` profile, probes every 10th report
+    (weights that move in proportion to each layer's gradient)."""
     rng = np.random.default_rng(seed)
     nodes = nodes or DEEP_NODES
     reports = []
@@ -82,12 +84,13 @@ def training_run(steps: int = 1000, steps_per_epoch: int = 50, every: int = 5, *
         if epoch_end:
             val_loss = loss * 1.1 + 0.3 * max(0.0, t - 0.6) ** 2
             val = (val_loss, (acc - 0.03) if acc is not None else None)
-        grads = {node: v * math.exp(rng.normal(0, 0.15)) * (1 - 0.5 * t)
-                 for node, v in grad_profile(nodes, decay).items()}
+        profile = grad_profile(nodes, decay)
+        grads = {node: v * math.exp(rng.normal(0, 0.15)) * (1 - 0.5 * t) for node, v in profile.items()}
         probes = step % (every * 10) == 0
         acts = {n: activation(rng, "linear" if n == nodes[-1] else ("relu" if decay > 0.7 else "sigmoid"))
                 for n in nodes} if probes else None
-        ws = {n: weights(rng, 64) for n in nodes} if probes else None
+        # each layer's weights move in proportion to its gradient: a vanishing layer's barely move
+        ws = {n: weights(rng, 64, 0.2 * t * profile[n] / profile[nodes[-1]]) for n in nodes} if probes else None
         reports.append(report(step, steps_per_epoch=steps_per_epoch, grad_norm=grads, loss=loss, acc=acc, val=val,
                               activations=acts, weights=ws, epoch_end=epoch_end))
     return reports

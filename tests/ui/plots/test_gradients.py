@@ -10,6 +10,8 @@ import pytest
 from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
+from playground.core.advisor import RunTrends
+from playground.core.training import Report
 from playground.ui.plots.colour_scale import (
     GRADIENT_STOPS,
     MISSING,
@@ -20,13 +22,25 @@ from playground.ui.plots.colour_scale import (
 from playground.ui.plots.gradient_flags import gradient_flags
 from playground.ui.plots.gradients import HISTORY_CAPACITY, GradientView
 from tests.ui.plots.conftest import Show
-from tests.ui.plots.fakes import DEEP_LABELS, DEEP_NODES, report, training_run
+from tests.ui.plots.fakes import DEEP_LABELS, DEEP_NODES, report, training_run, weights
 
 ORDER = ["d1", "d2", "d3", "out"]
 
 
 def norms(d1: float = 1e-3, d2: float = 5e-3, d3: float = 1e-2, out: float = 1e-2) -> dict[str, float]:
     return {"d1": d1, "d2": d2, "d3": d3, "out": out}
+
+
+def stalled(grad_norm: dict[str, float], epochs: int = 8) -> list[Report]:
+    """Epoch ends of a run whose loss has stopped falling: a profile there is a problem."""
+    return [report(50 * e, grad_norm=grad_norm, loss=0.69, epoch_end=True) for e in range(1, epochs + 1)]
+
+
+def trends_of(reports: list[Report]) -> RunTrends:
+    trends = RunTrends("out")
+    for r in reports:
+        trends.add(r)
+    return trends
 
 
 # --------------------------------------------------------------------------- flag rule
@@ -52,6 +66,29 @@ def test_non_finite_norms_explode_and_no_reference_flags_nothing_else() -> None:
     assert gradient_flags({}, ORDER) == {}
 
 
+def test_a_profile_is_flagged_only_where_the_run_shows_its_consequence() -> None:
+    """The newcomer's spiral: both hidden layers far below the output, loss falling, weights
+    moving: nothing is flagged. The same profile with a stalled loss is flagged."""
+    profile = norms(d1=1e-6, d2=1e-5)
+    learning = [report(50 * e, grad_norm=profile, loss=0.7 * 0.9**e, epoch_end=True) for e in range(1, 9)]
+    assert gradient_flags(profile, ORDER) == {"d1": "vanishing", "d2": "vanishing"}, "the profile alone"
+    assert gradient_flags(profile, ORDER, trends=trends_of(learning)) == {}
+    assert gradient_flags(profile, ORDER, trends=trends_of(stalled(profile))) == {"d1": "vanishing",
+                                                                                  "d2": "vanishing"}
+    assert gradient_flags(norms(d3=5.0), ORDER, trends=trends_of(learning)) == {}, "large but learning"
+    assert gradient_flags(norms(d3=math.inf), ORDER, trends=trends_of(learning)) == {"d3": "exploding"}
+
+
+def test_a_layer_whose_weights_do_not_move_is_vanishing_while_the_loss_falls() -> None:
+    rng = np.random.default_rng(0)
+    profile = norms(d1=1e-5)
+    moving = [report(50 * e, grad_norm=profile, loss=0.7 * 0.9**e, epoch_end=True,
+                     weights={"d1": weights(rng, 64), "d2": weights(rng, 64, 0.02 * e),
+                              "out": weights(rng, 64, 0.02 * e)})
+              for e in range(1, 9)]
+    assert gradient_flags(profile, ORDER, trends=trends_of(moving)) == {"d1": "vanishing"}
+
+
 def test_flag_thresholds_must_make_sense() -> None:
     with pytest.raises(ValueError, match="low <= high"):
         gradient_flags(norms(), ORDER, low=10, high=1)
@@ -65,7 +102,7 @@ def test_view_flags_vanishing_and_exploding_and_emits(show: Show, qtbot: QtBot) 
     view = show(GradientView())
     view.set_node_order(ORDER, {"d1": "Dense 1", "d2": "Dense 2", "d3": "Dense 3", "out": "Output"})
     with qtbot.waitSignal(view.flagsChanged, timeout=1000) as signal:
-        view.add_report(report(10, grad_norm=norms(d1=1e-7, d3=2.0)))
+        view.add_reports(stalled(norms(d1=1e-7, d3=2.0)))
     assert signal.args[0] == {"d1": "vanishing", "d3": "exploding"}
     assert view.flags() == signal.args[0]
     view.flush()
@@ -74,7 +111,7 @@ def test_view_flags_vanishing_and_exploding_and_emits(show: Show, qtbot: QtBot) 
     assert [label for _, label in view.bar_plot.getAxis("left")._tickLevels[0]] == [
         "Dense 1", "Dense 2", "Dense 3", "Output"], "bars run input -> output"
     with qtbot.assertNotEmitted(view.flagsChanged):
-        view.add_report(report(20, grad_norm=norms(d1=2e-7, d3=3.0)))
+        view.add_report(report(420, grad_norm=norms(d1=2e-7, d3=3.0)))
     with qtbot.waitSignal(view.flagsChanged, timeout=1000) as signal:
         view.high_spin.setValue(3)  # exploding only above 1000 x output
     assert signal.args[0] == {"d1": "vanishing"}
@@ -127,7 +164,7 @@ def test_memory_stays_bounded_and_zero_or_infinite_norms_do_not_break_drawing(sh
     assert all(len(view._history[n]) <= HISTORY_CAPACITY + 1 for n in view._history.names())
     view.add_report(report(200_001, grad_norm={"a": math.inf, "b": 0.0, "out": 0.1}))
     view.flush()
-    assert view.flags() == {"a": "exploding", "b": "vanishing"}
+    assert view.flags() == {"a": "exploding"}, "a zero gradient while the loss falls is no finding"
     assert np.isfinite(view.bars.opts["width"]).all()
 
 
