@@ -417,9 +417,9 @@ def test_new_blank_and_examples_menu(make_window: Factory) -> None:
     assert not window.document.graph.nodes
     assert not window.isWindowModified()
     window.examples_menu.aboutToShow.emit()
-    titles = [a.text() for a in window.examples_menu.actions()]
-    assert "LeNet on digits" in titles
-    next(a for a in window.examples_menu.actions() if a.text() == "LeNet on digits").trigger()
+    examples = [a for topic in window.examples_menu.actions() for a in topic.menu().actions()]  # one submenu per topic
+    assert "LeNet on digits" in [a.text() for a in examples]
+    next(a for a in examples if a.text() == "LeNet on digits").trigger()
     assert window.document.path is None
     assert window.scene.nodes["out"].shape_text == "10"
     assert window.windowTitle().startswith("LeNet on digits[*]")
