@@ -663,6 +663,8 @@ class Rule:
     whose findings this one explains, left out while it holds as a warning."""
 
     name: str
+    #: what the app's Advisor view heads the finding with
+    title: str
     severity: Severity
     watches: str
     check: Check
@@ -671,28 +673,35 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {rule.name: rule for rule in (
-    Rule("diverged", "warning", "a NaN or infinite loss or gradient", _diverged, sticky=True,
-         suppresses=("exploding_gradients", "lr_too_large", "underfitting")),
-    Rule("exploding_gradients", "warning", "gradient norms far above the output's or growing 100x, with a loss "
-         "that does not improve", _exploding, sticky=True, suppresses=("lr_too_large",)),
-    Rule("vanishing_gradients", "warning", "gradient norms below 1/100 of the output's, and those layers barely "
-         "changing or the loss stalled", _vanishing, suppresses=("underfitting", "lr_too_small")),
-    Rule("symmetric_weights", "warning", "hidden layers initialised to zero whose gradients stay exactly zero or "
-         "whose loss stalls", _symmetric, suppresses=("vanishing_gradients", "underfitting", "lr_too_small")),
-    Rule("dead_units", "warning", "ReLU units that are zero for every probe example, in several measurements",
-         _dead, suppresses=("vanishing_gradients", "underfitting", "lr_too_small")),
-    Rule("saturated_units", "warning", "sigmoid/tanh outputs on their flat tails, in several measurements "
-         "(a warning when the loss stalls or the weights barely move)", _saturated, suppresses=("lr_too_small",)),
-    Rule("overfitting", "warning", "the validation loss rising from its best while the training loss falls "
-         "(a warning when validation accuracy trails training accuracy by 10 points, and no early stopping)",
-         _overfitting),
-    Rule("no_hidden_layer", "warning", "a linear network whose training accuracy stalls", _no_hidden_layer,
-         suppresses=("underfitting", "lr_too_small")),
-    Rule("underfitting", "warning", "training accuracy stalled below 90 % late in the run", _underfitting),
-    Rule("lr_too_small", "warning", "a loss that falls steadily but very slowly, weights barely moving",
-         _lr_too_small, suppresses=("underfitting",)),
-    Rule("lr_too_large", "warning", "a training loss that jumps between epochs by 15 % of the loss of guessing",
-         _lr_too_large,
+    Rule("diverged", "Training diverged", "warning", "a NaN or infinite loss or gradient", _diverged,
+         sticky=True, suppresses=("exploding_gradients", "lr_too_large", "underfitting")),
+    Rule("exploding_gradients", "Exploding gradients", "warning",
+         "gradient norms far above the output's or growing 100x, with a loss that does not improve", _exploding,
+         sticky=True, suppresses=("lr_too_large",)),
+    Rule("vanishing_gradients", "Vanishing gradients", "warning",
+         "gradient norms below 1/100 of the output's, and those layers barely changing or the loss stalled",
+         _vanishing, suppresses=("underfitting", "lr_too_small")),
+    Rule("symmetric_weights", "Symmetric weights", "warning",
+         "hidden layers initialised to zero whose gradients stay exactly zero or whose loss stalls", _symmetric,
+         suppresses=("vanishing_gradients", "underfitting", "lr_too_small")),
+    Rule("dead_units", "Dead units", "warning",
+         "ReLU units that are zero for every probe example, in several measurements", _dead,
+         suppresses=("vanishing_gradients", "underfitting", "lr_too_small")),
+    Rule("saturated_units", "Saturated units", "warning",
+         "sigmoid/tanh outputs on their flat tails, in several measurements (a warning when the loss stalls or "
+         "the weights barely move)", _saturated, suppresses=("lr_too_small",)),
+    Rule("overfitting", "Overfitting", "warning",
+         "the validation loss rising from its best while the training loss falls (a warning when validation "
+         "accuracy trails training accuracy by 10 points, and no early stopping)", _overfitting),
+    Rule("no_hidden_layer", "No hidden layer", "warning", "a linear network whose training accuracy stalls",
+         _no_hidden_layer, suppresses=("underfitting", "lr_too_small")),
+    Rule("underfitting", "Underfitting", "warning", "training accuracy stalled below 90 % late in the run",
+         _underfitting),
+    Rule("lr_too_small", "Learning rate too small", "warning",
+         "a loss that falls steadily but very slowly, weights barely moving", _lr_too_small,
+         suppresses=("underfitting",)),
+    Rule("lr_too_large", "Learning rate too large", "warning",
+         "a training loss that jumps between epochs by 15 % of the loss of guessing", _lr_too_large,
          suppresses=("overfitting", "underfitting")),
 )}
 

@@ -265,7 +265,7 @@ def test_rules_are_the_documented_names() -> None:
     assert set(RULES) == {"vanishing_gradients", "exploding_gradients", "diverged", "dead_units", "saturated_units",
                           "overfitting", "underfitting", "lr_too_small", "lr_too_large", "no_hidden_layer",
                           "symmetric_weights"}
-    assert all(rule.watches and rule.severity in ("info", "warning") for rule in RULES.values())
+    assert all(rule.title and rule.watches and rule.severity in ("info", "warning") for rule in RULES.values())
 
 
 def test_advice_json_is_the_documented_list(tmp_path: Any) -> None:
