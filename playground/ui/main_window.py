@@ -39,10 +39,12 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, 
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QStyle,
     QToolBar,
     QUndoView,
@@ -158,6 +160,16 @@ class Prompts:
         return path or None
 
 
+def scrolling(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless scroll area: a dock of it can be shorter than the widget's
+    minimum (a small laptop screen), scrolling instead of making the window taller."""
+    area = QScrollArea()
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidgetResizable(True)
+    area.setWidget(widget)
+    return area
+
+
 class MainWindow(QMainWindow):
     """The editor window. ``persist=False`` (screenshots) neither reads nor writes the saved
     layout, recent files or a recovery file. With ``background``, the training side is added
@@ -199,7 +211,7 @@ class MainWindow(QMainWindow):
         self.history.setEmptyLabel("<opened project>")
         self.palette_dock = self._dock("Layers", "paletteDock", self.palette_widget,
                                        Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.dataset_dock = self._dock("Dataset", "datasetDock", self.dataset_panel,
+        self.dataset_dock = self._dock("Dataset", "datasetDock", scrolling(self.dataset_panel),
                                        Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", "inspectorDock", self.inspector,
                                          Qt.DockWidgetArea.RightDockWidgetArea)
