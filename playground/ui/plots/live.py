@@ -34,6 +34,7 @@ from playground.core.datasets import DatasetMeta
 
 if TYPE_CHECKING:
     from playground.core.datasets import Split
+    from playground.core.project import Project
     from playground.core.training import Trainer
 
 #: Validation examples sent to the views for picking saliency samples and confusion matrices.
@@ -68,6 +69,8 @@ class RunInfo:
     samples: tuple[np.ndarray, np.ndarray]
     #: the dataset's human-level or best known error rate, where the registry knows one
     reference_error: float | None = None
+    #: the run's own copy of the project (the advisor reads its network and settings)
+    project: Project | None = None
 
     @classmethod
     def of(cls, trainer: Trainer) -> RunInfo:
@@ -84,7 +87,7 @@ class RunInfo:
         return cls(trainer.steps_per_epoch, trainer.total_steps, str(trainer.device), order, labels,
                    data.meta, trainer.loss_name, points(data.train), points(data.test),
                    (samples.x[:SAMPLE_COUNT].numpy().copy(), samples.y[:SAMPLE_COUNT].numpy().copy()),
-                   reference_error(trainer.project.dataset))
+                   reference_error(trainer.project.dataset), trainer.project.copy())
 
     @property
     def two_d(self) -> bool:

@@ -8,6 +8,7 @@ from this tuple alone.
 from __future__ import annotations
 
 from playground.ui.plots.activations import ActivationView
+from playground.ui.plots.advisor import AdvisorView
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.bias_variance import BiasVarianceView
 from playground.ui.plots.boundary import BoundaryView
@@ -28,4 +29,5 @@ LIVE_VIEWS: tuple[type[PlotView], ...] = (
     SaliencyView,
     ConfusionView,
     BiasVarianceView,
+    AdvisorView,
 )

@@ -25,7 +25,9 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QStyle, QTabBar, QToolBa
 
 from playground.core.training import Report, TrainResult
 from playground.ui.document import ProjectDocument
+from playground.ui.editor.fix_command import push_fix
 from playground.ui.plots import registry
+from playground.ui.plots.advisor import AdvisorView
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.gradients import GradientView
 from playground.ui.plots.live import PictureRequest, RunInfo
@@ -117,6 +119,9 @@ class TrainingWorkspace(QObject):
         gradients = self.views.get("gradients")
         if isinstance(gradients, GradientView):
             gradients.flagsChanged.connect(lambda flags: self.gradientsChanged.emit(gradients.latest(), flags))
+        advisor = self.views.get("advisor")
+        if isinstance(advisor, AdvisorView):
+            advisor.fixRequested.connect(lambda fix: push_fix(self.document, fix, self.error))
         self.document.projectReset.connect(self._project_reset)
         self.document.trainingChanged.connect(self._training_changed)
         self.document.datasetStateChanged.connect(self._dataset_changed)
