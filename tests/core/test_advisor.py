@@ -16,7 +16,7 @@ from playground.core.advisor_callback import AdvisingCallback
 from playground.core.edits import apply_fix, insert_edit, make_fix, set_edit
 from playground.core.examples import example_path
 from playground.core.params import UserError
-from playground.core.probes import WeightStats
+from playground.core.probes import ActivationStats, WeightStats
 from playground.core.project import Project, load_project, parse_project
 from playground.core.training import Report, Trainer
 
@@ -310,3 +310,37 @@ def test_any_learning_rate_edit_applies_only_when_valid(lr: float) -> None:
     else:
         with pytest.raises(UserError, match="lr"):
             apply_fix(project, fix)
+
+
+# --------------------------------------------------------------------------- robustness
+
+FLOATS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(0, 10), st.just(0.0))
+MAYBE = st.one_of(st.none(), FLOATS)
+NODES = ("h1", "h2", "out")
+
+
+@st.composite
+def any_report(draw: st.DrawFn, step: int) -> Report:
+    probes = draw(st.booleans())
+    activations = ({n: ActivationStats(draw(FLOATS), draw(FLOATS), draw(MAYBE), draw(MAYBE), None)  # type: ignore[arg-type]
+                    for n in NODES} if probes else None)
+    weights = {n: WeightStats(draw(FLOATS), draw(FLOATS), draw(FLOATS), None) for n in NODES} if probes else None  # type: ignore[arg-type]
+    grads = {n: draw(FLOATS) for n in draw(st.lists(st.sampled_from(NODES), unique=True))}
+    return Report(step=step, epoch=step // 3, total_epochs=draw(st.integers(0, 50)), time=0.0, lr=draw(FLOATS),
+                  train_loss=draw(MAYBE), train_acc=draw(MAYBE), val_loss=draw(MAYBE), val_acc=draw(MAYBE),
+                  grad_norm=grads, activations=activations, weights=weights, epoch_end=draw(st.booleans()))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_any_report_stream_gives_well_formed_findings_and_never_raises(data: st.DataObject) -> None:
+    """The advisor runs inside the training loop: whatever the reports hold (NaN, infinities,
+    missing values, nodes coming and going), it must not raise, and its findings must be JSON."""
+    advisor = Advisor(example("spiral", 40))
+    for step in range(data.draw(st.integers(0, 24))):
+        advisor.feed(data.draw(any_report(step)))
+    advisor.finish(data.draw(st.one_of(st.none(), st.just("training diverged at step 3: the loss became NaN. x"))))
+    for finding in advisor.findings():
+        assert finding.rule in RULES
+        assert json.loads(json.dumps(finding.to_json(), allow_nan=False))["message"]
+    advisor.node_flags()
