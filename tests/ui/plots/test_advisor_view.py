@@ -130,26 +130,34 @@ def test_describe_fix_names_every_edit() -> None:
                                               "add Dense 'h1' between 'in' and 'out'"]
 
 
-def test_the_fix_is_one_undoable_edit_of_the_open_project(make_window: Callable[..., MainWindow]) -> None:
-    """Issue 13's 'done when': the advisor fires on the vanishing example, its one-click fix
-    turns the sigmoid stack into ReLU + He, and one undo brings the sigmoids back."""
-    window = make_window(sigmoid_stack())
+@pytest.mark.parametrize(("name", "steps", "rule", "changed"), [
+    ("vanishing_sigmoid_digits", 220, "vanishing_gradients",
+     lambda p: {p.graph.nodes[f"h{i}"].params["activation"] for i in range(1, 11)} == {"relu"}),
+    ("overfitting", 400, "overfitting", lambda p: p.training.get("early_stopping") == {"patience": 10}),
+], ids=["vanishing", "overfitting"])
+def test_the_fix_is_one_undoable_edit_of_the_open_project(name: str, steps: int, rule: str,
+                                                          changed: Callable[[Project], bool],
+                                                          make_window: Callable[..., MainWindow]) -> None:
+    """Issue 13's 'done when': the advisor fires on the vanishing-gradient and overfitting
+    examples, its one-click fix changes the project (ReLU + He; early stopping), and one undo
+    gives the project back as it was."""
+    window = make_window(load_project(example_path(name)))
+    original = window.document.project.to_dict()
     ws = window.training
-    ws.train_steps(220)
+    ws.train_steps(steps)
     view = ws.view("advisor")
     assert isinstance(view, AdvisorView)
     view.flush()
-    card = next(c for c in view.cards if c.finding.rule == "vanishing_gradients")
+    card = next(c for c in view.cards if c.finding.rule == rule)
     assert card.button is not None
     assert card.button.isEnabled()
     stack = window.document.undo_stack
     before = stack.count()
     card.button.click()
-    graph = window.document.graph
-    assert {graph.nodes[f"h{i}"].params["activation"] for i in range(1, 11)} == {"relu"}
+    assert changed(window.document.project)
     assert stack.count() == before + 1
-    assert stack.undoText().startswith("Fix: Use ReLU + He")
+    assert stack.undoText() == f"Fix: {card.finding.fix['label']}"
     stack.undo()
-    assert {graph.nodes[f"h{i}"].params["activation"] for i in range(1, 11)} == {"sigmoid"}
+    assert window.document.project.to_dict() == original
     stack.redo()
-    assert window.scene.nodes["h1"] is not None
+    assert changed(window.document.project)
