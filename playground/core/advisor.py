@@ -15,8 +15,8 @@ and rising, had both tanh layers 100 x below the output). The lectures' problem 
 symptom held over a window and its consequence; how much a layer's weights change is read from
 the weight statistics between two measurements (a lower bound on its update-to-weight ratio).
 
-Qt-free, torch-free and numpy-free: the canvas' node flags use ``gradient_profile`` and
-``Advisor.node_flags`` without loading PyTorch.
+Qt-free and torch-free: the gradient view's flags and the canvas badges use
+``gradient_profile`` and ``RunTrends`` without loading PyTorch.
 """
 
 from __future__ import annotations
@@ -153,8 +153,9 @@ def gradient_profile(grad_norm: Mapping[str, float], reference: str | None,
     """Nodes whose gradient norm is below ``low`` x or above ``high`` x the reference node's
     (the Output node), and every node whose norm is not finite ("exploding").
 
-    This is the symptom only: the advisor's findings also ask for the consequence, and the
-    canvas flags only what a finding names (``Advisor.node_flags``).
+    This is the symptom only: the advisor's findings also ask for the consequence, and so do the
+    gradient view's flags and the canvas badges (``RunTrends.confirms_vanishing`` and
+    ``confirms_exploding``).
     """
     ref = grad_norm.get(reference) if reference is not None else None
     usable = ref is not None and math.isfinite(ref) and ref > 0
@@ -186,7 +187,6 @@ class RunTrends:
         self.chance_loss = chance_loss
         self.current_lr: float | None = None
         self.best_val: EpochPoint | None = None
-        self.best_val_acc: float | None = None
         self.epochs: deque[EpochPoint] = deque(maxlen=2 * EPOCH_WINDOW)
         self.gradients: deque[dict[str, float]] = deque(maxlen=GRADIENT_WINDOW)
         self.weights: deque[WeightPoint] = deque(maxlen=PROBE_WINDOW)
@@ -230,8 +230,6 @@ class RunTrends:
             best = self.best_val.val_loss if self.best_val is not None else None
             if val is not None and math.isfinite(val) and (best is None or val < best):
                 self.best_val = point
-            if point.val_acc is not None:
-                self.best_val_acc = max(point.val_acc, self.best_val_acc or 0.0)
 
     # ---- trends over the epoch window
     def recent(self) -> list[EpochPoint]:
@@ -753,16 +751,6 @@ class Advisor:
     def findings(self) -> list[Finding]:
         order = list(self.rules)
         return sorted(self._found.values(), key=lambda f: (f.severity != "warning", order.index(f.rule)))
-
-    def node_flags(self) -> dict[str, GradientFlag]:
-        """The nodes a gradient finding names: what the canvas and the gradient view flag."""
-        flags: dict[str, GradientFlag] = {}
-        for rule, flag in (("vanishing_gradients", "vanishing"), ("exploding_gradients", "exploding"),
-                           ("diverged", "exploding")):
-            finding = self._found.get(rule)
-            for node in finding.nodes if finding else ():
-                flags[node] = flag  # type: ignore[assignment]
-        return flags
 
     def _judge(self) -> bool:
         before = dict(self._found)
