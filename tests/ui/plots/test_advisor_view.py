@@ -13,9 +13,12 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from playground.core.datasets import DatasetMeta
+from playground.core.edits import insert_edit, make_fix, set_edit
 from playground.core.examples import example_path
-from playground.core.project import Project, load_project
+from playground.core.project import Project, dumps, load_project
 from playground.core.training import Report, TrainResult
+from playground.ui.document import ProjectDocument
+from playground.ui.editor.fix_command import push_fix
 from playground.ui.main_window import MainWindow
 from playground.ui.plots.advisor import AdvisorView, describe_fix
 from playground.ui.plots.live import RunInfo
@@ -161,3 +164,22 @@ def test_the_fix_is_one_undoable_edit_of_the_open_project(name: str, steps: int,
     assert window.document.project.to_dict() == original
     stack.redo()
     assert changed(window.document.project)
+
+
+def test_an_inserted_hidden_layer_is_undone_exactly(qtbot: QtBot) -> None:
+    """The no-hidden-layer fix adds a node and rewires an edge: one step, and undo gives back
+    the same file, node order, edge order and layout included."""
+    document = ProjectDocument(load_project(example_path("xor_no_hidden")))
+    before = dumps(document.project)
+    errors: list[tuple[str, str]] = []
+    fix = make_fix("Add a hidden layer", [insert_edit("h1", "Dense", {"units": 8}, "in", "out")])
+    assert push_fix(document, fix, lambda title, text: errors.append((title, text)))
+    assert document.graph.edges == [("in", "h1"), ("h1", "out")]
+    assert document.graph.layout["h1"] == tuple((a + b) / 2 for a, b in zip(document.graph.layout["in"],
+                                                                             document.graph.layout["out"]))
+    document.undo_stack.undo()
+    assert dumps(document.project) == before
+    assert not push_fix(document, make_fix("x", [set_edit("graph.h9.units", 4)]), lambda *a: errors.append(a))
+    assert "no node 'h9'" in errors[0][1]
+    assert dumps(document.project) == before
+    document.shutdown()
