@@ -458,6 +458,12 @@ def _regularise(ev: Evidence) -> Fix | None:
     return make_fix("Add dropout (0.2)", [set_edit(f"graph.{n}.dropout", 0.2) for n in targets])
 
 
+def _doubled_units(node_type: str, units: int) -> int:
+    """Twice the units, within what the node type allows."""
+    limit = LAYER_TYPES[node_type].param("units").maximum
+    return int(min(2 * units, limit)) if limit is not None else 2 * units
+
+
 def _round(x: float) -> float:
     return float(f"{x:.3g}")
 
@@ -592,8 +598,9 @@ def _underfitting(ev: Evidence) -> Verdict | None:
     progressed = ev.finished or ev.epoch >= UNDERFIT_PROGRESS * ev.total_epochs
     if accuracy is None or accuracy >= UNDERFIT_ACCURACY or not progressed or not ev.stalled():
         return None
-    targets = [n for n in ev.hidden("units")]
-    edits = [set_edit(f"graph.{n}.units", min(2 * int(ev.graph.nodes[n].resolved_params()["units"]), 4096))
+    targets = ev.hidden("units")
+    edits = [set_edit(f"graph.{n}.units", _doubled_units(ev.graph.nodes[n].type,
+                                                        int(ev.graph.nodes[n].resolved_params()["units"])))
              for n in targets]
     return Verdict(
         f"the training accuracy has stopped at {accuracy:.1%} and the training loss no longer falls: the "
