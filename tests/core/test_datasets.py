@@ -180,7 +180,8 @@ def file_spec(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict
     return {"name": name}
 
 
-BUILT_IN = ("circle", "xor", "gaussian", "spiral", "plane", "multi_gaussian", "curve", "digits", "shapes")
+BUILT_IN = ("circle", "xor", "gaussian", "spiral", "plane", "multi_gaussian", "curve", "digits", "digits28",
+            "shapes")
 GENERATED = ("circle", "xor", "gaussian", "spiral", "plane", "multi_gaussian", "curve", "shapes")
 
 
@@ -302,20 +303,40 @@ def test_digits_are_the_1797_uci_images() -> None:
     assert len(ds.test) == round(1797 * 0.2)
 
 
+def test_digits28_are_5000_mnist_digits_at_full_size() -> None:
+    ds = load_dataset({"name": "digits28"})
+    x = torch.cat([ds.train.x, ds.val.x, ds.test.x])
+    y = torch.cat([ds.train.y, ds.val.y, ds.test.y])
+    assert x.shape == (5000, 1, 28, 28)
+    assert ds.class_names == tuple("0123456789")
+    assert torch.bincount(y).tolist() == [500] * 10
+    assert (x.min(), x.max()) == (0, 255)  # MNIST's grey levels, unchanged
+    assert torch.equal(x, x.round())
+    assert len(ds.test) == 1000
+    assert REGISTRY["digits28"].reference_error == REGISTRY["mnist"].reference_error
+
+
+def test_digits28_ships_small() -> None:
+    shipped = Path(load_dataset({"name": "digits28"}).info["file"])
+    assert shipped.stat().st_size < 2_000_000, "the wheel carries it: keep it under 2 MB"
+
+
 @pytest.mark.parametrize(("spec", "safe"), [
-    ({"name": "digits"}, False), ({"name": "mnist"}, False), ({"name": "fashion_mnist"}, True),
+    ({"name": "digits"}, False), ({"name": "digits28"}, False), ({"name": "mnist"}, False),
+    ({"name": "fashion_mnist"}, True),
     ({"name": "shapes"}, True), ({"name": "circle"}, True),
 ])
 def test_mirror_safe_is_false_where_a_flip_changes_the_class(spec: dict[str, Any], safe: bool) -> None:
     assert dataset_meta(spec).mirror_safe is safe
 
 
-def test_digits_resource_missing_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("name", ["digits", "digits28"])
+def test_digits_resource_missing_is_reported(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLAYGROUND_RESOURCES", str(tmp_path))
-    entry = REGISTRY["digits"]
+    entry = REGISTRY[name]
     with pytest.raises(DataError) as excinfo:
-        entry.load({"test_fraction": 0.2, "seed": 1}, LoadContext())
-    assert str(tmp_path / "datasets" / "digits.npz") in message(excinfo)
+        entry.load({"test_fraction": 0.2, "seed": 1, "permute_pixels": False}, LoadContext())
+    assert str(tmp_path / "datasets" / f"{name}.npz") in message(excinfo)
 
 
 def test_shapes_are_balanced_images_in_unit_range() -> None:

