@@ -106,13 +106,11 @@ class AdvisorView(PlotView):
     """``findings()``: what the list shows; ``fixRequested(dict)``: a person pressed a Fix."""
 
     dock_id = "advisor"
-    #: a short tab name: at 1280 px the two tab groups under the canvas hold ten names whole
-    #: only if this one is short (the panel's own title says "Advisor")
-    dock_title = "Tips"
+    dock_title = "Advisor"
     export_name = "advice"
-    #: tabbed with the pictures, beside the training panel: the curves' group has no room left
-    #: for a tenth tab, and advice belongs next to the settings it changes
-    overview = "picture"
+    #: tabbed with the training panel: advice is read where the run is watched, and belongs
+    #: next to the settings its fixes change
+    overview = "side"
     fixRequested = Signal(dict)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -168,6 +166,10 @@ class AdvisorView(PlotView):
             self.advisor.finish(result.message if result.status == "diverged" else None)
         self._running = False
         self.schedule()
+
+    def needs_attention(self) -> bool:
+        """A warning: the run went wrong in a way the lectures explain."""
+        return any(f.severity == "warning" for f in self.findings())
 
     def clear(self) -> None:
         self.advisor = None

@@ -84,9 +84,10 @@ class PlotView(QWidget):
     #: The dock the workspace makes for the view: its object-name stem and its title.
     dock_id: ClassVar[str] = ""
     dock_title: ClassVar[str] = ""
-    #: Where the overview layout (``--screenshot --train-steps``) puts the view: "row" (curves
-    #: side by side under the canvas), "picture" (the run's main picture, beside the training
-    #: panel, when the view applies) or "tab" (behind the curves).
+    #: Where the view's dock goes: "row" (curves side by side under the canvas in the overview
+    #: layout of ``--screenshot --train-steps``), "picture" (the run's main picture, beside the
+    #: training panel there), "tab" (behind the curves), or "side" (text a person reads during
+    #: and after a run: tabbed with the training panel, in every layout).
     overview: ClassVar[str] = "tab"
     #: File name stem the export dialog suggests.
     export_name = "plot"
@@ -339,6 +340,11 @@ class PlotView(QWidget):
 
     def on_run_finished(self, result: TrainResult) -> None:
         """The run ended (after its last reports): how, and its test split's figures."""
+
+    def needs_attention(self) -> bool:
+        """After ``on_run_finished``: whether the view holds something a person should read now
+        (the workspace brings its tab to the front)."""
+        return False
 
     def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
         """Computations on the live model the view wants now (asked only while it is shown)."""

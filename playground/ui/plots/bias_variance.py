@@ -32,6 +32,7 @@ class BiasVarianceView(PlotView):
     dock_id = "bias_variance"
     dock_title = "Bias/variance"
     export_name = "bias_variance"
+    overview = "side"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Bias and variance", parent)

@@ -12,6 +12,7 @@ a view overrides what it needs:
 - ``on_reports(reports)``: a batch of reports in order (every view gets them, shown or not:
   feeding only buffers, drawing waits until the view is on screen);
 - ``on_run_finished(result)``: the run ended; ``result`` carries the test split's figures;
+  ``needs_attention()`` then says whether the view's tab should come to the front;
 - ``picture_requests(info)``: computations on the live model the view wants now, run by the
   training thread between steps; asked only while the view is on screen;
 - ``on_picture(key, value)``: one of those results arrived;

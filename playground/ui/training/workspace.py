@@ -151,7 +151,12 @@ class TrainingWorkspace(QObject):
             dock.visibilityChanged.connect(view.set_on_screen)
             dock.dockLocationChanged.connect(self._tidy_tab_bars)
             self.docks[key] = dock
-        groups = [[d for k, d in self.docks.items() if k in self.views and (self.views[k].overview == "picture") == p]
+        beside = [self.docks[k] for k, v in self.views.items() if v.overview == "side"]
+        for dock in beside:  # read while training: tabbed with the training panel, where the eyes are
+            self.window.tabifyDockWidget(self.docks["training"], dock)
+        self.docks["training"].raise_()
+        under = {k: v.overview for k, v in self.views.items() if v.overview != "side"}
+        groups = [[self.docks[k] for k, overview in under.items() if (overview == "picture") == p]
                   for p in (False, True)]
         groups = [g for g in groups if g]
         for left, right in zip(groups, groups[1:]):
@@ -409,7 +414,8 @@ class TrainingWorkspace(QObject):
                     if v.overview == "picture" and (meta is None or v.not_applicable(meta) is None)]
         picture = self.docks[pictures[0]] if pictures else None
         row = [self.docks[k] for k, v in self.views.items() if v.overview == "row"]
-        rest = [self.docks[k] for k in self.views if self.docks[k] not in (*row, picture)]
+        rest = [self.docks[k] for k, v in self.views.items()
+                if v.overview != "side" and self.docks[k] not in (*row, picture)]
         if not row:
             row, rest = rest[:1], rest[1:]
         placed = [*row, *rest] + ([picture] if picture is not None else [])
@@ -638,8 +644,10 @@ class TrainingWorkspace(QObject):
             self.gradientsChanged.emit(dict(self.last_report.grad_norm), self._gradient_flags())
         self._request_pictures(force=True)
         self.panel.set_running(False)
-        for view in self.views.values():
+        for key, view in self.views.items():
             view.on_run_finished(result)
+            if view.needs_attention():
+                self.docks[key].raise_()
         text = {"finished": "Finished", "stopped": "Stopped", "diverged": "Diverged",
                 "early_stopped": "Stopped early"}[result.status]
         tested = test_figures(result)

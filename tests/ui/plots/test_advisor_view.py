@@ -147,9 +147,12 @@ def test_the_fix_is_one_undoable_edit_of_the_open_project(name: str, steps: int,
     window = make_window(load_project(example_path(name)))
     original = window.document.project.to_dict()
     ws = window.training
+    assert set(window.tabifiedDockWidgets(ws.docks["training"])) >= {ws.docks["advisor"], ws.docks["bias_variance"]}
+    assert not ws.view("advisor").on_screen(), "the training panel is in front while nothing is said"
     ws.train_steps(steps)
     view = ws.view("advisor")
     assert isinstance(view, AdvisorView)
+    assert view.on_screen(), "a warning brings the Advisor's tab to the front"
     view.flush()
     card = next(c for c in view.cards if c.finding.rule == rule)
     assert card.button is not None
