@@ -282,6 +282,9 @@ class LayerType:
     max_inputs: int | None = 1
     min_outputs: int = 1
     weighted: bool = False
+    #: Passes its input on unchanged when the network is evaluated (dropout acts in training
+    #: only): what looks for the layer that reads the input (first-layer filters) looks through it.
+    transparent_at_test: bool = False
 
     def param(self, name: str) -> Param:
         return next(p for p in self.params if p.name == name)
@@ -580,7 +583,7 @@ _CATALOGUE = (
         "test time.",
         (Param("p", "float", 0.5, "Probability of dropping each value during training.", minimum=0.0,
                maximum=1.0, max_exclusive=True),),
-        _same_shape, _dropout_build, lambda p: f"Dropout {p['p']:g}",
+        _same_shape, _dropout_build, lambda p: f"Dropout {p['p']:g}", transparent_at_test=True,
     ),
     LayerType(
         "Add", "Merge",

@@ -20,7 +20,7 @@ from torch import nn
 
 from playground.core.build import GraphModel, weight_module
 from playground.core.graph import Graph
-from playground.core.layers import ACTIVATIONS
+from playground.core.layers import ACTIVATIONS, LAYER_TYPES
 
 #: Bins of the activation and weight histograms: enough to see a shape, few enough to draw fast.
 HISTOGRAM_BINS = 16
@@ -296,12 +296,19 @@ class Filters:
 def first_layer_filters(model: GraphModel, input_shape: tuple[int, ...]) -> Filters | None:
     """The kernels of the first Conv2d fed by the Input, or the first Dense layer's weights
     reshaped to the input image (each unit's template); None when the input is not an image
-    or no weighted layer reads it directly."""
+    or no weighted layer reads it (directly, or through layers that pass it on unchanged at
+    test time, such as the lecture's input dropout)."""
     if len(input_shape) != 3:
         return None
+    the_input = {model.input_id}  # nodes whose output is the image as the network evaluates it
     for node_id, attr, sources in model.plan:
+        if len(sources) != 1 or sources[0] not in the_input:
+            continue
+        if LAYER_TYPES[model.node_types[node_id]].transparent_at_test:
+            the_input.add(node_id)
+            continue
         target = weight_module(model.get_submodule(attr))
-        if sources != (model.input_id,) or target is None:
+        if target is None:
             continue
         w = target.weight.detach()
         if isinstance(target, nn.Linear):

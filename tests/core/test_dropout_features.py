@@ -71,12 +71,7 @@ def test_dropout_turns_first_layer_noise_into_strokes() -> None:
     assert np.mean(with_dropout > SMOOTH) > 0.3, "a third of the units or more draw a shape"
 
 
-@pytest.mark.parametrize("name", [
-    "features_without_dropout",
-    pytest.param("features_with_dropout", marks=pytest.mark.xfail(
-        strict=True, reason="probes.first_layer_filters takes only a weighted layer whose source is the Input "
-        "itself, so a Dropout node in between leaves the Filters view empty")),
-])
+@pytest.mark.parametrize("name", ["features_without_dropout", "features_with_dropout"])
 def test_the_filters_view_has_the_first_dense_layer_to_draw(name: str) -> None:
     project = load_project(EXAMPLES[name].path)
     data = load_dataset(project.dataset, LoadContext())

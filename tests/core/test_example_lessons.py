@@ -33,6 +33,8 @@ TESTED = {
     "circle_squared_features", "curve_wide_shallow", "curve_deep_narrow", "mse_classification_digits",
     "maxout_spiral", "overfitting_max_norm", "augmentation_lenet_digits", "permuted_pixels_dense",
     "permuted_pixels_lenet",
+    # trained by their own lesson test, tests/core/test_dropout_features.py
+    "features_without_dropout", "features_with_dropout",
 }
 
 
