@@ -2,9 +2,10 @@
 
 A trained CNN's first convolution shows edge and blob detectors (AlexNet); an MNIST MLP's
 first Dense layer shows each unit's template, noisy without dropout and clean strokes with
-it (the lectures' dropout figure). All filters share one symmetric colour scale (minus to
-plus the largest magnitude), so zero is always the neutral colour and filters can be
-compared with each other.
+it (the lectures' dropout figure). Colour scales are symmetric (minus to plus the largest
+magnitude), so zero is always the neutral colour: one scale for all filters, to compare their
+strengths (kernels, by default), or each filter on its own scale, to see the shape of weak
+ones (unit templates, by default, as the lecture's figures draw them).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QSignalBlocker
+from PySide6.QtWidgets import QCheckBox, QWidget
 
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 
 #: Filters drawn at most (a 512-unit Dense layer would be a wall of noise).
 MAX_TILES = 256
+#: Pixels of all tiles together at most: 36 units of a 28x28 layer stay large enough to read.
+MAX_TILE_PIXELS = 36 * 28 * 28
 #: Pixels between tiles; the gaps are transparent and show the background.
 GAP = 1
 
@@ -74,6 +78,15 @@ class FilterView(PlotView):
         #: the run's network has no weighted layer reading the image (not: no picture yet)
         self._no_first_layer = False
         self._level = 1.0
+        #: whether each filter gets its own colour scale, per kind (a person's choice is kept)
+        self._each_own: dict[FilterKind | None, bool] = {"conv": False, "dense": True, None: False}
+
+        self.scale_toggle = QCheckBox("Scale each")
+        self.scale_toggle.setToolTip("Colour every filter on its own scale (minus to plus its largest weight), as "
+                                     "the lecture's figures do: the shape of weak filters shows.\nOff: one scale "
+                                     "for all, to compare how strong they are.")
+        self.scale_toggle.toggled.connect(self._scale_toggled)
+        self.add_tool(self.scale_toggle)
 
         self.caption = Caption(PLACEHOLDER)
         self.box = pg.ViewBox()
@@ -95,6 +108,12 @@ class FilterView(PlotView):
         self._filters = filters
         self._kind = kind
         self._label = label
+        with QSignalBlocker(self.scale_toggle):
+            self.scale_toggle.setChecked(self._each_own[kind])
+        self.schedule()
+
+    def _scale_toggled(self, on: bool) -> None:
+        self._each_own[self._kind] = on
         self.schedule()
 
     def clear(self) -> None:
@@ -148,8 +167,12 @@ class FilterView(PlotView):
             return
         images = np.nan_to_num(np.asarray(f.images, dtype=np.float32), posinf=0.0, neginf=0.0)
         total, channels, h, w = images.shape
-        n = min(total, MAX_TILES)
+        n = min(total, MAX_TILES, max(1, MAX_TILE_PIXELS // (h * w)))
         images = images[:n]
+        each_own = self._each_own[self._kind]
+        if each_own:  # every filter from minus to plus its own largest magnitude
+            peaks = np.abs(images).reshape(n, -1).max(axis=1)
+            images = images / np.where(peaks > 0, peaks, 1.0)[:, None, None, None]
         self._level = symmetric_level(images)
         if channels == 3:
             tiles = np.clip(0.5 + images.transpose(0, 2, 3, 1) / (2 * self._level), 0.0, 1.0)
@@ -165,8 +188,9 @@ class FilterView(PlotView):
         node = self._label or f.node_id
         more = f" (first {n} of {total})" if total > n else ""
         shape = f"{n} × {channels}×{h}×{w}" if self._kind != "dense" else f"{n} units of {h}×{w}"
-        self.caption.setText(f"<b>{_TITLES[self._kind]}</b> · {node} · {shape}{more} · "
-                             f"colour ±{self._level:.3g}", color=self.colors.hex(), size="9pt")
+        scale = "colour: each on its own scale" if each_own else f"colour ±{self._level:.3g}"
+        self.caption.setText(f"<b>{_TITLES[self._kind]}</b> · {node} · {shape}{more} · {scale}",
+                             color=self.colors.hex(), size="9pt")
 
     def _apply_theme(self) -> None:
         c = self.colors

@@ -65,3 +65,30 @@ def test_dense_templates_are_capped_and_titled(show: Show) -> None:
     view.clear()
     assert not view.image.isVisible()
     assert "No filters yet" in view.caption.text
+
+
+def test_unit_templates_get_each_their_own_scale_and_large_images_fewer_tiles(show: Show) -> None:
+    """The lecture's dropout figure: 28x28 templates of very different strengths. Each on its own
+    scale (the default for Dense units), a weak unit's strokes are as visible as a strong one's;
+    a person can switch to one shared scale, and kernels start shared."""
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(256, 1, 28, 28)).astype(np.float32)
+    images[1] *= 0.01  # a weak unit
+    view = show(FilterView())
+    view.set_filters(Filters("h1", images), "dense", "Dense 'h1'")
+    view.flush()
+    assert view.scale_toggle.isChecked()
+    assert "first 36 of 256" in view.caption.text
+    picture = view.image.image
+    weak = picture[:28, 29:57]
+    assert np.nanmax(np.abs(weak)) == pytest.approx(1.0), "the weak unit fills the colour range"
+    assert view.levels() == (pytest.approx(-1.0), pytest.approx(1.0))
+
+    view.scale_toggle.setChecked(False)
+    view.flush()
+    weak = view.image.image[:28, 29:57]
+    assert np.nanmax(np.abs(weak)) < 0.05 * view.levels()[1], "one shared scale: the weak unit fades"
+    view.set_filters(Filters("h1", images), "dense", "Dense 'h1'")
+    assert not view.scale_toggle.isChecked(), "the person's choice is kept"
+    view.set_filters(fakes.gabor_filters(16, 5), "conv")
+    assert not view.scale_toggle.isChecked(), "kernels compare on one scale"
