@@ -582,6 +582,8 @@ def _overfitting(ev: Evidence) -> Verdict | None:
     accuracy, gap = "", None
     if accs and train_acc is not None:
         gap = train_acc - statistics.fmean(accs)
+        if gap <= 0:  # new examples fare at least as well as the training ones (dropout, noise in training)
+            return None
         accuracy = f" (validation accuracy {statistics.fmean(accs):.1%}, training accuracy {train_acc:.1%})"
     stopping = ("; early stopping is on and keeps the weights of the best validation epoch" if ev.early_stopping
                 else "")

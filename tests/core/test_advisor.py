@@ -342,3 +342,22 @@ def test_any_report_stream_gives_well_formed_findings_and_never_raises(data: st.
     for finding in advisor.findings():
         assert finding.rule in RULES
         assert json.loads(json.dumps(finding.to_json(), allow_nan=False))["message"]
+
+
+def test_a_rising_validation_loss_is_not_overfitting_while_new_examples_fare_better() -> None:
+    """The dropout example: training accuracy (measured with dropout on) stays below validation
+    accuracy while the noisy validation loss drifts up from its best: not the lecture's
+    overfitting, whose mark is the training examples fitted better than new ones."""
+    def stream(train_acc: float) -> list[str]:
+        advisor = spiral_advisor()
+        for i in range(30):
+            train = 0.6 * 0.95**i
+            val = 0.3 if i < 10 else 0.3 + 0.02 * (i - 10)
+            advisor.feed(Report(step=i, epoch=i, total_epochs=40, time=i * 0.1, lr=0.01, train_loss=train,
+                                train_acc=train_acc, val_loss=val, val_acc=0.95, grad_norm={"h1": 0.1, "h2": 0.1,
+                                                                                             "out": 0.3},
+                                activations=None, weights=None, epoch_end=True))
+        return [f.rule for f in advisor.findings()]
+
+    assert "overfitting" in stream(train_acc=0.99)
+    assert "overfitting" not in stream(train_acc=0.92)
