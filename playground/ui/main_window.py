@@ -432,6 +432,7 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState()
         if self._restored_state is not None:
             self.restoreState(self._restored_state)
+        self.training.front_what_applies()  # the layouts above bring each group's first tab forward
 
     # ------------------------------------------------------------------ actions and menus
     def _action(self, text: str, slot: Callable[..., object], shortcuts: Shortcuts = (), tip: str = "",

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QToolBar
 from pytestqt.qtbot import QtBot
 
 from playground.core.datasets import resources_dir
+from playground.core.examples import example_path
 from playground.core.params import UserError
 from playground.core.project import load_project
 from playground.ui.app import create_application
@@ -63,10 +64,11 @@ def make_loading_window(qtbot: QtBot, qapp: QApplication, settings_dir: Path) ->
     create_application()
     made: list[tuple[MainWindow, GatedImport, ThemeManager]] = []
 
-    def factory(background: GatedImport | None = None, *, persist: bool = True, show: bool = True) -> MainWindow:
+    def factory(background: GatedImport | None = None, *, persist: bool = True, show: bool = True,
+                project: Path = SPIRAL) -> MainWindow:
         background = background or GatedImport()
         theme = ThemeManager(QApplication.instance(), "light")
-        window = MainWindow(theme, load_project(SPIRAL), persist=persist, prompts=ScriptedPrompts(),
+        window = MainWindow(theme, load_project(project), persist=persist, prompts=ScriptedPrompts(),
                             background=background)
         made.append((window, background, theme))
         if show:
@@ -171,6 +173,20 @@ def test_the_live_views_take_the_place_kept_for_them(make_loading_window: Maker,
     qtbot.wait(50)
     assert abs(window.view.height() - before) <= 0.1 * before
     assert window.training.view("boundary").on_screen(), "the spiral's main picture is in front"
+
+
+def test_an_image_project_opens_with_its_filters_in_front(make_loading_window: Maker, qtbot: QtBot) -> None:
+    """Defect: LeNet opened (and trained) with "Decision boundary: nothing to show for this
+    dataset" in front of its pictures: the live views arrive after the dataset, and laying
+    them out brought each group's first tab forward again."""
+    window = make_loading_window(project=example_path("lenet_digits") or SPIRAL)
+    window.resize(1440, 900)
+    window._background.gate.set()
+    qtbot.waitUntil(lambda: window.training_ready, timeout=30_000)
+    qtbot.waitUntil(lambda: window.document.meta is not None, timeout=30_000)
+    qtbot.wait(50)
+    assert window.training.view("filters").on_screen()
+    assert not window.training.view("boundary").on_screen()
 
 
 def test_a_saved_layout_is_put_back_once_the_live_views_exist(make_window: Maker, make_loading_window: Maker,

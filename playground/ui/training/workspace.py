@@ -479,9 +479,9 @@ class TrainingWorkspace(QObject):
     def _dataset_changed(self) -> None:
         for view in self.views.values():
             view.on_project(self.document.meta)
-        self._front_what_applies()
+        self.front_what_applies()
 
-    def _front_what_applies(self) -> None:
+    def front_what_applies(self) -> None:
         """In each tab group, a view in front that does not apply to this dataset gives way to
         the first one behind it that does (the boundary of a 2-D dataset, an image network's
         filters), so a new project shows its pictures rather than a "does not apply" note."""
