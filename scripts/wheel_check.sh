@@ -26,7 +26,10 @@ cd "$work"
 export PLAYGROUND_HOME="$work/home"
 venv/bin/playground --version
 venv/bin/playground examples
-venv/bin/playground check lenet_digits      # the digits data file ships too
+venv/bin/playground check lenet_digits
 venv/bin/playground train spiral --epochs 1 --run-dir "$work/run"
+# the shipped data files load from the installed package (check reads no data)
+venv/bin/playground train lenet_digits --epochs 1 --run-dir "$work/run-digits"
+venv/bin/playground train features_without_dropout --epochs 1 --run-dir "$work/run-digits28"
 test -s "$work/run/model.safetensors"
 echo "ok: the installed wheel works outside the checkout ($((SECONDS - start)) s in all)"
