@@ -58,7 +58,7 @@ from playground.core.training import Report
 from playground.core.training_config import TRAINING_PARAMS
 from playground.core.user_dirs import runs_dir
 from playground.ui.compare_job import CompareJob
-from playground.ui.plots.style import PlotColors, faded, style_legend, style_plot
+from playground.ui.plots.style import LayoutLegend, PlotColors, faded, style_legend, style_plot
 from playground.ui.training.runs import run_stem
 
 #: ``PathChooser(parent, title, suggested path, name filter)``: the file to write, or None.
@@ -81,7 +81,7 @@ PRESETS: tuple[tuple[str, str, str], ...] = (
 #: Training settings a comparison does not vary from the list (seeds and epochs have their own boxes).
 NOT_LISTED = ("seed", "epochs", "device")
 PLOT_TITLES = ("Loss (solid: validation, dashed: training)", "Accuracy (solid: validation, dashed: training)",
-               "Gradient norm per layer (last epoch)")
+               "Gradient norm by layer, last epoch")
 #: Table and plot titles of the summary's metric columns.
 COLUMN_TITLES = {"final_train_loss": "train loss", "final_val_loss": "val loss", "final_train_acc": "train acc",
                  "final_val_acc": "val acc", "test_loss": "test loss", "test_acc": "test acc",
@@ -255,14 +255,16 @@ class CompareDialog(QDialog):
 
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setMinimumHeight(260)
-        self.loss_plot = self.plots.addPlot()
-        self.acc_plot = self.plots.addPlot()
-        self.grad_plot = self.plots.addPlot()
+        # the legend is a row of its own above the plots: over the loss plot it hid the curves' start
+        self.legend = LayoutLegend(labelTextSize="9pt", horSpacing=12)
+        self.plots.addItem(self.legend, row=0, col=0, colspan=3)
+        self.loss_plot = self.plots.addPlot(row=1, col=0)
+        self.acc_plot = self.plots.addPlot(row=1, col=1)
+        self.grad_plot = self.plots.addPlot(row=1, col=2)
         self.loss_plot.setLabel("bottom", "epoch")
         self.acc_plot.setLabel("bottom", "epoch")
         self.grad_plot.setLogMode(y=True)
         self.grad_plot.getViewBox().setDefaultPadding(0.06)  # room for the last layer's tick label
-        self.legend = self.loss_plot.addLegend(offset=(-5, 5))
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -409,9 +411,11 @@ class CompareDialog(QDialog):
     def _make_items(self, variant: Variant) -> list[pg.PlotDataItem]:
         """The variant's curves: validation solid (named in the legend), training dashed, and
         its gradient profile, all in its colour."""
-        items = [self.loss_plot.plot(name=variant.label), self.loss_plot.plot(), self.acc_plot.plot(),
-                 self.acc_plot.plot(), self.grad_plot.plot()]
+        items = [self.loss_plot.plot(), self.loss_plot.plot(), self.acc_plot.plot(), self.acc_plot.plot(),
+                 self.grad_plot.plot()]
         self._pen(variant.index, items)
+        self.legend.addItem(items[0], variant.label)
+        self.legend.fit_width(self.plots.width() - 20)
         return items
 
     def _pen(self, index: int, items: Sequence[pg.PlotDataItem]) -> None:
