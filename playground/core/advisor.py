@@ -70,6 +70,8 @@ PERSIST = 3
 #: training loss this much below where it was then, is overfitting.
 OVERFIT_RISE = 0.1
 PATIENCE = 5
+#: Validation losses are compared as means over this many epochs (the best one too).
+SMOOTH = 3
 #: Training accuracy this far above validation accuracy is high variance (the lectures' bias and
 #: variance: dev error well above training error), which also makes overfitting a warning.
 GAP = 0.1
@@ -92,6 +94,10 @@ FROZEN = 1e-5
 JITTER = 0.15
 #: Training accuracy above which a jumpy loss is a converged run's noise, not a problem.
 CONVERGED_ACCURACY = 0.99
+#: The same for a loss under this share of the loss of guessing (regression has no accuracy):
+#: 'curve_deep_narrow' fits its curve to 5% of its first loss with Adam's spikes on top, and
+#: a third of its learning rate fits worse.
+CONVERGED_LOSS = 0.1
 
 GradientFlag = Literal["vanishing", "exploding"]
 
@@ -183,7 +189,8 @@ class RunTrends:
 
     def __init__(self, output: str | None, chance_loss: float | None = None) -> None:
         self.output = output
-        #: the loss of guessing (ln classes), the scale of a jumpy loss; None: the first epoch's loss
+        #: the loss of guessing (ln classes), the scale of a jumpy loss; None: the run's first epoch's
+        #: loss (set at that epoch: the window forgets it)
         self.chance_loss = chance_loss
         self.current_lr: float | None = None
         self.best_val: EpochPoint | None = None
@@ -226,10 +233,15 @@ class RunTrends:
         if report.epoch_end and loss is not None and math.isfinite(loss):
             point = EpochPoint(report.step, report.epoch, loss, report.train_acc, report.val_loss, report.val_acc)
             self.epochs.append(point)
-            val = point.val_loss
+            if self.chance_loss is None:
+                self.chance_loss = loss
+            # the best of the validation loss' SMOOTH-epoch means: the lowest single value of a
+            # noisy curve is a lucky epoch, and every later mean would look like a rise from it
+            vals = [p.val_loss for p in list(self.epochs)[-SMOOTH:]
+                    if p.val_loss is not None and math.isfinite(p.val_loss)]
             best = self.best_val.val_loss if self.best_val is not None else None
-            if val is not None and math.isfinite(val) and (best is None or val < best):
-                self.best_val = point
+            if len(vals) == SMOOTH and (best is None or statistics.fmean(vals) < best):
+                self.best_val = dataclasses.replace(point, val_loss=statistics.fmean(vals))
 
     # ---- trends over the epoch window
     def recent(self) -> list[EpochPoint]:
@@ -252,13 +264,25 @@ class RunTrends:
         return self.enough_epochs() and self.improvement() < STALL
 
     def jitter(self) -> float:
-        """The training loss' mean move from one epoch to the next across the window, as a share
-        of the chance-level loss."""
+        """How far the training loss moves up and down from one epoch to the next across the
+        window, beyond its net change (a loss that falls steadily, however fast, does not
+        jitter), per epoch, as a share of the chance-level loss."""
         losses = self.losses()
-        scale = self.chance_loss or (self.epochs[0].train_loss if self.epochs else 0.0)
+        scale = self.loss_scale()
         if len(losses) < 2 or not scale:
             return 0.0
-        return statistics.fmean(abs(b - a) for a, b in zip(losses, losses[1:])) / scale
+        path = sum(abs(b - a) for a, b in zip(losses, losses[1:]))
+        return (path - abs(losses[-1] - losses[0])) / (len(losses) - 1) / scale
+
+    def loss_scale(self) -> float:
+        """The loss of guessing: ln(classes) for a classifier, the run's first epoch's loss for a
+        regression (0.0 before any epoch)."""
+        return self.chance_loss or 0.0
+
+    def loss_share(self) -> float:
+        """The window's mean training loss as a share of the loss of guessing (inf when unknown)."""
+        losses, scale = self.losses(), self.loss_scale()
+        return statistics.fmean(losses) / scale if losses and scale else math.inf
 
     def per_epoch(self) -> float:
         """The training loss' improvement per epoch across the window."""
@@ -567,8 +591,8 @@ def _saturated(ev: Evidence) -> Verdict | None:
 
 def _overfitting(ev: Evidence) -> Verdict | None:
     best = ev.best_val
-    last = [p for p in ev.recent()[-3:] if p.val_loss is not None and math.isfinite(p.val_loss)]
-    if best is None or len(last) < 3 or ev.epoch - best.epoch < PATIENCE:
+    last = [p for p in ev.recent()[-SMOOTH:] if p.val_loss is not None and math.isfinite(p.val_loss)]
+    if best is None or len(last) < SMOOTH or ev.epoch - best.epoch < PATIENCE:
         return None
     current = statistics.fmean(p.val_loss or 0.0 for p in last)
     best_val = best.val_loss or 0.0
@@ -589,7 +613,8 @@ def _overfitting(ev: Evidence) -> Verdict | None:
                 else "")
     severity: Severity = "warning" if (gap is None or gap >= GAP) and not ev.early_stopping else "info"
     return Verdict(
-        f"since epoch {best.epoch} the validation loss has risen from {best_val:.3g} to {current:.3g}{accuracy} "
+        f"since epoch {best.epoch} the validation loss ({SMOOTH}-epoch mean) has risen from {best_val:.3g} to "
+        f"{current:.3g}{accuracy} "
         f"while the training loss keeps falling: the network is learning its training examples rather than the "
         f"pattern{stopping}. Early stopping keeps the weights of the best validation epoch; L2 weight decay, "
         "dropout or more data reduce the variance.", _regularise(ev), (), severity)
@@ -631,6 +656,8 @@ def _lr_too_small(ev: Evidence) -> Verdict | None:
 def _lr_too_large(ev: Evidence) -> Verdict | None:
     accuracy = ev.train_accuracy()
     if not ev.enough_epochs() or (accuracy is not None and accuracy >= CONVERGED_ACCURACY):
+        return None
+    if ev.loss_share() < CONVERGED_LOSS:  # jumps around a loss far below guessing: a fitted run's noise
         return None
     jitter = ev.jitter()
     if jitter < JITTER:
