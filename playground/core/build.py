@@ -17,10 +17,10 @@ from torch import nn
 
 from playground.core.datasets.base import DatasetMeta
 from playground.core.graph import Graph, attribute_names
-from playground.core.layers import INITS, LAYER_TYPES, ShapeContext
+from playground.core.layers import INITS, LAYER_TYPES
 from playground.core.modules import Normalize, PlaneFeatures
 from playground.core.params import UserError
-from playground.core.shapes import ShapeReport, infer_shapes
+from playground.core.shapes import ShapeReport, infer_shapes, shape_context
 
 
 class BuildError(UserError):
@@ -52,7 +52,7 @@ class GraphModel(nn.Module):
             if node.type == "Input":
                 module = input_step(meta, mean, std)
             else:
-                ctx = ShapeContext(node_id, node.type, meta.input_shape, report.output_units or meta.target_size)
+                ctx = shape_context(node, meta, report.output_units)
                 module = layer.build([(s, report.nodes[s].shape) for s in sources], node.resolved_params(), ctx)
             self.add_module(self.attrs[node_id], module)
             self.plan.append((node_id, self.attrs[node_id], sources))

@@ -45,7 +45,7 @@ class Node:
         layer = LAYER_TYPES.get(self.type)
         if layer is None:
             return dict(self.params)
-        return resolve_params(layer.params, self.params, owner=self.label)[0]
+        return layer.resolve(self.params, resolve_params(layer.params, self.params, owner=self.label)[0])
 
     @property
     def label(self) -> str:

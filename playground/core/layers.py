@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -219,6 +219,9 @@ class ShapeContext:
     type_name: str
     input_shape: Shape
     output_units: int
+    #: The shape of one raw example (``DatasetMeta.raw_shape``): what a reconstruction
+    #: (an Output with target "input") must produce.
+    raw_shape: Shape = ()
 
     @property
     def who(self) -> str:
@@ -285,12 +288,19 @@ class LayerType:
     #: Passes its input on unchanged when the network is evaluated (dropout acts in training
     #: only): what looks for the layer that reads the input (first-layer filters) looks through it.
     transparent_at_test: bool = False
+    #: Defaults that depend on other parameters: (given, resolved) -> resolved, applied after
+    #: the schema's fixed defaults (an Output reconstructing its input defaults to mse).
+    complete: Callable[[Mapping[str, Any], dict[str, Any]], dict[str, Any]] | None = None
 
     def param(self, name: str) -> Param:
         return next(p for p in self.params if p.name == name)
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
+
+    def resolve(self, given: Mapping[str, Any], resolved: dict[str, Any]) -> dict[str, Any]:
+        """``resolved`` (the schema's defaults filled into ``given``) with dependent defaults applied."""
+        return self.complete(given, resolved) if self.complete else resolved
 
 
 def _dense_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
@@ -484,8 +494,35 @@ def _input_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[
     return tuple(ctx.input_shape), 0
 
 
+def reconstructs(params: dict[str, Any]) -> bool:
+    """Whether an Output's resolved params make the network reconstruct its input."""
+    return params.get("target") == "input"
+
+
+def _reconstruction_head(incoming: Shape, ctx: ShapeContext) -> str:
+    """How an Output with target "input" turns ``incoming`` into the raw input's shape:
+    "conv" (a 1×1 convolution to the input's channels, for an image of the input's height and
+    width) or "linear" (a linear layer to every input value, reshaped to the input's shape)."""
+    target = ctx.raw_shape
+    if len(incoming) == 3 and len(target) == 3:
+        if incoming[1:] != target[1:]:
+            raise ShapeError(
+                f"{ctx.who}: the decoder ends at {'×'.join(map(str, incoming))} but the input is "
+                f"{'×'.join(map(str, target))}: upsample (Upsample, ConvTranspose2d) or pool to "
+                f"{target[1]}×{target[2]}, or Flatten before the Output")
+        return "conv"
+    return "linear"
+
+
 def _output_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
-    fan_in = math.prod(inputs[0][1])
+    incoming = inputs[0][1]
+    if reconstructs(p):
+        target = ctx.raw_shape
+        if _reconstruction_head(incoming, ctx) == "conv":
+            return target, incoming[0] * target[0] + target[0]
+        size = math.prod(target)
+        return target, math.prod(incoming) * size + size
+    fan_in = math.prod(incoming)
     return (ctx.output_units,), fan_in * ctx.output_units + ctx.output_units
 
 
@@ -493,17 +530,35 @@ def _output_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Mo
     from torch import nn
 
     shape = inputs[0][1]
-    linear = nn.Linear(math.prod(shape), ctx.output_units)
+    if reconstructs(p) and _reconstruction_head(shape, ctx) == "conv":
+        conv = nn.Conv2d(shape[0], ctx.raw_shape[0], 1)
+        apply_init(conv, p)
+        return conv
+    size = math.prod(ctx.raw_shape) if reconstructs(p) else ctx.output_units
+    linear = nn.Linear(math.prod(shape), size)
     apply_init(linear, p)
-    if len(shape) == 1:
-        return linear
-    return nn.Sequential(OrderedDict([("flatten", nn.Flatten()), ("linear", linear)]))
+    parts: list[tuple[str, nn.Module]] = [("flatten", nn.Flatten())] if len(shape) > 1 else []
+    parts.append(("linear", linear))
+    if reconstructs(p) and len(ctx.raw_shape) > 1:
+        parts.append(("unflatten", nn.Unflatten(1, ctx.raw_shape)))
+    return parts[0][1] if len(parts) == 1 else nn.Sequential(OrderedDict(parts))
+
+
+def _output_complete(given: Mapping[str, Any], resolved: dict[str, Any]) -> dict[str, Any]:
+    """A reconstruction's loss defaults to mse: cross-entropy, the default otherwise, is for classes."""
+    if reconstructs(resolved) and "loss" not in given:
+        return {**resolved, "loss": "mse"}
+    return resolved
+
+
+def _output_summary(p: dict[str, Any]) -> str:
+    return f"Output · {p['loss']}" + (" · reconstructs the input" if reconstructs(p) else "")
 
 
 LOSSES = {
     "cross_entropy": "Softmax + categorical cross-entropy: the loss for choosing one of several classes.",
     "bce": "Sigmoid + binary cross-entropy: one output unit giving the probability of class 1 (two "
-           "classes).",
+           "classes); on a reconstruction, each value's probability of being on (inputs in [0, 1]).",
     "mse": "Mean squared error: regression that punishes large errors hard; on classes, against one-hot "
            "targets (the lecture's comparison with cross-entropy).",
     "l1": "Mean absolute error: regression that is robust to outliers; on classes, against one-hot targets.",
@@ -600,14 +655,21 @@ _CATALOGUE = (
     ),
     LayerType(
         "Output", "Input/Output",
-        "The final linear layer; the dataset sets its size (one unit per class, or per regression target).",
-        (Param("loss", "choice", "cross_entropy", "What the network is trained to minimise.",
-               choices=tuple(LOSSES)),
+        "The final linear layer; the dataset sets its size (one unit per class, or per regression target). "
+        "With target 'input' the network reconstructs its raw input (an autoencoder): from features, a "
+        "linear layer to every input value, reshaped to the input's shape; from an image of the input's "
+        "height and width, a 1×1 convolution to its channels.",
+        (Param("target", "choice", "label", "What the network predicts: the dataset's labels, or its own raw "
+               "input (an autoencoder; loss mse by default, bce for inputs in [0, 1]).",
+               choices=("label", "input")),
+         Param("loss", "choice", "cross_entropy", "What the network is trained to minimise (mse when the "
+               "target is the input).", choices=tuple(LOSSES)),
          Param("label_smoothing", "float", 0.0, "Target 1 - ε for the true class, ε spread over the "
                "others (cross-entropy, and mse or l1 on classes); discourages over-confidence.", minimum=0.0,
                maximum=1.0, max_exclusive=True),
          *INIT_PARAMS),
-        _output_infer, _output_build, lambda p: f"Output · {p['loss']}", min_outputs=0, weighted=True,
+        _output_infer, _output_build, _output_summary, min_outputs=0, weighted=True,
+        complete=_output_complete,
     ),
 )
 
@@ -622,8 +684,17 @@ def output_units(loss: str, target_kind: str, target_size: int) -> int:
     return target_size
 
 
-def loss_problem(loss: str, target_kind: str, target_size: int) -> str | None:
-    """Why a loss does not fit the dataset's targets, or None when it does."""
+RECONSTRUCTION_LOSSES = ("mse", "l1", "bce")
+
+
+def loss_problem(loss: str, target_kind: str, target_size: int, *, reconstruct: bool = False) -> str | None:
+    """Why a loss does not fit the dataset's targets (or, with ``reconstruct``, the network's
+    own inputs), or None when it does."""
+    if reconstruct:
+        if loss not in RECONSTRUCTION_LOSSES:
+            return (f"loss '{loss}' is for classes but target 'input' reconstructs the input's values: "
+                    "use 'mse' (or 'bce' for inputs in [0, 1])")
+        return None
     if target_kind == "regression" and loss in ("cross_entropy", "bce"):
         return f"loss '{loss}' is for classes but this dataset has regression targets: use 'mse' or 'l1'"
     if loss == "bce" and target_kind == "classification" and target_size != 2:

@@ -21,6 +21,7 @@ from playground.core.layers import (
     describe,
     loss_problem,
     output_units,
+    reconstructs,
 )
 from playground.core.params import Problem
 
@@ -98,13 +99,28 @@ def _output_units(graph: Graph, meta: DatasetMeta | None, reports: dict[str, Nod
     if meta is None or len(outputs) != 1:
         return None
     node = outputs[0]
-    loss = node.resolved_params()["loss"]
-    why = loss_problem(loss, meta.target_kind, meta.target_size)
+    params = node.resolved_params()
+    reconstruct = reconstructs(params)
+    why = loss_problem(params["loss"], meta.target_kind, meta.target_size, reconstruct=reconstruct)
     if why:
         problem = Problem(f"{node.label}: {why}", node.id, "params.loss")
         problems.append(problem)
         reports[node.id].problems.append(problem)
-    return output_units(loss, meta.target_kind, meta.target_size)
+    if reconstruct:
+        return math.prod(meta.raw_shape)
+    return output_units(params["loss"], meta.target_kind, meta.target_size)
+
+
+def shape_context(node: Node, meta: DatasetMeta, units: int | None) -> ShapeContext:
+    """What a node's shape rule and factory see of the dataset: one place for inference and build."""
+    return ShapeContext(node.id, node.type, meta.input_shape, units or meta.target_size, meta.raw_shape)
+
+
+def network_reconstructs(graph: Graph) -> bool:
+    """Whether the network's Output reconstructs its input (an autoencoder): its targets are the
+    raw inputs and there are no accuracies."""
+    outputs = graph.nodes_of_type("Output")
+    return len(outputs) == 1 and reconstructs(outputs[0].resolved_params())
 
 
 def _infer_node(graph: Graph, node_id: str, sources: list[str], meta: DatasetMeta, units: int | None,
@@ -129,7 +145,7 @@ def _apply_rule(node: Node, inputs: list[tuple[str, Shape | None]], meta: Datase
         return None
     if len(inputs) < layer.min_inputs or (layer.max_inputs is not None and len(inputs) > layer.max_inputs):
         return None
-    ctx = ShapeContext(node.id, node.type, meta.input_shape, units or meta.target_size)
+    ctx = shape_context(node, meta, units)
     try:
         shape, count = layer.infer(known, node.resolved_params(), ctx)
     except ShapeError as exc:

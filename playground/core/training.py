@@ -53,8 +53,9 @@ from playground.core.build import GraphModel, build_model, data_dependent_init, 
 from playground.core.datasets import Dataset, LoadContext, load_dataset
 from playground.core.devices import resolve_device
 from playground.core.graph import Graph
+from playground.core.layers import RECONSTRUCTION_LOSSES, reconstructs
 from playground.core.optim_steps import direct_step
-from playground.core.params import UserError
+from playground.core.params import Problem, UserError
 from playground.core.probes import (
     ActivationStats,
     GradNorms,
@@ -348,6 +349,12 @@ class Objective:
     loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     targets: Callable[[torch.Tensor], torch.Tensor]
     correct: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None
+    #: The targets are the raw inputs themselves (an autoencoder), not the labels.
+    reconstruct: bool = False
+
+    def targets_of(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """What the loss compares the outputs with, for examples ``x`` with labels ``y``."""
+        return self.targets(x if self.reconstruct else y)
 
 
 def _argmax_correct(out: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -355,12 +362,23 @@ def _argmax_correct(out: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return out.argmax(dim=1).eq(t).sum()
 
 
-def make_objective(loss: str, label_smoothing: float = 0.0, *, classes: bool = False) -> Objective:
+def make_objective(loss: str, label_smoothing: float = 0.0, *, classes: bool = False,
+                   reconstruct: bool = False) -> Objective:
     """Cross-entropy (with label smoothing), two-class BCE on one logit (smoothing moves the
     targets to ε/2 and 1 - ε/2), MSE or L1. With ``classes`` the labels are class indices and
     MSE or L1 compare the outputs with their one-hot encoding (smoothed like cross-entropy's),
     the lecture's squared error for classification: the predicted class is the largest output,
-    as for cross-entropy."""
+    as for cross-entropy.
+
+    With ``reconstruct`` the targets are the raw inputs (not normalised: the model maps raw
+    input to raw reconstruction, as every export does): MSE or L1 on the values, or BCE with
+    each output a logit of its value (inputs in [0, 1]; ``reconstruction`` reads it back). There
+    are no right answers to count, and label smoothing does not apply."""
+    if reconstruct:
+        if loss not in RECONSTRUCTION_LOSSES:
+            raise UserError(f"loss {loss!r} cannot reconstruct an input: use 'mse' or 'bce'")
+        distance = {"mse": F.mse_loss, "l1": F.l1_loss, "bce": F.binary_cross_entropy_with_logits}[loss]
+        return Objective(loss, distance, lambda x: x.float(), None, reconstruct=True)
     if loss == "cross_entropy":
         return Objective(loss, lambda out, t: F.cross_entropy(out, t, label_smoothing=label_smoothing),
                          lambda y: y, _argmax_correct)
@@ -379,6 +397,23 @@ def make_objective(loss: str, label_smoothing: float = 0.0, *, classes: bool = F
     if loss in ("mse", "l1"):
         return Objective(loss, F.mse_loss if loss == "mse" else F.l1_loss, lambda y: y.float(), None)
     raise UserError(f"unknown loss {loss!r}")
+
+
+def reconstruction(output: torch.Tensor, loss: str) -> torch.Tensor:
+    """The reconstructed input a reconstructing model's ``output`` stands for: the values
+    themselves, or under BCE (whose outputs are logits) their sigmoid."""
+    return torch.sigmoid(output) if loss == "bce" else output
+
+
+def reconstruction_problem(loss: str, x: torch.Tensor, who: str, dataset: str) -> str | None:
+    """Why ``loss`` cannot reconstruct the raw inputs ``x`` (BCE needs values in [0, 1]), or None."""
+    if loss != "bce" or len(x) == 0:
+        return None
+    low, high = (float(v) for v in torch.aminmax(x.float()))
+    if low >= 0.0 and high <= 1.0:
+        return None
+    return (f"{who}: loss 'bce' reconstructs values in [0, 1] but the inputs of dataset '{dataset}' run "
+            f"from {low:g} to {high:g}: use 'mse'")
 
 
 def shuffled_indices(n: int, seed: int, epoch: int, rank: int = 0, world_size: int = 1) -> torch.Tensor:
@@ -498,15 +533,16 @@ class Trainer:
         output = self.graph.nodes_of_type("Output")[0].resolved_params()
         self.loss_name: str = output["loss"]
         self.objective = make_objective(self.loss_name, output["label_smoothing"],
-                                        classes=self.dataset.meta.target_kind == "classification")
+                                        classes=self.dataset.meta.target_kind == "classification",
+                                        reconstruct=reconstructs(output))
         self._check_settings()
 
         data = self.dataset
         self._train_x = data.train.x.to(self.device)
-        self._train_t = self.objective.targets(data.train.y).to(self.device)
+        self._train_t = self.objective.targets_of(data.train.x, data.train.y).to(self.device)
         val_rows = slice(self.rank, None, self.world_size)
         self._val_x = data.val.x[val_rows].to(self.device)
-        self._val_t = self.objective.targets(data.val.y[val_rows]).to(self.device)
+        self._val_t = self.objective.targets_of(data.val.x[val_rows], data.val.y[val_rows]).to(self.device)
         self._val_chunks = list(zip(self._val_x.split(EVAL_BATCH), self._val_t.split(EVAL_BATCH)))
         self.model: GraphModel = build_model(self.graph, data.meta, data.mean, data.std,
                                              seed=self.config.seed).to(self.device)
@@ -590,6 +626,11 @@ class Trainer:
         """What only the loaded data can tell (``check_project`` has refused the rest)."""
         if len(self.dataset.train) == 0:
             raise UserError(f"dataset '{self.dataset.name}' has no training examples")
+        if self.objective.reconstruct:
+            output = self.graph.nodes_of_type("Output")[0]
+            why = reconstruction_problem(self.loss_name, self.dataset.train.x, output.label, self.dataset.name)
+            if why:
+                raise UserError(why, [Problem(why, output.id, "params.loss")])
 
     def _layer_weights(self) -> list[nn.Parameter]:
         """The weight of every node's Linear or Conv2d (biases and batch norm left out): what the
@@ -1132,7 +1173,7 @@ class Trainer:
         test = self.dataset.test
         if len(test) == 0:
             return None, None
-        chunks = ((x.to(self.device), self.objective.targets(y).to(self.device))
+        chunks = ((x.to(self.device), self.objective.targets_of(x, y).to(self.device))
                   for x, y in zip(test.x.split(EVAL_BATCH), test.y.split(EVAL_BATCH)))
         measured = self._evaluate(chunks, stoppable=False)
         assert measured is not None  # only a stoppable evaluation gives up
