@@ -634,6 +634,8 @@ class MainWindow(QMainWindow):
     def _on_selection(self) -> None:
         ids = self.scene.selected_node_ids()
         self.inspector.show_node(ids[0] if len(ids) == 1 else None, len(ids))
+        if len(ids) == 1 and self._training is not None:
+            self._training.select_node(ids[0])
         if len(ids) == 1:
             report = self.document.report.nodes.get(ids[0])
             if report is not None and report.problems:

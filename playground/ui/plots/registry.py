@@ -13,6 +13,7 @@ from playground.ui.plots.base import PlotView
 from playground.ui.plots.bias_variance import BiasVarianceView
 from playground.ui.plots.boundary import BoundaryView
 from playground.ui.plots.confusion import ConfusionView
+from playground.ui.plots.feature_maps import FeatureMapView
 from playground.ui.plots.filters import FilterView
 from playground.ui.plots.fit import FitView
 from playground.ui.plots.gradients import GradientView
@@ -27,6 +28,7 @@ LIVE_VIEWS: tuple[type[PlotView], ...] = (
     ActivationView,
     FilterView,
     SaliencyView,
+    FeatureMapView,
     ConfusionView,
     BiasVarianceView,
     AdvisorView,

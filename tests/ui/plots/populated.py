@@ -8,11 +8,13 @@ from collections.abc import Callable
 import numpy as np
 
 from playground.core.datasets.curves import wiggles
+from playground.core.feature_maps import FeatureMaps, NodeMaps
 from playground.core.fit_picture import CurvePoints, FitCurve
 from playground.ui.plots.activations import ActivationView
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.boundary import BoundaryView
 from playground.ui.plots.confusion import ConfusionView, confusion_matrix
+from playground.ui.plots.feature_maps import FeatureMapView
 from playground.ui.plots.filters import FilterView
 from playground.ui.plots.fit import FitView
 from playground.ui.plots.gradients import GradientView
@@ -79,6 +81,39 @@ def saliency_view() -> SaliencyView:
     return view
 
 
+def digit_feature_maps(image: np.ndarray, index: int) -> FeatureMaps:
+    """LeNet-like maps of one 8x8 digit: eight edge detectors' ReLU outputs, their 2x2 max
+    pooling, and a Dense layer of 32 units (some silent, as ReLU units are)."""
+    rng = np.random.default_rng(index)
+    x = image[0] / 16
+    shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
+    conv = np.stack([np.maximum(x - np.roll(x, s, axis=(0, 1)), 0) for s in shifts]).astype(np.float32)
+    conv[5] *= 0.1  # a weak channel: its own scale shows its shape
+    pool = conv.reshape(8, 4, 2, 4, 2).max(axis=(2, 4))
+    dense = np.maximum(rng.normal(0.2, 0.8, 32), 0).astype(np.float32)
+    logits = rng.normal(0, 2, 10).astype(np.float32)
+    nodes = {"conv1": NodeMaps("conv1", "Conv2d", conv, 8), "pool1": NodeMaps("pool1", "MaxPool2d", pool, 8),
+             "fc": NodeMaps("fc", "Dense", dense, 32), "out": NodeMaps("out", "Output", logits, 10)}
+    return FeatureMaps(index, image, nodes)
+
+
+FEATURE_MAP_LABELS = {"conv1": "Conv2d 'conv1'", "pool1": "MaxPool2d 'pool1'", "fc": "Dense 'fc'",
+                      "out": "Output 'out'"}
+
+
+def feature_map_view(node: str = "conv1") -> FeatureMapView:
+    """The second digit picked, a convolution's maps shown."""
+    view = FeatureMapView()
+    view.set_node_labels(FEATURE_MAP_LABELS)
+    images, labels = fakes.digit_images(12)
+    view.set_samples(images, labels, DIGIT_NAMES)
+    view.picker.pick(1)
+    view.picker.set_predictions(labels)
+    view.select_node(node)
+    view.set_maps(digit_feature_maps(images[1], 1))
+    return view
+
+
 def boundary_view() -> BoundaryView:
     """Two moons with a fitted boundary and two hidden layers' units."""
     view = BoundaryView()
@@ -126,4 +161,5 @@ VIEWS: dict[str, Callable[[], PlotView]] = {
     "boundary": boundary_view,
     "confusion": confusion_view,
     "fit": fit_view,
+    "feature_maps": feature_map_view,
 }
