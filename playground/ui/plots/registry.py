@@ -19,6 +19,7 @@ from playground.ui.plots.fit import FitView
 from playground.ui.plots.gradients import GradientView
 from playground.ui.plots.loss import LossView
 from playground.ui.plots.saliency import SaliencyView
+from playground.ui.plots.unit_view import UnitView
 
 LIVE_VIEWS: tuple[type[PlotView], ...] = (
     LossView,
@@ -29,6 +30,7 @@ LIVE_VIEWS: tuple[type[PlotView], ...] = (
     FilterView,
     SaliencyView,
     FeatureMapView,
+    UnitView,
     ConfusionView,
     BiasVarianceView,
     AdvisorView,

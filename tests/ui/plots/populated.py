@@ -10,6 +10,7 @@ import numpy as np
 from playground.core.datasets.curves import wiggles
 from playground.core.feature_maps import FeatureMaps, NodeMaps
 from playground.core.fit_picture import CurvePoints, FitCurve
+from playground.core.unit_probe import MaximisedInput, TopExamples
 from playground.ui.plots.activations import ActivationView
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.boundary import BoundaryView
@@ -20,6 +21,7 @@ from playground.ui.plots.fit import FitView
 from playground.ui.plots.gradients import GradientView
 from playground.ui.plots.loss import LossView
 from playground.ui.plots.saliency import SaliencyView
+from playground.ui.plots.unit_view import UnitChoice, UnitView
 from tests.ui.plots import fakes
 
 DIGIT_NAMES = [str(i) for i in range(10)]
@@ -114,6 +116,24 @@ def feature_map_view(node: str = "conv1") -> FeatureMapView:
     return view
 
 
+def unit_view() -> UnitView:
+    """A LeNet channel that likes rings: its top examples are the ring digits, its bottom ones
+    the bars, and the made input a bright ring on grey."""
+    view = UnitView()
+    view.set_choices({"conv1": UnitChoice("Conv2d 'conv1'", 8, "channel"), "fc": UnitChoice("Dense 'fc'", 64, "unit"),
+                      "out": UnitChoice("Output 'out'", 10, "class")}, DIGIT_NAMES)
+    view.select_unit(2)
+    images, labels = fakes.digit_images(16)
+    top, bottom = np.arange(0, 16, 2), np.arange(1, 16, 2)
+    values = np.linspace(2.4, 1.1, 8).astype(np.float32)
+    view.set_examples(TopExamples("conv1", 2, top, values, images[top], labels[top], bottom, values - 2.0,
+                                  images[bottom], labels[bottom], 0.7, 288))
+    yy, xx = np.mgrid[0:8, 0:8]
+    ring = 4 + 12 * np.exp(-((np.hypot(xx - 3.5, yy - 3.5) - 2.5) ** 2))
+    view.set_maximised(MaximisedInput("conv1", 2, ring[None].astype(np.float32), 4.8, 0.3, 40))
+    return view
+
+
 def boundary_view() -> BoundaryView:
     """Two moons with a fitted boundary and two hidden layers' units."""
     view = BoundaryView()
@@ -161,5 +181,6 @@ VIEWS: dict[str, Callable[[], PlotView]] = {
     "boundary": boundary_view,
     "confusion": confusion_view,
     "fit": fit_view,
+    "units": unit_view,
     "feature_maps": feature_map_view,
 }

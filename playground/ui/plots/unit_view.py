@@ -1,0 +1,416 @@
+"""What one unit looks for: the validation examples that excite it most and least, beside an
+input made to excite it (lectures, "Looking inside").
+
+A student picks a node and one of its units (a Dense unit, a convolution channel, an Output
+class) and sees two rows of validation images, the most and the least exciting, each labelled
+with the activation it gives the unit, and, beside them, the input that gradient ascent made
+to excite the unit (``core.unit_probe``). Both are computed on the training thread between
+steps: the ranking at the workspace's picture rate within its time budget, the made input at
+most every ``MAXIMISE_INTERVAL`` seconds while training runs, or at once when a person asks
+("Recompute", another unit). All images share one grey scale (the data's pixel range, which
+the made input is kept within), so the made input reads as a picture the network could see.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSignalBlocker, Slot
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSizePolicy, QSpinBox, QWidget
+
+from playground.ui.plots.base import PlotView
+from playground.ui.plots.export import Cell
+from playground.ui.plots.live import PictureRequest, RunInfo, describe_input
+from playground.ui.plots.style import Caption, bare_image_box
+from playground.ui.plots.tool_row import labelled
+
+if TYPE_CHECKING:
+    from playground.core.datasets import DatasetMeta
+    from playground.core.unit_probe import MaximisedInput, TopExamples
+
+#: Examples shown at each end of the ranking, in rows of COLUMNS tiles.
+K = 8
+COLUMNS = 4
+TILE_ROWS = -(-K // COLUMNS)
+#: The made input's width, in tile columns.
+MADE_COLUMNS = 2
+#: Seconds between two made inputs while a run trains (each costs some 20 ms of LeNet's
+#: training thread; the ranking, cheaper, follows the workspace's own picture rate).
+MAXIMISE_INTERVAL = 5.0
+PLACEHOLDER = "Train the network (F5): the validation images that excite the chosen unit most and least appear here."
+COMPUTING = "Ranking the validation images…"
+_ROWS = ("Most exciting", "Least exciting")
+
+
+@dataclass(frozen=True)
+class UnitChoice:
+    """A node the view offers: its display name, its unit count and what a unit is called."""
+
+    label: str
+    units: int
+    noun: str
+
+
+def _noun(node_type: str, output_ndim: int, classifies: bool) -> str:
+    """What one unit of a node is called: an Output's are classes (or outputs, for regression),
+    a node of pictures has channels, a flat one units."""
+    if node_type == "Output":
+        return "class" if classifies else "output"
+    return "channel" if output_ndim == 3 else "unit"
+
+
+def _label_cell(label: np.ndarray) -> Cell:
+    """A target as a CSV cell: a class index, a number, or a list for vector targets."""
+    value = np.asarray(label)
+    return value.item() if value.ndim == 0 else str(value.tolist())
+
+
+@dataclass
+class _Tile:
+    box: pg.ViewBox
+    image: pg.ImageItem
+    label: Caption
+
+
+def _grey(images: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``(C, H, W)`` raw image -> ``(H, W, 3)`` in [0, 1] on the shared scale ``lo..hi``: grey
+    for one channel, colour for three, the first channel otherwise."""
+    a = np.nan_to_num(np.asarray(images, np.float32))
+    a = np.clip((a - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros_like(a)
+    rgb = a.transpose(1, 2, 0) if a.shape[0] == 3 else np.repeat(a[0][..., None], 3, axis=2)
+    return np.ascontiguousarray(rgb, dtype=np.float32)
+
+
+class UnitView(PlotView):
+    """Node and unit choosers, the top and bottom ``K`` examples as labelled tiles, and the made
+    input beside them.
+
+    Feeding: ``set_choices`` (the run's nodes with units), ``set_examples`` (a ``TopExamples``),
+    ``set_maximised`` (a ``MaximisedInput``); results for another unit than the chosen one are
+    dropped. ``select_node(node_id)`` switches the node (the canvas' selection calls it).
+    """
+
+    dock_id = "units"
+    dock_title = "Units"
+    overview = "picture"
+    export_name = "units"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("What this unit looks for", parent)
+        self._choices: dict[str, UnitChoice] = {}
+        self._class_names: list[str] = []
+        self._examples: TopExamples | None = None
+        self._made: MaximisedInput | None = None
+        #: a made input wanted at once (a person asked, or the choice changed)
+        self._made_wanted = True
+        #: when the last made input arrived (monotonic seconds)
+        self._made_at = -MAXIMISE_INTERVAL
+
+        self.node_box = QComboBox()
+        self.node_box.setToolTip("The node whose unit is examined (or click a node on the canvas)")
+        self.node_box.setMinimumContentsLength(12)
+        self.node_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.unit_box = QSpinBox()
+        self.unit_box.setToolTip("Which unit, channel (its mean over the picture) or class (its score before "
+                                 "the softmax)")
+        unit_pair = labelled("unit", self.unit_box)
+        #: names what a unit of the chosen node is: "channel", "unit" or "class"
+        self.unit_caption = unit_pair.findChild(QLabel)
+        self.recompute_button = QPushButton("Recompute")
+        self.recompute_button.setToolTip("Rank the examples and make the exciting input again with the current "
+                                         "weights (also while paused)")
+        self.add_tool(labelled("node", self.node_box))
+        self.add_tool(unit_pair)
+        self.add_tool(self.recompute_button)
+
+        # the made input in a wide first column, then each group of K examples as a header and
+        # rows of COLUMNS tiles, each tile over its label
+        self.caption = Caption(PLACEHOLDER)
+        self.graphics.addItem(self.caption, row=0, col=0, colspan=COLUMNS + 1)
+        self.made_header = Caption("Made to excite it")
+        self.graphics.addItem(self.made_header, row=1, col=0)
+        self.made = self._tile(2, 0, rowspan=2 * TILE_ROWS)
+        self.graphics.addItem(self.made.label, row=2 + 2 * TILE_ROWS, col=0)
+        self._headers = [Caption(text) for text in _ROWS]
+        self._rows: list[list[_Tile]] = []
+        group_rows = 1 + 2 * TILE_ROWS
+        for r, header in enumerate(self._headers):
+            top = 1 + r * group_rows
+            self.graphics.addItem(header, row=top, col=1, colspan=COLUMNS)
+            self._rows.append([self._tile(top + 1 + 2 * (i // COLUMNS), 1 + i % COLUMNS) for i in range(K)])
+        layout = self.graphics.ci.layout
+        layout.setColumnStretchFactor(0, MADE_COLUMNS)
+        for c in range(COLUMNS):
+            layout.setColumnStretchFactor(1 + c, 1)
+        for text in (*self._headers, self.made_header, *(t.label for row in self._rows for t in row), self.made.label):
+            text.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # the tiles take the height
+
+        self.node_box.currentIndexChanged.connect(self._on_node)
+        self.unit_box.valueChanged.connect(self._on_unit)
+        self.recompute_button.clicked.connect(self.recompute)
+        self._apply_theme()
+        self.schedule()
+
+    def _canvas_resized(self) -> None:
+        """Tiles no taller than wide (their images are square pixels in a box of the column's
+        width), so a tall dock leaves its spare height below the pictures instead of between a
+        tile and its label."""
+        column = max(self.graphics.width() - 16, 0) / (COLUMNS + MADE_COLUMNS)
+        for row in self._rows:
+            for t in row:
+                t.box.setMaximumHeight(column)
+        self.made.box.setMaximumHeight(MADE_COLUMNS * column)
+
+    def _tile(self, row: int, col: int, rowspan: int = 1) -> _Tile:
+        box = pg.ViewBox()
+        bare_image_box(box)
+        image = pg.ImageItem(axisOrder="row-major")
+        box.addItem(image)
+        label = Caption("", size="8pt")
+        self.graphics.addItem(box, row=row, col=col, rowspan=rowspan)
+        if rowspan == 1:
+            self.graphics.addItem(label, row=row + 1, col=col)
+        return _Tile(box, image, label)
+
+    # ------------------------------------------------------------------ feeding
+    def set_choices(self, choices: dict[str, UnitChoice], class_names: list[str] | None = None) -> None:
+        """The nodes to choose from, in the network's order. The chosen node stays when it is
+        still there; else the first convolution, else the Output, else the first node."""
+        self._choices = dict(choices)
+        self._class_names = list(class_names or [])
+        current = self.node()
+        with QSignalBlocker(self.node_box):
+            self.node_box.clear()
+            for node_id, choice in self._choices.items():
+                self.node_box.addItem(choice.label, node_id)
+        chosen = current if current in self._choices else self._default_node()
+        self._show_node(chosen, unit=self.unit() if chosen == current else 0)
+
+    def _default_node(self) -> str | None:
+        channels = [n for n, c in self._choices.items() if c.noun == "channel"]
+        classes = [n for n, c in self._choices.items() if c.noun == "class"]
+        return next(iter(channels or classes or list(self._choices)), None)
+
+    def set_examples(self, examples: TopExamples) -> None:
+        """The ranking of the chosen unit (another unit's is dropped)."""
+        if (examples.node_id, examples.unit) == (self.node(), self.unit()):
+            self._examples = examples
+            self.schedule()
+
+    def set_maximised(self, made: MaximisedInput) -> None:
+        """The input made to excite the chosen unit (another unit's is dropped)."""
+        if (made.node_id, made.unit) == (self.node(), self.unit()):
+            self._made = made
+            self._made_at = time.monotonic()
+            self.schedule()
+
+    def select_node(self, node_id: str) -> bool:
+        """Examine ``node_id``'s units (from its first one); False when it has none here (the
+        Input node, a node added since the run started)."""
+        if node_id not in self._choices:
+            return False
+        if node_id != self.node():
+            self._show_node(node_id, unit=0)
+        return True
+
+    def select_unit(self, unit: int) -> None:
+        """Examine unit ``unit`` of the chosen node."""
+        self.unit_box.setValue(unit)
+
+    def node(self) -> str | None:
+        data = self.node_box.currentData()
+        return None if data is None else str(data)
+
+    def unit(self) -> int:
+        return self.unit_box.value()
+
+    def examples(self) -> TopExamples | None:
+        """The ranking shown, None before it arrives."""
+        return self._examples
+
+    def maximised(self) -> MaximisedInput | None:
+        """The made input shown, None before it arrives."""
+        return self._made
+
+    def _show_node(self, node_id: str | None, unit: int) -> None:
+        with QSignalBlocker(self.node_box), QSignalBlocker(self.unit_box):
+            self.node_box.setCurrentIndex(max(self.node_box.findData(node_id), 0) if node_id else -1)
+            choice = self._choices.get(node_id or "")
+            self.unit_box.setRange(0, max((choice.units if choice else 1) - 1, 0))
+            self.unit_box.setValue(unit)
+            self.unit_caption.setText(choice.noun if choice else "unit")
+        self._choice_changed()
+
+    @Slot(int)
+    def _on_node(self, _index: int) -> None:
+        self._show_node(self.node(), 0)
+
+    @Slot(int)
+    def _on_unit(self, _value: int) -> None:
+        self._choice_changed()
+
+    def _choice_changed(self) -> None:
+        self._examples = None
+        self._made = None
+        self.recompute()
+
+    @Slot()
+    def recompute(self) -> None:
+        """Ask for the ranking and the made input now, with the current weights."""
+        self._made_wanted = True
+        self.schedule()
+        if self.node() is not None:
+            self.picturesWanted.emit()
+
+    # ------------------------------------------------------------------ live-view protocol
+    def not_applicable(self, meta: DatasetMeta) -> str | None:
+        if meta.is_image:
+            return None
+        return (f"A unit's favourite inputs are shown as pictures, so they need images; this dataset has "
+                f"{describe_input(meta)}." + (" The Decision boundary shows what each hidden unit responds to "
+                                              "over the whole plane." if meta.is_plane else ""))
+
+    def on_run_started(self, info: RunInfo, previous: str | None) -> None:
+        self.show_reason(self.not_applicable(info.meta))
+        self.clear()
+        if self.reason_shown() is not None or info.project is None:
+            return
+        from playground.core.shapes import infer_shapes
+        from playground.core.unit_probe import probe_units
+
+        graph = info.project.graph
+        shapes = infer_shapes(graph, info.meta).nodes
+        choices = {node_id: UnitChoice(info.labels.get(node_id, node_id), units,
+                                       _noun(graph.nodes[node_id].type, len(shapes[node_id].shape or ()),
+                                             info.classifies))
+                   for node_id, units in probe_units(graph, info.meta).items()}
+        self.set_choices(choices, list(info.meta.class_names) if info.classifies else [])
+
+    def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
+        node = self.node()
+        if self.not_applicable(info.meta) is not None or node is None:
+            return []
+        from playground.core.unit_probe import maximise, top_examples
+
+        unit = self.unit()
+        requests = [PictureRequest("unit_examples", partial(top_examples, node_id=node, unit=unit, k=K))]
+        if self._made_wanted or time.monotonic() - self._made_at >= MAXIMISE_INTERVAL:
+            self._made_wanted = False
+            requests.append(PictureRequest("unit_maximise", partial(maximise, node_id=node, unit=unit)))
+        return requests
+
+    def on_picture(self, key: str, value: Any) -> None:
+        if key == "unit_examples":
+            self.set_examples(value)
+        elif key == "unit_maximise":
+            self.set_maximised(value)
+
+    def clear(self) -> None:
+        self._examples = None
+        self._made = None
+        self._made_wanted = True
+        self._dirty = True
+        self.flush()
+
+    def reset(self) -> None:
+        self.set_choices({})
+        self.clear()
+
+    # ------------------------------------------------------------------ drawing
+    def _levels(self) -> tuple[float, float]:
+        """One grey scale for every tile and the made input: their common pixel range."""
+        shown = [a for a in (self._examples.top_images, self._examples.bottom_images) if a.size] \
+            if self._examples is not None else []
+        if self._made is not None:
+            shown.append(self._made.image[None])
+        if not shown:
+            return 0.0, 1.0
+        return min(float(np.nanmin(a)) for a in shown), max(float(np.nanmax(a)) for a in shown)
+
+    def _redraw(self) -> None:
+        c = self.colors
+        ex, made = self._examples, self._made
+        lo, hi = self._levels()
+        for r, tiles in enumerate(self._rows):
+            images = values = indices = labels = None
+            if ex is not None:
+                images, values, indices, labels = ((ex.top_images, ex.top_values, ex.top_indices, ex.top_labels)
+                                                   if r == 0 else
+                                                   (ex.bottom_images, ex.bottom_values, ex.bottom_indices,
+                                                    ex.bottom_labels))
+            for i, t in enumerate(tiles):
+                has = images is not None and i < len(images)
+                t.image.setVisible(has)
+                if not has:
+                    t.label.setText("")
+                    continue
+                t.image.setImage(_grey(images[i], lo, hi), autoLevels=False, levels=(0.0, 1.0))
+                t.box.autoRange(padding=0.02)
+                t.label.setText(f"{float(values[i]):.3g}", color=c.hex(), size="8pt")
+                t.box.setToolTip(f"validation example {int(indices[i])}{self._class_text(labels[i])}: "
+                                 f"activation {float(values[i]):.4g}")
+        self.made.image.setVisible(made is not None)
+        if made is not None:
+            self.made.image.setImage(_grey(made.image, lo, hi), autoLevels=False, levels=(0.0, 1.0))
+            self.made.box.autoRange(padding=0.02)
+            self.made.label.setText(f"{made.activation:.3g} (grey start {made.start_activation:.3g})",
+                                    color=c.hex(), size="8pt")
+            self.made.box.setToolTip(f"An input made by {made.steps} steps of gradient ascent from grey to "
+                                     f"excite this {self._noun()}: activation {made.activation:.4g}")
+        else:
+            self.made.label.setText("")
+        self._write_caption()
+
+    def _class_text(self, label: np.ndarray) -> str:
+        """", class 7" for a classified example, nothing otherwise."""
+        value = np.asarray(label)
+        if value.ndim == 0 and 0 <= int(value) < len(self._class_names):
+            return f", class {self._class_names[int(value)]}"
+        return ""
+
+    def _noun(self) -> str:
+        choice = self._choices.get(self.node() or "")
+        return choice.noun if choice else "unit"
+
+    def _write_caption(self) -> None:
+        c = self.colors
+        node = self.node()
+        if node is None:
+            self.caption.setText(PLACEHOLDER, color=c.hex(c.dim), size="9pt")
+            return
+        if self._examples is None:
+            self.caption.setText(COMPUTING, color=c.hex(c.dim), size="9pt")
+            return
+        noun, unit = self._noun(), self.unit()
+        name = f"{noun} {unit}"
+        if noun == "class" and unit < len(self._class_names):
+            name += f" ('{self._class_names[unit]}')"
+        ex = self._examples
+        self.caption.setText(f"<b>{self._choices[node].label}</b> · {name} · {ex.count} validation images, "
+                             f"mean activation {ex.mean:.3g}", color=c.hex(), size="9pt")
+
+    def _apply_theme(self) -> None:
+        c = self.colors
+        for header, text in zip(self._headers, _ROWS):
+            header.setText(text, color=c.hex(), bold=True, size="9pt")
+        self.made_header.setText("Made to excite it", color=c.hex(), bold=True, size="9pt")
+
+    # ------------------------------------------------------------------ export
+    def data_table(self) -> tuple[list[str], list[list[Cell]]]:
+        """One row per shown example (top, then bottom) and one for the made input."""
+        header = ["node", "unit", "kind", "rank", "example", "label", "activation"]
+        rows: list[list[Cell]] = []
+        ex = self._examples
+        if ex is not None:
+            for kind, indices, labels, values in (("top", ex.top_indices, ex.top_labels, ex.top_values),
+                                                  ("bottom", ex.bottom_indices, ex.bottom_labels, ex.bottom_values)):
+                rows += [[ex.node_id, ex.unit, kind, rank, int(i), _label_cell(y), float(v)]
+                         for rank, (i, y, v) in enumerate(zip(indices, labels, values))]
+        if self._made is not None:
+            rows.append([self._made.node_id, self._made.unit, "made", 0, "", "", self._made.activation])
+        return header, rows

@@ -1,0 +1,138 @@
+"""The Units view: a LeNet channel's most and least exciting validation images, labelled with
+their activations, beside the input made to excite it; computed by the worker's picture
+requests, the made input only now and then; a plane dataset is told why there is nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from playground.core.datasets import DatasetMeta
+from playground.core.examples import example_path
+from playground.core.project import Project, load_project
+from playground.core.training import Trainer
+from playground.ui.main_window import MainWindow
+from playground.ui.plots.live import RunInfo
+from playground.ui.plots.unit_view import K, UnitView
+from tests.ui.plots.conftest import Show, drawn_share
+
+
+def lenet(epochs: int = 1) -> Project:
+    project = load_project(example_path("lenet_digits") or "")
+    project.training["epochs"] = epochs
+    return project
+
+
+@pytest.fixture(scope="module")
+def trained() -> Trainer:
+    trainer = Trainer(lenet(), device="cpu", probes=False, report_interval=None)
+    trainer.fit()
+    return trainer
+
+
+def deliver(view: UnitView, trainer: Trainer, info: RunInfo) -> list[str]:
+    """What the workspace does between two steps: compute the view's requests, hand them over."""
+    keys = []
+    for request in view.picture_requests(info):
+        keys.append(request.key)
+        view.on_picture(request.key, request.compute(trainer))
+    view.flush()
+    return keys
+
+
+def tile_texts(view: UnitView, row: int) -> list[str]:
+    return [t.label.text for t in view._rows[row]]
+
+
+def test_a_lenet_channel_shows_its_ranked_examples_and_made_input(show: Show, trained: Trainer) -> None:
+    view = show(UnitView())
+    info = RunInfo.of(trained)
+    view.start_run(info, None)
+    assert view.reason_shown() is None
+    assert (view.node(), view.unit()) == ("conv1", 0), "the first convolution's channel 0 by default"
+    assert view.unit_caption.text() == "channel"
+    assert view.unit_box.maximum() == 7
+    assert deliver(view, trained, info) == ["unit_examples", "unit_maximise"]
+    found, made = view.examples(), view.maximised()
+    assert found is not None
+    assert made is not None
+    shown = [float(text) for text in tile_texts(view, 0)]
+    assert shown == pytest.approx(found.top_values, rel=5e-3), "each tile labelled with its activation"
+    assert shown == sorted(shown, reverse=True)
+    assert min(shown) >= max(float(text) for text in tile_texts(view, 1))
+    assert all(t.image.isVisible() for row in view._rows for t in row)
+    assert view.made.image.isVisible()
+    assert view.made.image.image.shape == (8, 8, 3)
+    assert f"{made.activation:.3g}" in view.made.label.text
+    assert made.activation > found.top_values[0], "the made input excites the channel more than any example"
+    assert "Conv2d 'conv1'" in view.caption.text
+    assert drawn_share(view) > 0.03
+    header, rows = view.data_table()
+    assert len(rows) == 2 * K + 1
+    assert [r[2] for r in rows].count("made") == 1
+
+
+def test_the_made_input_is_recomputed_now_and_then_or_when_asked(show: Show, trained: Trainer) -> None:
+    view = show(UnitView())
+    info = RunInfo.of(trained)
+    view.start_run(info, None)
+    deliver(view, trained, info)
+    assert deliver(view, trained, info) == ["unit_examples"], "the ranking follows the run, the made input waits"
+    with_recompute = []
+    view.picturesWanted.connect(lambda: with_recompute.append(True))
+    view.recompute_button.click()
+    assert with_recompute
+    assert deliver(view, trained, info) == ["unit_examples", "unit_maximise"]
+
+
+def test_choosing_an_output_class_ranks_its_examples(show: Show, trained: Trainer) -> None:
+    view = show(UnitView())
+    info = RunInfo.of(trained)
+    view.start_run(info, None)
+    deliver(view, trained, info)
+    old = view.examples()
+    assert view.select_node("out")
+    assert view.unit_caption.text() == "class"
+    assert view.unit_box.maximum() == 9
+    view.select_unit(3)
+    assert view.examples() is None, "another unit's ranking is not shown"
+    assert old is not None
+    view.set_examples(old)
+    assert view.examples() is None, "a late result for the old choice is dropped"
+    deliver(view, trained, info)
+    found = view.examples()
+    assert found is not None
+    assert (found.node_id, found.unit) == ("out", 3)
+    assert (found.top_labels == 3).mean() >= 0.75, "the examples that score class 3 highest are threes"
+    assert "class 3 ('3')" in view.caption.text
+    assert not view.select_node("in"), "the Input has no units to examine"
+
+
+def test_a_plane_dataset_is_told_why(show: Show) -> None:
+    view = show(UnitView())
+    empty = (np.empty((0, 2), np.float32), np.empty(0))
+    info = RunInfo(10, 100, "cpu", ["in", "h", "out"], {}, DatasetMeta((2,), "classification", 2), "cross_entropy",
+                   empty, empty, empty)
+    view.start_run(info, None)
+    reason = view.reason_shown()
+    assert reason is not None
+    assert "2 input features" in reason
+    assert "Decision boundary" in reason
+    assert view.picture_requests(info) == []
+
+
+def test_the_app_shows_a_units_top_examples_and_made_input(make_window: Callable[..., MainWindow]) -> None:
+    window = make_window(lenet(epochs=2))
+    ws = window.training
+    ws.docks["units"].raise_()
+    ws.train_steps(30)
+    view = ws.view("units")
+    assert isinstance(view, UnitView)
+    assert view.reason_shown() is None
+    found, made = view.examples(), view.maximised()
+    assert found is not None, "the worker ranked the validation images between steps"
+    assert made is not None, "and made an input for the channel"
+    assert (found.node_id, made.node_id) == ("conv1", "conv1")
+    assert all(t.image.isVisible() for t in view._rows[0])
