@@ -42,7 +42,6 @@ from playground.ui.plots.style import (
     style_plot,
     symmetric_level,
 )
-from playground.ui.plots.tool_row import labelled
 
 if TYPE_CHECKING:
     from playground.core.datasets import DatasetMeta
@@ -75,12 +74,12 @@ class FeatureMapView(PlotView):
 
         self.node_box = QComboBox()
         self.node_box.setToolTip("The node whose output is shown (or click a node on the canvas)")
-        self.node_box.setMinimumContentsLength(12)
+        self.node_box.setMinimumContentsLength(10)
         self.node_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.scale_toggle = QCheckBox("Scale each")
         self.scale_toggle.setToolTip("Colour every channel on its own scale, to see the shape of weak responses.\n"
                                      "Off: one scale for all channels, to see which ones respond to this image.")
-        self.add_tool(labelled("node", self.node_box))
+        self.add_tool(self.node_box)
         self.add_tool(self.scale_toggle)
 
         self.picker = SamplePicker()
@@ -266,18 +265,15 @@ class FeatureMapView(PlotView):
         self._shows_bars = bars
 
     def _redraw(self) -> None:
-        index = self.picker.current()
-        node = self.node_maps()
-        shown = node is not None and self._maps is not None
-        self.input_image.setVisible(shown)
-        self.maps_image.setVisible(shown)
-        self.bars.setVisible(shown)
-        self.colorbar.setVisible(shown)
-        if not shown or self._maps is None or node is None or index is None:
-            text = PLACEHOLDER if index is None or self._maps is None and not self.picker.count() else COMPUTING
+        maps, node, index = self._maps, self.node_maps(), self.picker.current()
+        shown = maps is not None and node is not None and index is not None
+        for item in (self.input_image, self.maps_image, self.bars, self.colorbar):
+            item.setVisible(shown)
+        if maps is None or node is None or index is None:
+            text = PLACEHOLDER if index is None else COMPUTING  # no samples before a run
             self.caption.setText(text, color=self.colors.hex(self.colors.dim), size="9pt")
             return
-        self.input_image.setImage(display_rgb(self._maps.image), autoLevels=False, levels=(0.0, 1.0))
+        self.input_image.setImage(display_rgb(maps.image), autoLevels=False, levels=(0.0, 1.0))
         self.input_box.autoRange(padding=0.02)
         self._place(bars=not node.is_image)
         what = self._draw_bars(node) if not node.is_image else self._draw_grid(node)

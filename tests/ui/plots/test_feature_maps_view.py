@@ -13,7 +13,7 @@ from playground.core.datasets import DatasetMeta
 from playground.core.examples import example_path
 from playground.core.project import load_project
 from playground.ui.main_window import MainWindow
-from playground.ui.plots.feature_maps import FeatureMapView
+from playground.ui.plots.feature_maps import COMPUTING, PLACEHOLDER, FeatureMapView
 from playground.ui.plots.live import RunInfo
 from tests.ui.plots import fakes
 from tests.ui.plots.conftest import Show, drawn_share
@@ -88,6 +88,7 @@ def test_a_node_without_maps_is_remembered_until_maps_for_it_arrive(show: Show) 
 
 def test_picking_a_sample_asks_for_its_maps_and_drops_late_ones_of_the_last(show: Show, qtbot: QtBot) -> None:
     view = show(FeatureMapView())
+    assert view.caption.text == PLACEHOLDER, "before a run there is nothing to pick"
     info = run_info(DIGITS)
     view.start_run(info, None)
     images = info.samples[0]
@@ -100,6 +101,8 @@ def test_picking_a_sample_asks_for_its_maps_and_drops_late_ones_of_the_last(show
     with qtbot.waitSignal(view.picturesWanted):  # the maps of sample 0, computed before the pick
         view.on_picture("feature_maps", digit_feature_maps(images[0], 0))
     assert view.node_maps() is None
+    view.flush()
+    assert view.caption.text == COMPUTING
     view.on_picture("feature_maps", digit_feature_maps(images[4], 4))
     view.flush()
     assert view.node() == "conv1"
