@@ -130,12 +130,16 @@ def _layer_forwards(module: nn.Module) -> list[Callable[..., torch.Tensor]]:
     return [module.forward]
 
 
-def weight_module(module: nn.Module) -> nn.Linear | nn.Conv2d | None:
-    """The Linear or Conv2d inside a node's module: what init, LSUV and filter views act on."""
-    if isinstance(module, (nn.Linear, nn.Conv2d)):
+WEIGHTED = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)
+
+
+def weight_module(module: nn.Module) -> nn.Linear | nn.Conv2d | nn.ConvTranspose2d | None:
+    """The Linear or (transposed) convolution inside a node's module: what init, LSUV, the L1
+    penalty and filter views act on."""
+    if isinstance(module, WEIGHTED):
         return module
     for child in module.children():
-        if isinstance(child, (nn.Linear, nn.Conv2d)):
+        if isinstance(child, WEIGHTED):
             return child
     return None
 

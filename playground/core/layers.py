@@ -263,6 +263,24 @@ def _activation_params(params: dict[str, Any], key: str = "activation") -> int:
     return ACTIVATIONS[params[key]].parameters
 
 
+def _times(shape: Shape) -> str:
+    return "×".join(str(s) for s in shape)
+
+
+def _transposed_padding(params: dict[str, Any], ctx: ShapeContext) -> tuple[int, int]:
+    """(padding, output padding) of a transposed convolution: 'valid' pads nothing and gives
+    (H - 1)·stride + kernel; 'same' gives H·stride, the inverse of a 'same' Conv2d's size."""
+    k, s = params["kernel"], params["stride"]
+    if params["padding"] == "valid":
+        return 0, 0
+    if k < s or (s == 1 and k % 2 == 0):
+        raise ShapeError(f"{ctx.who}: 'same' padding with stride {s} needs "
+                         + ("an odd kernel" if k >= s else f"a kernel of at least {s}")
+                         + "; change the kernel or use 'valid' padding")
+    pad = (k - s + 1) // 2
+    return pad, 2 * pad - (k - s)
+
+
 # --------------------------------------------------------------------------- layer types
 
 Inputs = Sequence[tuple[str, Shape]]
@@ -402,6 +420,58 @@ def _conv_summary(p: dict[str, Any]) -> str:
     k = p["kernel"]
     head = f"Conv2d {p['filters']} {k}×{k}" + (f" /{p['stride']}" if p["stride"] != 1 else "")
     return " · ".join([head, p["activation"], *_extras_summary(p)])
+
+
+def _conv_transpose_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    c, h, w = _require_image(inputs[0][1], ctx)
+    k, s = p["kernel"], p["stride"]
+    pad, extra = _transposed_padding(p, ctx)
+    f = p["filters"]
+    n = c * k * k * f + (f if p["bias"] else 0) + (2 * f if p["batchnorm"] else 0)
+    return (f, (h - 1) * s - 2 * pad + k + extra, (w - 1) * s - 2 * pad + k + extra), n + _activation_params(p)
+
+
+def _conv_transpose_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    from torch import nn
+
+    pad, extra = _transposed_padding(p, ctx)
+    conv = nn.ConvTranspose2d(inputs[0][1][0], p["filters"], p["kernel"], stride=p["stride"], padding=pad,
+                              output_padding=extra, bias=p["bias"])
+    apply_init(conv, p)
+    return nn.Sequential(OrderedDict([("conv", conv), *_post(p, p["filters"], image=True)]))
+
+
+def _reshape_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    shape = tuple(p["shape"])
+    values = math.prod(inputs[0][1])
+    if math.prod(shape) != values:
+        raise ShapeError(f"{ctx.who} cannot make {describe(inputs[0][1])} into {_times(shape)} "
+                         f"({math.prod(shape):,} values): the shape's sizes must multiply to {values:,}")
+    return shape, 0
+
+
+def _reshape_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    from torch import nn
+
+    return nn.Unflatten(1, tuple(p["shape"])) if len(inputs[0][1]) == 1 else nn.Sequential(
+        OrderedDict([("flatten", nn.Flatten()), ("unflatten", nn.Unflatten(1, tuple(p["shape"])))]))
+
+
+def _upsample_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    c, h, w = _require_image(inputs[0][1], ctx)
+    return (c, h * p["scale"], w * p["scale"]), 0
+
+
+def _upsample_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    from torch import nn
+
+    return nn.Upsample(scale_factor=p["scale"], mode="nearest")
+
+
+def _noise_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    from playground.core.modules import GaussianNoise
+
+    return GaussianNoise(p["std"])
 
 
 def _pool_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
@@ -603,6 +673,30 @@ _CATALOGUE = (
         _conv_infer, _conv_build, _conv_summary, weighted=True,
     ),
     LayerType(
+        "ConvTranspose2d", "Convolution",
+        "A transposed convolution: each input pixel stamps a learned filter onto a larger output, so "
+        "with stride 2 it doubles the image size; the decoder's counterpart of Conv2d.",
+        (Param("filters", "int", 8, "Number of filters, i.e. output channels.", minimum=1, maximum=4096),
+         Param("kernel", "int", 3, "Width and height of each square filter.", minimum=1, maximum=31),
+         Param("stride", "int", 1, "Step between stamped filters in the output; 2 doubles the image size.",
+               minimum=1, maximum=16),
+         Param("padding", "choice", "same", "'same' makes the output exactly stride times the input's size; "
+               "'valid' keeps every stamped pixel: (size - 1)·stride + kernel.", choices=("same", "valid")),
+         _activation_param(), *INIT_PARAMS, *WEIGHTED_EXTRAS),
+        _conv_transpose_infer, _conv_transpose_build,
+        lambda p: " · ".join([f"ConvTranspose2d {p['filters']} {p['kernel']}×{p['kernel']}"
+                              + (f" ×{p['stride']}" if p["stride"] != 1 else ""), p["activation"],
+                              *_extras_summary(p)]),
+        weighted=True,
+    ),
+    LayerType(
+        "Upsample", "Convolution",
+        "Enlarges the image by repeating each pixel scale × scale times (nearest neighbour): the "
+        "parameter-free way back up in a decoder.",
+        (Param("scale", "int", 2, "How many times larger the height and width become.", minimum=1, maximum=8),),
+        _upsample_infer, _upsample_build, lambda p: f"Upsample ×{p['scale']}",
+    ),
+    LayerType(
         "MaxPool2d", "Convolution",
         "Keeps the largest value of each window: downsamples and adds some translation invariance.",
         POOL_PARAMS, _pool_infer, _pool_builder("MaxPool2d"),
@@ -618,6 +712,15 @@ _CATALOGUE = (
         "Flatten", "Core",
         "Unrolls an image (C, H, W) into one feature vector, as Dense layers expect.",
         (), _flatten_infer, _fixed("Flatten"), lambda p: "Flatten",
+    ),
+    LayerType(
+        "Reshape", "Core",
+        "Gives its input a new shape holding the same values, e.g. 256 features as a 16×4×4 image for a "
+        "convolutional decoder.",
+        (Param("shape", "ints", (16, 4, 4), "The new shape: features (one number), a sequence (two) or an "
+               "image C, H, W (three); the sizes must multiply to the input's number of values.",
+               minimum=1, maximum=65536, extra={"length": (1, 3)}),),
+        _reshape_infer, _reshape_build, lambda p: f"Reshape {_times(tuple(p['shape']))}",
     ),
     LayerType(
         "Activation", "Core",
@@ -639,6 +742,14 @@ _CATALOGUE = (
         (Param("p", "float", 0.5, "Probability of dropping each value during training.", minimum=0.0,
                maximum=1.0, max_exclusive=True),),
         _same_shape, _dropout_build, lambda p: f"Dropout {p['p']:g}", transparent_at_test=True,
+    ),
+    LayerType(
+        "Noise", "Regularisation",
+        "During training, adds Gaussian noise to every value; does nothing at test time. After the Input "
+        "(whose values are normalised) it corrupts the images a denoising autoencoder learns to clean.",
+        (Param("std", "float", 0.1, "Standard deviation of the noise, in the units of the values it gets "
+               "(after the Input: of the data's spread).", minimum=0.0, maximum=10.0, min_exclusive=True),),
+        _same_shape, _noise_build, lambda p: f"Noise σ {p['std']:g}", transparent_at_test=True,
     ),
     LayerType(
         "Add", "Merge",

@@ -87,3 +87,18 @@ class Concat(nn.Module):
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
         return torch.cat(xs, dim=1)
+
+
+class GaussianNoise(nn.Module):
+    """Adds Gaussian noise of standard deviation ``std`` in training only, and is the identity
+    when evaluated (so exports, traced in eval mode, leave it out): the corruption a denoising
+    autoencoder learns to undo."""
+
+    def __init__(self, std: float) -> None:
+        super().__init__()
+        self.std = std
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            return x + torch.randn_like(x) * self.std
+        return x

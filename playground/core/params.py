@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 import reprlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-ParamKind = Literal["int", "float", "bool", "choice", "str", "path"]
+ParamKind = Literal["int", "float", "bool", "choice", "str", "path", "ints"]
 
 #: Longest path a project may name, in characters, and longest single file or folder name in
 #: UTF-8 bytes (the usual NAME_MAX): longer ones make the operating system raise instead of answer.
@@ -77,6 +77,9 @@ class Param:
             return "true or false"
         if self.kind in ("str", "path"):
             return "a text" if self.kind == "str" else "a file or folder path"
+        if self.kind == "ints":
+            low, high = self.extra.get("length", (1, 8))
+            return f"a list of {low} to {high} values, each {self._element().describe_range()}"
         what = "a whole number" if self.kind == "int" else "a number"
         lo, hi = self.minimum, self.maximum
         if lo is not None and hi is not None:
@@ -103,6 +106,8 @@ class Param:
             if isinstance(value, str) and value in self.choices:
                 return value, None
             return None, f"must be {self.describe_range()}, got {show_value(value)}"
+        if self.kind == "ints":
+            return self._check_ints(value)
         if self.kind in ("str", "path"):
             if not (isinstance(value, str) and (value.strip() or self.kind == "str")):
                 return None, f"must be {self.describe_range()}, got {show_value(value)}"
@@ -124,6 +129,19 @@ class Param:
         if not self._in_range(value):
             return None, f"must be {self.describe_range()}, got {show_value(value)}"
         return value, None
+
+    def _element(self) -> Param:
+        """One item of an "ints" list: a whole number in this parameter's range."""
+        return replace(self, kind="int", default=None, nullable=False)
+
+    def _check_ints(self, value: Any) -> tuple[Any, str | None]:
+        """A list (``extra["length"]``: its shortest and longest) of whole numbers in range, as a tuple."""
+        low, high = self.extra.get("length", (1, 8))
+        if isinstance(value, (list, tuple)) and low <= len(value) <= high:
+            checked = [self._element().check(v) for v in value]
+            if not any(error for _, error in checked):
+                return tuple(v for v, _ in checked), None
+        return None, f"must be {self.describe_range()}, got {show_value(value)}"
 
     def _in_range(self, value: float) -> bool:
         lo, hi = self.minimum, self.maximum

@@ -9,6 +9,7 @@ quietly when the model changes underneath (undo), without stealing focus or re-e
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -276,6 +277,21 @@ class TextEditor(ParamEditor):
             self.edit.setText(self._last)
 
 
+class IntsEditor(TextEditor):
+    """A list of whole numbers typed as "16, 4, 4" (commas, spaces or ×); text that is not such
+    a list is passed on as it is, so the parameter's check names what is allowed."""
+
+    def value(self) -> Any:
+        parts = [p for p in re.split(r"[\s,×x]+", self.edit.text().strip(" []()")) if p]
+        try:
+            return [int(p) for p in parts]
+        except ValueError:
+            return self.edit.text()
+
+    def set_value(self, value: Any) -> None:
+        super().set_value(", ".join(map(str, value)) if isinstance(value, (list, tuple)) else value)
+
+
 class PathEditor(TextEditor):
     """A path field with a Browse button; the dialog is the owner's ``browse`` callback."""
 
@@ -307,6 +323,7 @@ EDITORS: dict[str, type[ParamEditor]] = {
     "choice": ChoiceEditor,
     "bool": BoolEditor,
     "str": TextEditor,
+    "ints": IntsEditor,
 }
 
 

@@ -24,7 +24,7 @@ from torch import nn
 from playground.core import modules as helpers
 from playground.core.build import GraphModel
 from playground.core.datasets.base import DatasetMeta
-from playground.core.layers import LAYER_TYPES
+from playground.core.layers import LAYER_TYPES, reconstructs
 from playground.core.project import Project
 from playground.core.shapes import ShapeReport
 
@@ -44,6 +44,8 @@ class _Ctor:
     name: str
     positional: tuple[str, ...] = ()
     keywords: tuple[tuple[str, Any], ...] = ()
+    #: Attributes written as the tuple they are even when every item is equal (a shape, not a size).
+    sequences: tuple[str, ...] = ()
 
 
 _INPLACE = (("inplace", False),)
@@ -52,6 +54,13 @@ _CONSTRUCTORS: dict[type[nn.Module], _Ctor] = {
     nn.Conv2d: _Ctor("nn.Conv2d", ("in_channels", "out_channels", "kernel_size"), (
         ("stride", (1, 1)), ("padding", (0, 0)), ("dilation", (1, 1)), ("groups", 1), ("bias", True),
         ("padding_mode", "zeros"))),
+    nn.ConvTranspose2d: _Ctor("nn.ConvTranspose2d", ("in_channels", "out_channels", "kernel_size"), (
+        ("stride", (1, 1)), ("padding", (0, 0)), ("output_padding", (0, 0)), ("groups", 1), ("bias", True),
+        ("dilation", (1, 1)), ("padding_mode", "zeros"))),
+    nn.Upsample: _Ctor("nn.Upsample", (), (
+        ("size", None), ("scale_factor", None), ("mode", "nearest"), ("align_corners", None),
+        ("recompute_scale_factor", None))),
+    nn.Unflatten: _Ctor("nn.Unflatten", ("dim", "unflattened_size"), sequences=("unflattened_size",)),
     **{cls: _Ctor(f"nn.{cls.__name__}", ("num_features",), (
         ("eps", 1e-5), ("momentum", 0.1), ("affine", True), ("track_running_stats", True)))
        for cls in (nn.BatchNorm1d, nn.BatchNorm2d)},
@@ -78,9 +87,11 @@ _CONSTRUCTORS: dict[type[nn.Module], _Ctor] = {
     helpers.Maxout: _Ctor("Maxout", ("pieces",)),
     helpers.Add: _Ctor("Add"),
     helpers.Concat: _Ctor("Concat"),
+    helpers.GaussianNoise: _Ctor("GaussianNoise", ("std",)),
 }
 #: Classes whose source is copied into the generated file when the model uses them.
-_COPIED = (helpers.Normalize, helpers.PlaneFeatures, helpers.Abs, helpers.Maxout, helpers.Add, helpers.Concat)
+_COPIED = (helpers.Normalize, helpers.PlaneFeatures, helpers.Abs, helpers.Maxout, helpers.Add, helpers.Concat,
+           helpers.GaussianNoise)
 
 
 @dataclass
@@ -199,7 +210,8 @@ def _expression(module: nn.Module, indent: str) -> str:
     if ctor is None:
         raise TypeError(f"no Python code is known for {type(module).__name__}: add it to "
                         "playground.core.export.codegen._CONSTRUCTORS")
-    args = [_literal(_attribute(module, a)) for a in ctor.positional]
+    args = [repr(tuple(_attribute(module, a))) if a in ctor.sequences else _literal(_attribute(module, a))
+            for a in ctor.positional]
     for name, default in ctor.keywords:
         value = _attribute(module, name)
         if default is _NO_DEFAULT or value != default:
@@ -271,7 +283,13 @@ def _module_doc(model: GraphModel, project: Project, meta: DatasetMeta) -> str:
 
 
 def _output_text(project: Project, meta: DatasetMeta) -> str:
-    loss = project.graph.nodes_of_type("Output")[0].resolved_params()["loss"]
+    params = project.graph.nodes_of_type("Output")[0].resolved_params()
+    loss = params["loss"]
+    if reconstructs(params):
+        values = ("logits, one per input value, whose sigmoid is the reconstruction (trained with binary "
+                  "cross-entropy)" if loss == "bce" else f"its values (trained with the {loss} loss)")
+        return (f"Output: the reconstruction of the raw input x, shape {_batch_shape(meta.raw_shape)}, as "
+                f"{values}: an autoencoder.")
     names = [_doc_text(n) for n in meta.class_names] or [str(i) for i in range(meta.target_size)]
     shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
     if loss == "bce":
