@@ -18,6 +18,7 @@ from playground.ui.plots.filters import FilterView
 from playground.ui.plots.fit import FitView
 from playground.ui.plots.gradients import GradientView
 from playground.ui.plots.loss import LossView
+from playground.ui.plots.reconstruction import ReconstructionView
 from playground.ui.plots.saliency import SaliencyView
 from playground.ui.plots.unit_view import UnitView
 
@@ -31,6 +32,7 @@ LIVE_VIEWS: tuple[type[PlotView], ...] = (
     SaliencyView,
     FeatureMapView,
     UnitView,
+    ReconstructionView,
     ConfusionView,
     BiasVarianceView,
     AdvisorView,

@@ -10,6 +10,7 @@ import numpy as np
 from playground.core.datasets.curves import wiggles
 from playground.core.feature_maps import FeatureMaps, NodeMaps
 from playground.core.fit_picture import CurvePoints, FitCurve
+from playground.core.reconstruction import CodeScatter, DecodedGrid, ReconstructionPicture, Samples
 from playground.core.unit_probe import MaximisedInput, TopExamples
 from playground.ui.plots.activations import ActivationView
 from playground.ui.plots.base import PlotView
@@ -20,6 +21,7 @@ from playground.ui.plots.filters import FilterView
 from playground.ui.plots.fit import FitView
 from playground.ui.plots.gradients import GradientView
 from playground.ui.plots.loss import LossView
+from playground.ui.plots.reconstruction import ReconstructionView
 from playground.ui.plots.saliency import SaliencyView
 from playground.ui.plots.unit_view import UnitChoice, UnitView
 from tests.ui.plots import fakes
@@ -172,6 +174,27 @@ def fit_view() -> FitView:
     return view
 
 
+def reconstruction_view() -> ReconstructionView:
+    """A denoising autoencoder with a two-unit code: blurred reconstructions of noisy digits,
+    codes in ten clusters, and a grid that fades from rings to bars across the code plane."""
+    rng = np.random.default_rng(0)
+    images, labels = fakes.digit_images(8)
+    noisy = np.clip(images + rng.normal(0, 4, images.shape), 0, 16).astype(np.float32)
+    blurred = (images + np.roll(images, 1, axis=3) + np.roll(images, 1, axis=2)) / 3
+    samples = Samples(images, noisy, blurred.astype(np.float32), labels, ((blurred - images) ** 2).mean(axis=(1, 2, 3)))
+    classes = rng.integers(0, 10, 400)
+    angles = classes * 2 * np.pi / 10
+    points = (np.stack([np.cos(angles), np.sin(angles)], 1) * 3 + rng.normal(0, 0.6, (400, 2))).astype(np.float32)
+    code = CodeScatter("code", 2, (2,), points, classes, False, (0.55, 0.45))
+    xs = ys = np.linspace(-3, 3, 7, dtype=np.float32)
+    weight = np.clip((xs[None, :] + ys[:, None] + 6) / 12, 0, 1)[:, :, None, None, None]
+    grid = DecodedGrid(xs, ys, (weight * images[0] + (1 - weight) * images[1]).astype(np.float32))
+    view = ReconstructionView()
+    view.set_class_names(DIGIT_NAMES, {"code": "Dense 'code'"})
+    view.set_picture(ReconstructionPicture(samples, code, grid))
+    return view
+
+
 VIEWS: dict[str, Callable[[], PlotView]] = {
     "loss": loss_view,
     "gradients": gradient_view,
@@ -181,6 +204,7 @@ VIEWS: dict[str, Callable[[], PlotView]] = {
     "boundary": boundary_view,
     "confusion": confusion_view,
     "fit": fit_view,
+    "reconstruction": reconstruction_view,
     "units": unit_view,
     "feature_maps": feature_map_view,
 }
