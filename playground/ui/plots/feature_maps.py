@@ -179,6 +179,7 @@ class FeatureMapView(PlotView):
 
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
         self.show_reason(self.not_applicable(info.meta))
+        self.clear()  # the last run's maps: the new run's weights make others
         self.set_node_labels(info.labels)
         if self.reason_shown() is None:
             self.set_samples(info.samples[0], info.samples[1] if info.classifies else [], list(info.meta.class_names))

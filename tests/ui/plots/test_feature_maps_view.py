@@ -107,6 +107,9 @@ def test_picking_a_sample_asks_for_its_maps_and_drops_late_ones_of_the_last(show
     view.flush()
     assert view.node() == "conv1"
     assert "sample 4" in view.caption.text
+    view.start_run(info, None)  # the same samples, new weights: the pick stays, the maps go
+    assert view.picker.current() == 4
+    assert view.node_maps() is None
 
 
 def test_a_plane_dataset_is_told_why_and_asks_for_nothing(show: Show) -> None:
