@@ -307,8 +307,10 @@ def test_generated_code_needs_only_torch(tmp_path: Path) -> None:
     ("maxout", DIGITS, {"loss": "mse", "label_smoothing": 0.1}, "m1", {"max_norm": 2.0}),
     # the noise perturbs the raw points (2 values), the statistics are the 5 features'
     ("features", NETWORKS["features"][0], {}, "h1", {"augment": ["noise"]}),
+    # the targets are the raw inputs, not the labels; augmentation changes only what the network sees
+    ("conv_autoencoder", DIGITS, {"target": "input"}, "t1", {"augment": ["shift"], "l1": 1e-5}),
 ], ids=["cnn-digits-augmented", "batchnorm-spiral-bce-rprop", "residual-plane-mse", "maxout-digits-mse-classes",
-        "features-spiral-noise"])
+        "features-spiral-noise", "autoencoder-digits"])
 def test_training_script_runs_one_epoch(name: str, dataset: dict[str, Any], output: dict[str, Any], lsuv: str,
                                         training: dict[str, Any], tmp_path: Path) -> None:
     project = make_project(name, training)

@@ -22,6 +22,7 @@ from playground.core.augment import Augment
 from playground.core.build import GraphModel, weight_module
 from playground.core.datasets.base import Dataset
 from playground.core.export.codegen import INDENT, WIDTH, Source, wrap
+from playground.core.layers import reconstructs
 from playground.core.modules import Normalize, PlaneFeatures
 from playground.core.project import Project
 from playground.core.training import PROBE_BATCH
@@ -68,6 +69,10 @@ LOSSES: dict[str, tuple[str, str | None]] = {
     "l1": ("nn.functional.l1_loss(outputs, targets)", None),
 }
 
+#: Loss function per Output loss when the network reconstructs its input (targets: the raw inputs).
+RECONSTRUCTION_LOSSES: dict[str, str] = {
+    "mse": "mse_loss", "l1": "l1_loss", "bce": "binary_cross_entropy_with_logits"}
+
 #: Loss call of mse and l1 on a classification dataset: against the one-hot targets (``one_hot``,
 #: computed in the line before), predictions by the largest output, as the trainer does.
 CLASS_LOSSES: dict[str, str] = {
@@ -102,8 +107,9 @@ def training_script(model_code: Source, model: GraphModel, project: Project, dat
     data_file, weights_file = f"{stem}_data.npz", f"{stem}_weights.safetensors"
     config = project.train_config()
     output = project.graph.nodes_of_type("Output")[0].resolved_params()
+    reconstruct = reconstructs(output)
     loss_lines, prediction = _loss(output["loss"], output["label_smoothing"],
-                                   data.meta.target_kind == "classification")
+                                   data.meta.target_kind == "classification", reconstruct)
     augment = config.augment
     input_attr = model.attrs[model.input_id]
     stats = input_attr if isinstance(model.get_submodule(input_attr), (Normalize, PlaneFeatures)) else None
@@ -152,15 +158,18 @@ def training_script(model_code: Source, model: GraphModel, project: Project, dat
         source.blocks.append(inspect.getsource(Augment).rstrip())
     source.blocks.append(_evaluate(prediction is not None))
     source.blocks.append(_main(config, augment=bool(augment), stats=stats, lsuv=bool(lsuv), init=bool(init),
-                               classification=prediction is not None))
+                               classification=prediction is not None, reconstruct=reconstruct))
     source.blocks.append('if __name__ == "__main__":\n    main()')
     return source, data_file
 
 
-def _loss(loss: str, eps: float, classes: bool) -> tuple[list[str], str | None]:
+def _loss(loss: str, eps: float, classes: bool, reconstruct: bool = False) -> tuple[list[str], str | None]:
     """The body of ``loss_fn`` and how predictions are read (None: regression). As the trainer
     does: cross-entropy smooths its targets itself, BCE's move to ε/2 and 1 - ε/2, one-hot
-    targets of mse or l1 to ε/k and 1 - ε + ε/k."""
+    targets of mse or l1 to ε/k and 1 - ε + ε/k; a reconstruction compares every output value
+    with the raw input's, unsmoothed."""
+    if reconstruct:
+        return [f"return nn.functional.{RECONSTRUCTION_LOSSES[loss]}(outputs, targets)"], None
     if classes and loss in CLASS_LOSSES:
         smoothing = f" * (1 - {eps!r}) + {eps!r} / outputs.shape[1]" if eps else ""
         return (["one_hot = nn.functional.one_hot(targets, outputs.shape[1]).to(outputs.dtype)",
@@ -284,9 +293,11 @@ def _evaluate(classification: bool) -> str:
 
 
 def _main(config: TrainConfig, *, augment: bool, stats: str | None, lsuv: bool, init: bool,
-          classification: bool) -> str:
+          classification: bool, reconstruct: bool = False) -> str:
     """The training loop; ``stats`` is the attribute of the Input's standardising module
-    (Normalize, or PlaneFeatures), if any."""
+    (Normalize, or PlaneFeatures), if any; with ``reconstruct`` the targets are the raw inputs
+    (augmentation changes only what the network sees)."""
+    targets = "x" if reconstruct else "y"
     setup = []
     if stats:
         setup += ["with torch.no_grad():  # step 1 of the model: the training split's statistics",
@@ -318,7 +329,7 @@ def _main(config: TrainConfig, *, augment: bool, stats: str | None, lsuv: bool, 
 
     step = [
         "index = order[start:start + BATCH_SIZE]",
-        'inputs, targets = data["x_train"][index], data["y_train"][index]',
+        f'inputs, targets = data["x_train"][index], data["{targets}_train"][index]',
         *(["inputs = augment(inputs)"] if augment else []),
         "loss = loss_fn(model(inputs), targets)",
         "total += loss.detach() * len(index)",
@@ -345,10 +356,10 @@ def _main(config: TrainConfig, *, augment: bool, stats: str | None, lsuv: bool, 
         "train_loss = float(total) / usable",
     ]
     if classification:
-        epoch += ['val_loss, val_acc = evaluate(model, data["x_val"], data["y_val"])',
+        epoch += [f'val_loss, val_acc = evaluate(model, data["x_val"], data["{targets}_val"])',
                   'print(f"epoch {epoch}: loss {train_loss:.4f}, val loss {val_loss:.4f}, val acc {val_acc:.3f}")']
     else:
-        epoch += ['val_loss = evaluate(model, data["x_val"], data["y_val"])',
+        epoch += [f'val_loss = evaluate(model, data["x_val"], data["{targets}_val"])',
                   'print(f"epoch {epoch}: loss {train_loss:.4f}, val loss {val_loss:.4f}")']
     if stopping:
         epoch += [
