@@ -13,7 +13,8 @@ with respect to the input only (no parameter gets a ``.grad``, the trainer's opt
 touched), and the noise of the starting input comes from a private generator (the global one
 drives dropout). Their cost is bounded: ``top_examples`` reads at most ``MAX_EXAMPLES``
 validation examples in chunks of ``CHUNK``; ``maximise`` runs ``steps`` forward/backward passes
-of a single input (measured: 40 steps of LeNet on digits take 19 ms on one core of a 2-core CPU).
+of a single input. Measured on LeNet and digits, one intra-op thread of a 2-core CPU: ranking the
+288 validation examples takes 1.5 ms, 40 steps of ascent 20 ms.
 """
 
 from __future__ import annotations
@@ -43,12 +44,18 @@ DEFAULT_K = 8
 #: Gradient-ascent steps of ``maximise``: enough for LeNet's units to climb well past the best
 #: validation example, few enough to run between steps.
 DEFAULT_STEPS = 40
-#: Adam's step on the input, in units of the training data's standard deviation.
+#: Step on the input, in units of the training data's standard deviation per pixel (the
+#: unit's gradient is scaled to a root mean square of 1 first).
 STEP_SIZE = 0.1
 #: Weights of the regularisers that keep the picture readable: L2 pulls every pixel back to the
 #: data's mean (grey), total variation smooths neighbouring pixels (Mahendran and Vedaldi 2015).
-L2_WEIGHT = 0.05
-TV_WEIGHT = 0.05
+#: Both weigh against the scaled gradient, so they mean the same for any unit whatever the scale
+#: of its activations. Chosen by looking at LeNet's ten classes on digits: 0.1 each gives a ring
+#: for 0, a cross for 4, a hook for 7 (11-61 % of the pixels black or white, 34-80 % without the
+#: regularisers; with Adam's per-pixel steps nearly all); weights of 0.3 and more fade the picture
+#: and fall below the best validation examples.
+L2_WEIGHT = 0.1
+TV_WEIGHT = 0.1
 #: Standard deviation (in data standard deviations) of the noise around grey at the start.
 START_NOISE = 0.1
 
@@ -157,21 +164,22 @@ def top_examples(trainer: Trainer, node_id: str, unit: int, k: int = DEFAULT_K,
 
 
 def total_variation(z: torch.Tensor) -> torch.Tensor:
-    """Mean squared difference of neighbouring pixels of images ``(N, C, H, W)`` (0 for other
+    """Summed squared differences of neighbouring pixels of images ``(N, C, H, W)`` (0 for other
     shapes: flat features have no neighbours)."""
     if z.ndim != 4:
         return z.new_zeros(())
-    return (z[..., 1:, :] - z[..., :-1, :]).pow(2).mean() + (z[..., :, 1:] - z[..., :, :-1]).pow(2).mean()
+    return (z[..., 1:, :] - z[..., :-1, :]).pow(2).sum() + (z[..., :, 1:] - z[..., :, :-1]).pow(2).sum()
 
 
 def maximise(trainer: Trainer, node_id: str, unit: int, steps: int = DEFAULT_STEPS, *,
              step_size: float = STEP_SIZE, l2: float = L2_WEIGHT, tv: float = TV_WEIGHT,
              seed: int = 0) -> MaximisedInput:
     """Gradient ascent on one input, from the data's mean (grey) plus a little noise, to raise
-    ``unit`` of ``node_id`` minus ``l2`` times the input's squared distance from grey and ``tv``
-    times its total variation. The input moves in units of the data's standard deviation and
-    stays within the range of the raw validation pixels, so the picture is one the network could
-    have been shown."""
+    ``unit`` of ``node_id``. Each step follows the unit's gradient scaled to a root mean square
+    of 1 (per-pixel steps such as Adam's push every pixel to black or white), minus the gradient
+    of ``l2`` times half the squared distance from grey and ``tv`` times the total variation.
+    The input moves in units of the data's standard deviation and stays within the range of the
+    raw validation pixels, so the picture is one the network could have been shown."""
     if steps < 0:
         raise UnitProbeError(f"maximise needs a number of steps >= 0, got {steps}")
     model = trainer.model
@@ -183,7 +191,6 @@ def maximise(trainer: Trainer, node_id: str, unit: int, steps: int = DEFAULT_STE
     low, high = ((x.min() - data.mean) / data.std).to(device), ((x.max() - data.mean) / data.std).to(device)
     noise = torch.randn((1, *data.meta.input_shape), generator=torch.Generator().manual_seed(seed))
     z = (START_NOISE * noise).to(device).requires_grad_()
-    ascent = torch.optim.Adam([z], lr=step_size)
 
     def activation() -> torch.Tensor:
         acts = unit_activations(model.forward_all(mean + std * z)[node_id])
@@ -193,11 +200,10 @@ def maximise(trainer: Trainer, node_id: str, unit: int, steps: int = DEFAULT_STE
     with evaluating(model), torch.inference_mode(False), torch.enable_grad():
         start = float(activation().detach())
         for _ in range(steps):
-            objective = activation() - l2 * z.pow(2).mean() - tv * total_variation(z)
-            (grad,) = torch.autograd.grad(objective, z)
-            z.grad = -grad
-            ascent.step()
+            (rise,) = torch.autograd.grad(activation(), z)
+            (cost,) = torch.autograd.grad(0.5 * l2 * z.pow(2).sum() + tv * total_variation(z), z)
             with torch.no_grad():
+                z += step_size * (rise / (rise.pow(2).mean().sqrt() + 1e-12) - cost)
                 z.copy_(torch.maximum(torch.minimum(z, high), low))
         reached = float(activation().detach())
     image = (mean + std * z).detach()[0].cpu().numpy().copy()

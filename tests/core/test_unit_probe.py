@@ -87,10 +87,10 @@ def test_the_ranking_reads_a_bounded_number_of_examples(trained: Trainer) -> Non
 def test_maximising_input_excites_the_unit_beyond_every_example(trained: Trainer, node_id: str, unit: int) -> None:
     every = activation_of(trained, node_id, unit, trained.dataset.val.x.numpy())
     made = maximise(trained, node_id, unit)
-    # measured: 5 (out/7) to 13 (conv2/5) standard deviations above the validation mean
+    # measured: 4.3 (out/7) to 10.4 (conv1/0) standard deviations above the validation mean
     assert made.activation > made.start_activation
     assert made.activation > every.max(), "beyond the best validation example"
-    assert made.activation > every.mean() + 4 * every.std()
+    assert made.activation > every.mean() + 3 * every.std()
     assert made.image.shape == (1, 8, 8)
     assert np.isclose(activation_of(trained, node_id, unit, made.image[None])[0], made.activation, atol=1e-4)
     x = trained.dataset.val.x
@@ -100,10 +100,26 @@ def test_maximising_input_excites_the_unit_beyond_every_example(trained: Trainer
 
 def test_the_regulariser_smooths_the_picture(trained: Trainer) -> None:
     rough = maximise(trained, "conv2", 5, tv=0.0, l2=0.0)
-    smooth = maximise(trained, "conv2", 5, tv=2.0, l2=0.0)
+    smooth = maximise(trained, "conv2", 5, tv=1.0, l2=0.0)
     def tv(image: np.ndarray) -> float:
         return float(total_variation(torch.from_numpy(image[None])))
     assert tv(smooth.image) < tv(rough.image)
+
+
+def saturated(image: np.ndarray, data: torch.Tensor) -> float:
+    """The share of pixels at the data's darkest or brightest value."""
+    low, high = float(data.min()), float(data.max())
+    return float(((image <= low + 1e-3) | (image >= high - 1e-3)).mean())
+
+
+@pytest.mark.parametrize(("node_id", "unit"), [("fc", 3), ("out", 7)])
+def test_the_regularisers_keep_the_picture_off_black_and_white(trained: Trainer, node_id: str, unit: int) -> None:
+    x = trained.dataset.val.x
+    plain = maximise(trained, node_id, unit, l2=0.0, tv=0.0)
+    made = maximise(trained, node_id, unit)
+    # measured: fc/3 34 % -> 11 %, out/7 44 % -> 16 %
+    assert saturated(made.image, x) < 0.25
+    assert saturated(made.image, x) < saturated(plain.image, x) - 0.15
 
 
 def test_a_unit_out_of_range_or_an_unknown_node_is_named(trained: Trainer) -> None:
