@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Slot
-from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSizePolicy, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGraphicsRectItem,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QWidget,
+)
 
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
@@ -74,7 +82,19 @@ def _label_cell(label: np.ndarray) -> Cell:
 class _Tile:
     box: pg.ViewBox
     image: pg.ImageItem
+    #: a thin line around the picture: a white digit would melt into the light theme's background
+    frame: QGraphicsRectItem
     label: Caption
+
+    def show(self, rgb: np.ndarray | None) -> None:
+        """Draw this picture (``(H, W, 3)`` in [0, 1]) framed, or nothing (None)."""
+        self.image.setVisible(rgb is not None)
+        self.frame.setVisible(rgb is not None)
+        if rgb is None:
+            return
+        self.image.setImage(rgb, autoLevels=False, levels=(0.0, 1.0))
+        self.frame.setRect(0, 0, rgb.shape[1], rgb.shape[0])
+        self.box.autoRange(padding=0.02)
 
 
 def _grey(images: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -171,11 +191,13 @@ class UnitView(PlotView):
         bare_image_box(box)
         image = pg.ImageItem(axisOrder="row-major")
         box.addItem(image)
+        frame = QGraphicsRectItem()
+        box.addItem(frame, ignoreBounds=True)
         label = Caption("", size="8pt")
         self.graphics.addItem(box, row=row, col=col, rowspan=rowspan)
         if rowspan == 1:
             self.graphics.addItem(label, row=row + 1, col=col)
-        return _Tile(box, image, label)
+        return _Tile(box, image, frame, label)
 
     # ------------------------------------------------------------------ feeding
     def set_choices(self, choices: dict[str, UnitChoice], class_names: list[str] | None = None) -> None:
@@ -345,19 +367,15 @@ class UnitView(PlotView):
                                                     ex.bottom_labels))
             for i, t in enumerate(tiles):
                 has = images is not None and i < len(images)
-                t.image.setVisible(has)
+                t.show(_grey(images[i], lo, hi) if has else None)
                 if not has:
                     t.label.setText("")
                     continue
-                t.image.setImage(_grey(images[i], lo, hi), autoLevels=False, levels=(0.0, 1.0))
-                t.box.autoRange(padding=0.02)
                 t.label.setText(f"{float(values[i]):.3g}", color=c.hex(), size="8pt")
                 t.box.setToolTip(f"validation example {int(indices[i])}{self._class_text(labels[i])}: "
                                  f"activation {float(values[i]):.4g}")
-        self.made.image.setVisible(made is not None)
+        self.made.show(_grey(made.image, lo, hi) if made is not None else None)
         if made is not None:
-            self.made.image.setImage(_grey(made.image, lo, hi), autoLevels=False, levels=(0.0, 1.0))
-            self.made.box.autoRange(padding=0.02)
             self.made.label.setText(f"{made.activation:.3g} (grey start {made.start_activation:.3g})",
                                     color=c.hex(), size="8pt")
             self.made.box.setToolTip(f"An input made by {made.steps} steps of gradient ascent from grey to "
@@ -399,6 +417,10 @@ class UnitView(PlotView):
         for header, text in zip(self._headers, _ROWS):
             header.setText(text, color=c.hex(), bold=True, size="9pt")
         self.made_header.setText("Made to excite it", color=c.hex(), bold=True, size="9pt")
+        pen = pg.mkPen(c.dim, width=1)
+        pen.setCosmetic(True)
+        for t in (self.made, *(t for row in self._rows for t in row)):
+            t.frame.setPen(pen)
 
     # ------------------------------------------------------------------ export
     def data_table(self) -> tuple[list[str], list[list[Cell]]]:
