@@ -521,8 +521,11 @@ def _usable(name: str) -> bool:
 
 @functools.cache
 def _module_members() -> frozenset[str]:
-    """Names an ``nn.Module`` attribute may not take; asked when a model is built, so the editor
-    (which only edits the graph) starts without importing torch."""
+    """Names an ``nn.Module`` attribute may not take (nor a ``torch.fx.GraphModule``'s, such as
+    'code' and 'graph': the pt2 and ONNX exports load the model back as one); asked when a model
+    is built, so the editor (which only edits the graph) starts without importing torch."""
+    import torch
     from torch import nn
 
-    return frozenset(dir(nn.Module())) | frozenset({"nodes", "plan", "build", "Net", "torch", "nn", "x"})
+    members = dir(nn.Module()) + dir(torch.fx.GraphModule)
+    return frozenset(members) | frozenset({"nodes", "plan", "build", "Net", "torch", "nn", "x"})

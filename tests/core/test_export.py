@@ -123,10 +123,10 @@ NETWORKS: dict[str, tuple[dict[str, Any], list[dict[str, Any]], list[list[str]]]
         node("in", "Input"),
         node("noise", "Noise", std=0.2),
         node("e1", "Dense", units=16),
-        node("z", "Dense", units=2, activation="linear"),
+        node("code", "Dense", units=2, activation="linear"),  # a GraphModule member: the attribute is 'code_'
         node("d1", "Dense", units=16),
         node("out", "Output", target="input"),
-    ], chain("in", "noise", "e1", "z", "d1", "out")),
+    ], chain("in", "noise", "e1", "code", "d1", "out")),
     "conv_autoencoder": (DIGITS, [
         node("in", "Input"),
         node("noise", "Noise"),
@@ -135,14 +135,14 @@ NETWORKS: dict[str, tuple[dict[str, Any], list[dict[str, Any]], list[list[str]]]
         node("flat", "Flatten"),
         node("z", "Dense", units=8),
         node("up0", "Dense", units=64),
-        node("shape", "Reshape", shape=[4, 4, 4]),
+        node("graph", "Reshape", shape=[4, 4, 4]),
         node("t1", "ConvTranspose2d", filters=4, kernel=3, stride=2, batchnorm=True),
         node("t2", "ConvTranspose2d", filters=3, kernel=2, stride=1, padding="valid", bias=False),
         node("pool", "MaxPool2d", kernel=2, stride=1),
         node("up", "Upsample", scale=2),
         node("c2", "Conv2d", filters=2, stride=2),
         node("out", "Output", target="input", loss="l1"),
-    ], chain("in", "noise", "c1", "p1", "flat", "z", "up0", "shape", "t1", "t2", "pool", "up", "c2", "out")),
+    ], chain("in", "noise", "c1", "p1", "flat", "z", "up0", "graph", "t1", "t2", "pool", "up", "c2", "out")),
 }
 
 
