@@ -622,7 +622,7 @@ def _output_complete(given: Mapping[str, Any], resolved: dict[str, Any]) -> dict
 
 
 def _output_summary(p: dict[str, Any]) -> str:
-    return f"Output · {p['loss']}" + (" · reconstructs the input" if reconstructs(p) else "")
+    return "Output · " + ("reconstruct · " if reconstructs(p) else "") + p["loss"]
 
 
 LOSSES = {
