@@ -41,12 +41,17 @@ if TYPE_CHECKING:
     from playground.core.datasets import DatasetMeta
     from playground.core.unit_probe import MaximisedInput, TopExamples
 
-#: Examples shown at each end of the ranking, in rows of COLUMNS tiles.
+#: Examples shown at each end of the ranking.
 K = 8
-COLUMNS = 4
-TILE_ROWS = -(-K // COLUMNS)
+#: Tiles a row may hold: all K in one row in a wide, short dock (the window's docks under the
+#: canvas), half of them in a narrow or tall one; whichever gives the larger tiles.
+LAYOUT_COLUMNS = (4, 8)
 #: The made input's width, in tile columns.
 MADE_COLUMNS = 2
+#: Height in pixels of the texts between the pictures (a header, a tile's value), and of the
+#: caption above them (two lines in a narrow dock): what is left is the pictures' height.
+TEXT_HEIGHT = 18
+CAPTION_HEIGHT = 36
 #: Seconds between two made inputs while a run trains (each costs some 20 ms of LeNet's
 #: training thread; the ranking, cheaper, follows the workspace's own picture rate).
 MAXIMISE_INTERVAL = 5.0
@@ -148,27 +153,16 @@ class UnitView(PlotView):
         self.add_tool(unit_pair)
         self.add_tool(self.recompute_button)
 
-        # the made input in a wide first column, then each group of K examples as a header and
-        # rows of COLUMNS tiles, each tile over its label
         self.caption = Caption(PLACEHOLDER)
-        self.graphics.addItem(self.caption, row=0, col=0, colspan=COLUMNS + 1)
         self.made_header = Caption("Made to excite it")
-        self.graphics.addItem(self.made_header, row=1, col=0)
-        self.made = self._tile(2, 0, rowspan=2 * TILE_ROWS)
-        self.graphics.addItem(self.made.label, row=2 + 2 * TILE_ROWS, col=0)
+        self.made = self._tile()
         self._headers = [Caption(text) for text in _ROWS]
-        self._rows: list[list[_Tile]] = []
-        group_rows = 1 + 2 * TILE_ROWS
-        for r, header in enumerate(self._headers):
-            top = 1 + r * group_rows
-            self.graphics.addItem(header, row=top, col=1, colspan=COLUMNS)
-            self._rows.append([self._tile(top + 1 + 2 * (i // COLUMNS), 1 + i % COLUMNS) for i in range(K)])
-        layout = self.graphics.ci.layout
-        layout.setColumnStretchFactor(0, MADE_COLUMNS)
-        for c in range(COLUMNS):
-            layout.setColumnStretchFactor(1 + c, 1)
+        self._rows = [[self._tile() for _ in range(K)] for _ in _ROWS]
         for text in (*self._headers, self.made_header, *(t.label for row in self._rows for t in row), self.made.label):
             text.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # the tiles take the height
+        #: tiles per row as arranged now (None: not placed yet)
+        self._columns: int | None = None
+        self._arrange(min(LAYOUT_COLUMNS))
 
         self.node_box.currentIndexChanged.connect(self._on_node)
         self.unit_box.valueChanged.connect(self._on_unit)
@@ -177,27 +171,72 @@ class UnitView(PlotView):
         self.schedule()
 
     def _canvas_resized(self) -> None:
-        """Tiles no taller than wide (their images are square pixels in a box of the column's
-        width), so a tall dock leaves its spare height below the pictures instead of between a
-        tile and its label."""
-        column = max(self.graphics.width() - 16, 0) / (COLUMNS + MADE_COLUMNS)
+        """Rows of as many tiles as make them largest in this canvas, and tiles no taller than
+        wide (square pixels in a box of the column's width), so spare height is left below the
+        pictures instead of between a tile and its label."""
+        width, height = max(self.graphics.width() - 16, 0), max(self.graphics.height() - 8, 0)
+
+        def tile_size(columns: int) -> float:
+            rows = len(_ROWS) * -(-K // columns)
+            texts = CAPTION_HEIGHT + (len(_ROWS) + rows) * TEXT_HEIGHT
+            return min(width / (columns + MADE_COLUMNS), (height - texts) / rows)
+
+        columns = max(LAYOUT_COLUMNS, key=tile_size)
+        if columns != self._columns:
+            self._arrange(columns)
+        # widths set, not stretched: Qt shares only the surplus over the items' own preferred
+        # widths by stretch factor, which left the made input no wider than a tile
+        layout = self.graphics.ci.layout
+        spacing = layout.horizontalSpacing()
+        column = max(width - spacing * columns, 0) / (columns + MADE_COLUMNS)
+        layout.setColumnFixedWidth(0, MADE_COLUMNS * column)
+        for c in range(max(LAYOUT_COLUMNS)):  # columns of a wider arrangement, empty now, get none
+            layout.setColumnFixedWidth(1 + c, column if c < columns else 0)
         for row in self._rows:
             for t in row:
                 t.box.setMaximumHeight(column)
         self.made.box.setMaximumHeight(MADE_COLUMNS * column)
+        layout.activate()  # placed now, not at the next event-loop pass (an export may come first)
 
-    def _tile(self, row: int, col: int, rowspan: int = 1) -> _Tile:
+    def tile_columns(self) -> int:
+        """Tiles per row as arranged now."""
+        return self._columns or min(LAYOUT_COLUMNS)
+
+    def _arrange(self, columns: int) -> None:
+        """Place everything for rows of ``columns`` tiles: the caption on top, the made input in
+        a wide first column, and beside it each group of K examples as a header over its rows,
+        each tile over its value."""
+        g = self.graphics
+        if self._columns is not None:
+            for item in self._items():
+                g.removeItem(item)
+        self._columns = columns
+        tile_rows = -(-K // columns)
+        g.addItem(self.caption, row=0, col=0, colspan=columns + 1)
+        g.addItem(self.made_header, row=1, col=0)
+        g.addItem(self.made.box, row=2, col=0, rowspan=2 * tile_rows)
+        g.addItem(self.made.label, row=2 + 2 * tile_rows, col=0)
+        for r, (header, tiles) in enumerate(zip(self._headers, self._rows)):
+            top = 1 + r * (1 + 2 * tile_rows)
+            g.addItem(header, row=top, col=1, colspan=columns)
+            for i, t in enumerate(tiles):
+                row = top + 1 + 2 * (i // columns)
+                g.addItem(t.box, row=row, col=1 + i % columns)
+                g.addItem(t.label, row=row + 1, col=1 + i % columns)
+
+    def _items(self) -> list[pg.GraphicsWidget]:
+        return [self.caption, self.made_header, self.made.box, self.made.label, *self._headers,
+                *(item for tiles in self._rows for t in tiles for item in (t.box, t.label))]
+
+    @staticmethod
+    def _tile() -> _Tile:
         box = pg.ViewBox()
         bare_image_box(box)
         image = pg.ImageItem(axisOrder="row-major")
         box.addItem(image)
         frame = QGraphicsRectItem()
         box.addItem(frame, ignoreBounds=True)
-        label = Caption("", size="8pt")
-        self.graphics.addItem(box, row=row, col=col, rowspan=rowspan)
-        if rowspan == 1:
-            self.graphics.addItem(label, row=row + 1, col=col)
-        return _Tile(box, image, frame, label)
+        return _Tile(box, image, frame, Caption("", size="8pt"))
 
     # ------------------------------------------------------------------ feeding
     def set_choices(self, choices: dict[str, UnitChoice], class_names: list[str] | None = None) -> None:
@@ -371,15 +410,16 @@ class UnitView(PlotView):
                 if not has:
                     t.label.setText("")
                     continue
-                t.label.setText(f"{float(values[i]):.3g}", color=c.hex(), size="8pt")
+                t.label.setText(f"{float(values[i]):.2g}", color=c.hex(), size="8pt")
                 t.box.setToolTip(f"validation example {int(indices[i])}{self._class_text(labels[i])}: "
                                  f"activation {float(values[i]):.4g}")
         self.made.show(_grey(made.image, lo, hi) if made is not None else None)
         if made is not None:
-            self.made.label.setText(f"{made.activation:.3g} (grey start {made.start_activation:.3g})",
+            self.made.label.setText(f"{made.activation:.3g} (from {made.start_activation:.2g})",
                                     color=c.hex(), size="8pt")
-            self.made.box.setToolTip(f"An input made by {made.steps} steps of gradient ascent from grey to "
-                                     f"excite this {self._noun()}: activation {made.activation:.4g}")
+            self.made.box.setToolTip(f"An input made by {made.steps} steps of gradient ascent to excite this "
+                                     f"{self._noun()}: from grey (activation {made.start_activation:.4g}) to "
+                                     f"{made.activation:.4g}")
         else:
             self.made.label.setText("")
         self._write_caption()

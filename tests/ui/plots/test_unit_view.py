@@ -17,6 +17,7 @@ from playground.ui.main_window import MainWindow
 from playground.ui.plots.live import RunInfo
 from playground.ui.plots.unit_view import K, UnitView
 from tests.ui.plots.conftest import Show, drawn_share
+from tests.ui.plots.populated import unit_view
 
 
 def lenet(epochs: int = 1) -> Project:
@@ -58,8 +59,9 @@ def test_a_lenet_channel_shows_its_ranked_examples_and_made_input(show: Show, tr
     found, made = view.examples(), view.maximised()
     assert found is not None
     assert made is not None
+    assert tile_texts(view, 0) == [f"{v:.2g}" for v in found.top_values], "each tile labelled with its activation"
+    assert tile_texts(view, 1) == [f"{v:.2g}" for v in found.bottom_values]
     shown = [float(text) for text in tile_texts(view, 0)]
-    assert shown == pytest.approx(found.top_values, rel=5e-3), "each tile labelled with its activation"
     assert shown == sorted(shown, reverse=True)
     assert min(shown) >= max(float(text) for text in tile_texts(view, 1))
     assert all(t.image.isVisible() for row in view._rows for t in row)
@@ -108,6 +110,20 @@ def test_choosing_an_output_class_ranks_its_examples(show: Show, trained: Traine
     assert (found.top_labels == 3).mean() >= 0.75, "the examples that score class 3 highest are threes"
     assert "class 3 ('3')" in view.caption.text
     assert not view.select_node("in"), "the Input has no units to examine"
+
+
+@pytest.mark.parametrize(("size", "columns"), [((640, 300), 8), ((380, 520), 4)])
+def test_tiles_fill_a_row_in_a_wide_dock_and_two_in_a_narrow_one(show: Show, size: tuple[int, int],
+                                                                   columns: int) -> None:
+    """Under the canvas a dock is wide and short: eight tiles a row keep them large enough to
+    read; a narrow dock takes four a row. Either way the made input is wider than a tile."""
+    view = show(unit_view(), *size)
+    assert view.tile_columns() == columns
+    tile = view._rows[0][0].box.sceneBoundingRect()
+    assert tile.height() >= 24, "a tile large enough to see the digit"
+    assert view.made.box.sceneBoundingRect().width() > 1.5 * tile.width()
+    last = view._rows[1][-1].label.sceneBoundingRect()
+    assert view.graphics.rect().contains(last.toRect()), "the last value is on screen"
 
 
 def test_a_plane_dataset_is_told_why(show: Show) -> None:
