@@ -257,18 +257,22 @@ class UnitView(PlotView):
         classes = [n for n, c in self._choices.items() if c.noun == "class"]
         return next(iter(channels or classes or list(self._choices)), None)
 
-    def set_examples(self, examples: TopExamples) -> None:
-        """The ranking of the chosen unit (another unit's is dropped)."""
-        if (examples.node_id, examples.unit) == (self.node(), self.unit()):
-            self._examples = examples
-            self.schedule()
+    def set_examples(self, examples: TopExamples) -> bool:
+        """The ranking of the chosen unit; another unit's is dropped (False)."""
+        if (examples.node_id, examples.unit) != (self.node(), self.unit()):
+            return False
+        self._examples = examples
+        self.schedule()
+        return True
 
-    def set_maximised(self, made: MaximisedInput) -> None:
-        """The input made to excite the chosen unit (another unit's is dropped)."""
-        if (made.node_id, made.unit) == (self.node(), self.unit()):
-            self._made = made
-            self._made_at = time.monotonic()
-            self.schedule()
+    def set_maximised(self, made: MaximisedInput) -> bool:
+        """The input made to excite the chosen unit; another unit's is dropped (False)."""
+        if (made.node_id, made.unit) != (self.node(), self.unit()):
+            return False
+        self._made = made
+        self._made_at = time.monotonic()
+        self.schedule()
+        return True
 
     def select_node(self, node_id: str) -> bool:
         """Examine ``node_id``'s units (from its first one); False when it has none here (the
@@ -367,9 +371,14 @@ class UnitView(PlotView):
 
     def on_picture(self, key: str, value: Any) -> None:
         if key == "unit_examples":
-            self.set_examples(value)
-        elif key == "unit_maximise":
-            self.set_maximised(value)
+            current = self.set_examples(value)
+        else:
+            current = self.set_maximised(value)
+            self._made_wanted = self._made_wanted or not current
+        if not current:
+            # asked for before the choice changed: the workspace held the new request back while
+            # this one was out, and a paused run has no next round to ask again in
+            self.picturesWanted.emit()
 
     def clear(self) -> None:
         self._examples = None

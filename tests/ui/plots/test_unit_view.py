@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from pytestqt.qtbot import QtBot
 
 from playground.core.datasets import DatasetMeta
 from playground.core.examples import example_path
@@ -152,3 +153,24 @@ def test_the_app_shows_a_units_top_examples_and_made_input(make_window: Callable
     assert made is not None, "and made an input for the channel"
     assert (found.node_id, made.node_id) == ("conv1", "conv1")
     assert all(t.image.isVisible() for t in view._rows[0])
+
+
+def test_a_paused_run_computes_another_class_on_demand(make_window: Callable[..., MainWindow],
+                                                       qtbot: QtBot) -> None:
+    window = make_window(lenet(epochs=2))
+    ws = window.training
+    ws.docks["units"].raise_()
+    view = ws.view("units")
+    assert isinstance(view, UnitView)
+    ws.train(paused=True)
+    assert ws.session is not None
+    ws.session.step(5)
+    qtbot.waitUntil(lambda: view.maximised() is not None, timeout=20_000)
+    assert view.select_node("out")
+    view.select_unit(4)
+    qtbot.waitUntil(lambda: view.maximised() is not None and view.examples() is not None, timeout=20_000)
+    assert ws.session.control.paused, "computed between steps of a paused run"
+    assert (view.maximised().node_id, view.maximised().unit) == ("out", 4)
+    assert (view.examples().node_id, view.examples().unit) == ("out", 4)
+    ws.stop()
+    ws.shutdown()
