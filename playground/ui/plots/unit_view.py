@@ -117,7 +117,8 @@ class UnitView(PlotView):
 
     Feeding: ``set_choices`` (the run's nodes with units), ``set_examples`` (a ``TopExamples``),
     ``set_maximised`` (a ``MaximisedInput``); results for another unit than the chosen one are
-    dropped. ``select_node(node_id)`` switches the node (the canvas' selection calls it).
+    dropped. ``select_node(node_id)`` switches the node (the hook the Feature maps view has for
+    the canvas' selection).
     """
 
     dock_id = "units"
@@ -137,7 +138,7 @@ class UnitView(PlotView):
         self._made_at = -MAXIMISE_INTERVAL
 
         self.node_box = QComboBox()
-        self.node_box.setToolTip("The node whose unit is examined (or click a node on the canvas)")
+        self.node_box.setToolTip("The node whose unit is examined")
         self.node_box.setMinimumContentsLength(12)
         self.node_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.unit_box = QSpinBox()
