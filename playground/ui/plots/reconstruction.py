@@ -113,18 +113,16 @@ class ReconstructionView(PlotView):
         bare_image_box(self.grid_box)
         self.grid_image = pg.ImageItem(axisOrder="row-major")
         self.grid_box.addItem(self.grid_image)
-        self.grid_caption = Caption("")
-        self.grid_caption.setToolTip("Images the decoder makes from a grid of codes over the dashed rectangle "
-                                     "in the scatter, laid out as the scatter is: unit 1 grows to the right, "
-                                     "unit 2 upwards.")
+        self.grid_box.setToolTip("Images the decoder makes from a grid of codes over the dashed rectangle in "
+                                 "the scatter, laid out as the scatter is: unit 1 grows to the right, unit 2 "
+                                 "upwards.")
 
         self.graphics.addItem(self.caption, row=0, col=0, colspan=2)
         self.graphics.addItem(self.strip_box, row=1, col=0, colspan=2)
         self.graphics.addItem(self.strip_caption, row=2, col=0, colspan=2)
         self.graphics.addItem(self.scatter_plot, row=3, col=0)
         self.graphics.addItem(self.grid_box, row=3, col=1)
-        self.graphics.addItem(self.legend, row=4, col=0)
-        self.graphics.addItem(self.grid_caption, row=4, col=1)
+        self.graphics.addItem(self.legend, row=4, col=0, colspan=2)
         layout = self.graphics.ci.layout
         layout.setRowStretchFactor(1, 3)
         layout.setRowStretchFactor(3, 5)
@@ -183,7 +181,6 @@ class ReconstructionView(PlotView):
         if picture is None:
             self.grid_box.setVisible(False)
             self.strip_caption.setText("")
-            self.grid_caption.setText("")
             self.caption.setText(PLACEHOLDER, color=self.colors.hex(self.colors.dim))
             return
         self._draw_samples(picture.samples)
@@ -224,7 +221,7 @@ class ReconstructionView(PlotView):
                          brush=pg.mkBrush(faded(self.colors.series(int(classes[i])), 0.75)))
             if len(code.labels):
                 self.legend.addItem(item, self._class_name(int(classes[i])))
-        self.legend.fit_width(max(self.scatter_plot.width(), 120.0))
+        self.legend.fit_width(max(self.graphics.ci.width() - 16, 120.0))
         style_legend(self.legend, self.colors)
         if grid is not None:
             x0, x1, y0, y1 = float(grid.xs[0]), float(grid.xs[-1]), float(grid.ys[0]), float(grid.ys[-1])
@@ -243,17 +240,19 @@ class ReconstructionView(PlotView):
     def _headline(self, picture: ReconstructionPicture) -> str:
         """The error of the shown reconstructions and which node is the code, drawn how."""
         errors = picture.samples.errors
-        error = f"mean squared error {float(np.mean(errors)):.3g}" if len(errors) else ""
+        error = f"squared error {float(np.mean(errors)):.3g}" if len(errors) else ""
         code = picture.code
         if code is None:
             return f"<b>Reconstructions</b> · {error} · no node that every path runs through, so no code to draw"
         node = self._labels.get(code.node_id, code.node_id)
         if code.projected:
-            how = (f"{code.units} values, drawn by PCA: its first two components keep "
-                   f"{sum(code.explained):.0%} of its variance")
+            how = f"{code.units} values, by PCA: 2 components keep {sum(code.explained):.0%} of their variance"
         else:
-            how = "2 units, drawn as they are"
-        return f"<b>Reconstructions</b> · {error} · <b>code</b>: {node}, {how}"
+            how = "2 units"
+        grid = picture.grid
+        decoded = (f" · right: decoded from {len(grid.xs)}×{len(grid.ys)} codes in the dashed box"
+                   if grid is not None else "")
+        return f"<b>Reconstructions</b> · {error} · <b>code</b> {node} ({how}){decoded}"
 
     def _draw_grid(self, grid: DecodedGrid | None) -> None:
         self.grid_box.setVisible(grid is not None)
@@ -261,15 +260,12 @@ class ReconstructionView(PlotView):
         layout.setColumnStretchFactor(1, 1 if grid is not None else 0)
         layout.setColumnStretchFactor(0, 1)
         if grid is None:
-            self.grid_caption.setText("")
             return
         side_y, side_x = grid.images.shape[:2]
         # the top row is the largest unit 2, as in the scatter above which it is read
         images = _grey(grid.images[::-1].reshape(side_y * side_x, *grid.images.shape[2:]))
         self.grid_image.setImage(tile(images, side_x), autoLevels=False, levels=self._levels, lut=self._lut)
         self.grid_box.autoRange(padding=0.01)
-        self.grid_caption.setText(f"decoded from a {side_x}×{side_y} grid of the code plane",
-                                  color=self.colors.hex(), size="8.5pt")
 
     def _class_name(self, label: int) -> str:
         return self._names[label] if 0 <= label < len(self._names) else str(label)

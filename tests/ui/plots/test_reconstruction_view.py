@@ -65,7 +65,7 @@ def test_a_denoising_picture_shows_three_rows_and_the_decoded_grid(show: Show) -
     assert view.grid_box.isVisible()
     assert view.grid_image.image is not None
     assert [label.text for _sample, label in view.legend.items] == [str(d) for d in range(10)]
-    assert "2 units, drawn as they are" in view.caption.text
+    assert "(2 units)" in view.caption.text
     assert view.scatter_plot.getAxis("bottom").labelText == "code unit 1"
 
 
@@ -78,7 +78,7 @@ def test_a_wide_code_is_drawn_by_pca_without_a_grid(show: Show) -> None:
     view.flush()
     assert len(strip_rows(view)) == 2, "no corrupted row without a corrupting node"
     assert not view.grid_box.isVisible(), "no decoded grid over principal components"
-    assert "32 values, drawn by PCA" in view.caption.text
+    assert "32 values, by PCA" in view.caption.text
     assert "78%" in view.caption.text, "how much of the code's variance the plane keeps"
     assert view.scatter_plot.getAxis("bottom").labelText == "principal component 1 (61%)"
     assert drawn_share(view) > 0.03
