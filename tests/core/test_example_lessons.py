@@ -35,6 +35,8 @@ TESTED = {
     "permuted_pixels_lenet",
     # trained by their own lesson test, tests/core/test_dropout_features.py
     "features_without_dropout", "features_with_dropout",
+    # trained by their own lesson tests, tests/core/test_autoencoder_lessons.py
+    "autoencoder_code2", "autoencoder_code32", "denoising_autoencoder", "lenet_units",
 }
 
 
