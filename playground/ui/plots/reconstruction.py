@@ -88,6 +88,10 @@ class ReconstructionView(PlotView):
         self._levels = (0.0, 1.0)
 
         self.caption = Caption(PLACEHOLDER)
+        self.caption.setToolTip("The code is the narrowest layer every path from Input to Output runs through. "
+                                "A code of more than two values is drawn by PCA: its first two principal "
+                                "components (PC 1, PC 2) are the directions in which the validation codes vary "
+                                "most; the percentages say how much of the codes' variance each keeps.")
         self.strip_box = pg.ViewBox()
         bare_image_box(self.strip_box)
         self.strip = pg.ImageItem(axisOrder="row-major")
@@ -230,8 +234,8 @@ class ReconstructionView(PlotView):
             self.span.setData([], [])
         self.scatter_plot.autoRange(padding=0.05)
         if code.projected:
-            axes = (f"principal component 1 ({code.explained[0]:.0%})",
-                    f"principal component 2 ({code.explained[1]:.0%})")
+            # short: the left axis label must fit the height of a small dock's scatter
+            axes = (f"PC 1 ({code.explained[0]:.0%})", f"PC 2 ({code.explained[1]:.0%})")
         else:
             axes = ("code unit 1", "code unit 2")
         self.scatter_plot.setLabel("bottom", axes[0])
@@ -246,7 +250,7 @@ class ReconstructionView(PlotView):
             return f"<b>Reconstructions</b> · {error} · no node that every path runs through, so no code to draw"
         node = self._labels.get(code.node_id, code.node_id)
         if code.projected:
-            how = f"{code.units} values, by PCA: 2 components keep {sum(code.explained):.0%} of their variance"
+            how = f"{code.units} values, by PCA: PC 1 and 2 keep {sum(code.explained):.0%} of their variance"
         else:
             how = "2 units"
         grid = picture.grid

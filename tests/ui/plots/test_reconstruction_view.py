@@ -80,7 +80,7 @@ def test_a_wide_code_is_drawn_by_pca_without_a_grid(show: Show) -> None:
     assert not view.grid_box.isVisible(), "no decoded grid over principal components"
     assert "32 values, by PCA" in view.caption.text
     assert "78%" in view.caption.text, "how much of the code's variance the plane keeps"
-    assert view.scatter_plot.getAxis("bottom").labelText == "principal component 1 (61%)"
+    assert view.scatter_plot.getAxis("bottom").labelText == "PC 1 (61%)"
     assert drawn_share(view) > 0.03
 
 
