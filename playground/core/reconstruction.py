@@ -86,6 +86,8 @@ class CodeScatter:
     labels: np.ndarray
     projected: bool
     explained: tuple[float, float]
+    #: the nodes a person may pick as the code instead (``code_candidates``), in network order
+    candidates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -222,11 +224,12 @@ def principal_plane(codes: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]
 
 def code_scatter(model: GraphModel, x: torch.Tensor, labels: np.ndarray, code: str | None = None
                  ) -> CodeScatter | None:
-    """The code of each example of ``x`` as a 2-D point (``code``: the node to read, default
-    ``code_node``; None when the network has no candidate)."""
+    """The code of each example of ``x`` as a 2-D point (``code``: the node to read when it is
+    one of ``code_candidates``, else ``code_node``; None when the network has no candidate)."""
     values = _forward(model, x)
     sizes = {n: int(v[0].numel()) for n, v in values.items()}
-    code = code if code in sizes and code in code_candidates(model) else code_node(model, sizes)
+    candidates = tuple(code_candidates(model))
+    code = code if code in candidates else code_node(model, sizes)
     if code is None:
         return None
     codes = values[code].reshape(len(x), -1).float().cpu().numpy()
@@ -236,9 +239,10 @@ def code_scatter(model: GraphModel, x: torch.Tensor, labels: np.ndarray, code: s
         variance = codes.var(axis=0)
         total = float(variance.sum())
         shares = variance / total if total > 0 else np.array([0.5, 0.5])
-        return CodeScatter(code, 2, shape, codes.copy(), labels.copy(), False, (float(shares[0]), float(shares[1])))
+        return CodeScatter(code, 2, shape, codes.copy(), labels.copy(), False, (float(shares[0]), float(shares[1])),
+                           candidates)
     points, explained = principal_plane(codes)
-    return CodeScatter(code, units, shape, points, labels.copy(), True, explained)
+    return CodeScatter(code, units, shape, points, labels.copy(), True, explained, candidates)
 
 
 def decode(model: GraphModel, scatter: CodeScatter, codes: np.ndarray, like: torch.Tensor, loss: str

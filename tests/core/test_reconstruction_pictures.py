@@ -174,3 +174,16 @@ def test_a_one_unit_code_lies_on_the_first_axis() -> None:
 def test_a_classifier_has_no_reconstruction_picture() -> None:
     t = trainer([dense("h", 8)], chain("in", "h", "out"), epochs=1, target="label")
     assert reconstruction_picture(t) is None
+
+
+def test_a_person_may_pick_another_candidate_as_the_code(two_unit: Trainer) -> None:
+    x, labels = two_unit.dataset.val.x, two_unit.dataset.val.y.numpy()
+    picked = code_scatter(two_unit.model, x, labels, "enc")
+    assert picked is not None
+    assert picked.node_id == "enc"
+    assert picked.units == 32
+    assert picked.projected
+    assert picked.candidates == ("enc", "code", "dec")
+    fallback = code_scatter(two_unit.model, x, labels, "out")
+    assert fallback is not None
+    assert fallback.node_id == "code", "the Output is no code: the narrowest candidate instead"

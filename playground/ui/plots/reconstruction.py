@@ -19,12 +19,13 @@ The view applies to image datasets, and during a run to networks whose Output ha
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtWidgets import QComboBox, QWidget
 
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
@@ -40,6 +41,7 @@ from playground.ui.plots.style import (
     style_legend,
     style_plot,
 )
+from playground.ui.plots.tool_row import labelled
 
 if TYPE_CHECKING:
     from playground.core.datasets import DatasetMeta
@@ -53,6 +55,8 @@ NOT_AN_AUTOENCODER = ("This network predicts the dataset's labels. An autoencode
                       "reconstructions and that code.")
 #: Points drawn in the code scatter (the core sends at most this many anyway).
 POINT_SIZE = 5
+#: The code chooser's first entry: the core's own choice, the narrowest layer.
+NARROWEST = "narrowest"
 
 
 def _rows(samples: Samples) -> list[tuple[str, np.ndarray]]:
@@ -81,11 +85,22 @@ class ReconstructionView(PlotView):
     export_name = "reconstruction"
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Autoencoder: reconstructions and code", parent)
+        super().__init__("Autoencoder", parent)
         self._picture: ReconstructionPicture | None = None
         self._names: list[str] = []
         self._labels: dict[str, str] = {}
         self._levels = (0.0, 1.0)
+        #: the node a person picked as the code (None: the narrowest, as the core chooses)
+        self._code: str | None = None
+
+        self.code_box = QComboBox()
+        self.code_box.setToolTip("Which layer's values the scatter draws as the code: by default the narrowest "
+                                 "layer every path from Input to Output runs through; any other such layer can "
+                                 "be picked (the decoded grid needs a code of two units).")
+        self.code_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.code_box.addItem(NARROWEST, None)
+        self.code_box.activated.connect(self._code_picked)
+        self.add_tool(labelled("code", self.code_box))
 
         self.caption = Caption(PLACEHOLDER)
         self.caption.setToolTip("The code is the narrowest layer every path from Input to Output runs through. "
@@ -137,6 +152,7 @@ class ReconstructionView(PlotView):
     def set_picture(self, picture: ReconstructionPicture | None) -> None:
         """Show this picture (None: nothing yet)."""
         self._picture = picture
+        self._fill_code_box(self._candidates())
         self.schedule()
 
     def set_class_names(self, names: list[str], node_labels: dict[str, str] | None = None) -> None:
@@ -148,6 +164,33 @@ class ReconstructionView(PlotView):
     def clear(self) -> None:
         self.set_picture(None)
         self.flush()
+
+    def reset(self) -> None:
+        self.pick_code(None)
+        super().reset()
+
+    def pick_code(self, node_id: str | None) -> None:
+        """Draw ``node_id``'s values as the code from the next picture on (None: the narrowest)."""
+        self._code = node_id
+        self._fill_code_box(self._candidates())
+        self.picturesWanted.emit()
+
+    def _code_picked(self, index: int) -> None:
+        self.pick_code(self.code_box.itemData(index))
+
+    def _candidates(self) -> tuple[str, ...]:
+        code = self._picture.code if self._picture is not None else None
+        return code.candidates if code is not None else ()
+
+    def _fill_code_box(self, candidates: tuple[str, ...]) -> None:
+        """The chooser lists the candidates of the network on show, the pick selected."""
+        with QSignalBlocker(self.code_box):
+            if tuple(self.code_box.itemData(i) for i in range(1, self.code_box.count())) != candidates:
+                while self.code_box.count() > 1:
+                    self.code_box.removeItem(1)
+                for node_id in candidates:
+                    self.code_box.addItem(self._labels.get(node_id, node_id), node_id)
+            self.code_box.setCurrentIndex(max(0, self.code_box.findData(self._code)) if self._code else 0)
 
     # ------------------------------------------------------------------ live-view protocol
     def not_applicable(self, meta: DatasetMeta) -> str | None:
@@ -166,14 +209,19 @@ class ReconstructionView(PlotView):
         self.set_class_names(list(info.meta.class_names), info.labels)
         self.clear()
 
+    def _key(self) -> str:
+        return "reconstruction" if self._code is None else f"reconstruction:{self._code}"
+
     def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
         if self.reason_shown() is not None:
             return []
         from playground.core.reconstruction import reconstruction_picture
 
-        return [PictureRequest("reconstruction", reconstruction_picture)]
+        return [PictureRequest(self._key(), partial(reconstruction_picture, code=self._code))]
 
     def on_picture(self, key: str, value: Any) -> None:
+        if key != self._key():  # computed for the code picked before the last pick
+            return
         self.set_picture(value)
 
     # ------------------------------------------------------------------ drawing

@@ -114,6 +114,31 @@ def test_reconstructions_sharpen_as_the_network_trains(show: Show) -> None:
     assert len(view.legend.items) == 10, "the validation examples of all ten digits, coloured by class"
 
 
+def test_a_person_picks_another_layer_as_the_code(show: Show) -> None:
+    trainer = Trainer(autoencoder(epochs=1), report_interval=None, probes=False)
+    trainer.fit()
+    view = show(ReconstructionView())
+    info = RunInfo.of(trainer)
+    view.start_run(info, None)
+    deliver(view, trainer, info)
+    box = view.code_box
+    assert [box.itemText(i) for i in range(box.count())] == ["narrowest", "Dense 'enc'", "Dense 'code'", "Dense 'dec'"]
+    assert box.currentIndex() == 0
+    wanted: list[bool] = []
+    view.picturesWanted.connect(lambda: wanted.append(True))
+    box.activated.emit(1)
+    assert wanted, "the pick is computed at once, not at the next round"
+    stale = view._picture
+    assert deliver(view, trainer, info) == ["reconstruction:enc"]
+    view.on_picture("reconstruction", stale)
+    view.flush()
+    assert "Dense 'enc' (32 values, by PCA" in view.caption.text, "a late picture of the old code is dropped"
+    assert not view.grid_box.isVisible()
+    assert box.currentText() == "Dense 'enc'"
+    view.reset()
+    assert box.currentIndex() == 0, "another project starts from the narrowest layer again"
+
+
 def test_the_app_draws_an_autoencoders_reconstructions_from_its_worker(
         make_window: Callable[..., MainWindow]) -> None:
     window = make_window(autoencoder())
