@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -775,12 +776,15 @@ class MainWindow(QMainWindow):
 
     def _save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        with self.training.all_views_shown() if self._training is not None else nullcontext():
+            self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("canvas/snap", self.snap_action.isChecked())
         self.settings.sync()
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state)
+        if self._training is not None:
+            self.training.front_what_applies()
 
     def recent_files(self) -> list[str]:
         value = self.settings.value("recentFiles", [])

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
@@ -49,6 +50,12 @@ PICTURE_BUDGET = 50
 ANIMATION_PICTURE_BUDGET = 20
 #: Seconds between two re-tints of the graph by gradient flow (each repaints the canvas).
 TINT_INTERVAL = 0.5
+
+
+def view_shortcut(n: int) -> str:
+    """The shortcut that shows or hides the n-th live-view dock (from 1): Alt+1 to Alt+9, Alt+0,
+    then Alt+Shift+1 onwards (there are more views than digits)."""
+    return f"Alt+{n % 10}" if n <= 10 else f"Alt+Shift+{n - 10}"
 
 
 def test_figures(result: TrainResult) -> str:
@@ -105,6 +112,9 @@ class TrainingWorkspace(QObject):
         self._last_tint = 0.0
         self._rate = (0.0, 0)
         self._speed = 0.0
+        #: views whose docks are hidden because they do not apply to the dataset (not by a person)
+        self._hidden_for_data: set[str] = set()
+        self._fronted = False
 
         self.panel = TrainingPanel()
         made = views or {}
@@ -234,7 +244,7 @@ class TrainingWorkspace(QObject):
         views = menu.addMenu("Live &Views")
         for i, dock in enumerate(self.docks.values(), start=1):
             toggle = dock.toggleViewAction()
-            toggle.setShortcut(QKeySequence(f"Alt+{i}"))
+            toggle.setShortcut(QKeySequence(view_shortcut(i)))
             views.addAction(toggle)
         toolbar = QToolBar("Training", self.window)
         toolbar.setObjectName("trainingToolbar")
@@ -422,7 +432,8 @@ class TrainingWorkspace(QObject):
         picture = self.docks[pictures[0]] if pictures else None
         row = [self.docks[k] for k, v in self.views.items() if v.overview == "row"]
         rest = [self.docks[k] for k, v in self.views.items()
-                if v.overview != "side" and self.docks[k] not in (*row, picture)]
+                if v.overview != "side" and self.docks[k] not in (*row, picture)
+                and (meta is None or v.not_applicable(meta) is None)]
         if not row:
             row, rest = rest[:1], rest[1:]
         placed = [*row, *rest] + ([picture] if picture is not None else [])
@@ -445,6 +456,19 @@ class TrainingWorkspace(QObject):
         self.window.resizeDocks(row, [self.window.height() * 56 // 100] * len(row), Qt.Orientation.Vertical)
         self.window.resizeDocks(row, [420, 520, 420][: len(row)], Qt.Orientation.Horizontal)
         self._drop_stale_tab_bars()
+
+    @contextmanager
+    def all_views_shown(self) -> Iterator[None]:
+        """Within: the docks hidden for the dataset are shown (a saved window layout must not
+        remember them hidden: the next dataset may be one they apply to)."""
+        hidden = [self.docks[k] for k in self._hidden_for_data]
+        for dock in hidden:
+            dock.show()
+        try:
+            yield
+        finally:
+            for dock in hidden:
+                dock.hide()
 
     def _drop_stale_tab_bars(self) -> None:
         """Qt leaves the tab bar of a dissolved tab group drawn over the views that took its
@@ -489,25 +513,39 @@ class TrainingWorkspace(QObject):
         self.front_what_applies()
 
     def front_what_applies(self) -> None:
-        """In each tab group, a view in front that does not apply to this dataset gives way to
-        the first one behind it that does (the boundary of a 2-D dataset, an image network's
-        filters), so a new project shows its pictures rather than a "does not apply" note."""
+        """Views that do not apply to this dataset leave the tab bars (digits have no decision
+        boundary, a spiral no filters), so the tabs left are the ones worth a click and keep
+        whole names, and come back when a dataset they apply to opens (a view a person closed
+        stays closed). When that changes which views are shown (and the first time), each tab
+        group under the canvas brings its first view forward (the loss curve; the boundary of a
+        2-D dataset, an image network's filters), so a new kind of project shows its pictures;
+        otherwise the tab a person chose stays in front."""
         meta = self.document.meta
         if meta is None:
             return
-        shown = [self.docks[k] for k, v in self.views.items() if v.on_screen()]
-        for dock in shown or [group[0] for group in self._groups]:  # before the window shows
-            if self._view_of(dock).not_applicable(meta) is None:
+        changed = not self._fronted
+        for key, view in self.views.items():
+            dock = self.docks[key]
+            if view.not_applicable(meta) is None:
+                if key in self._hidden_for_data:
+                    self._hidden_for_data.discard(key)
+                    dock.show()
+                    changed = True
+            elif not dock.isHidden():
+                self._hidden_for_data.add(key)
+                dock.hide()
+                changed = True
+        if not changed:
+            return
+        self._fronted = True
+        placed: set[str] = set()
+        for key, view in self.views.items():  # registry order: the first of each group comes first
+            dock = self.docks[key]
+            if view.overview == "side" or dock.isHidden() or key in placed:
                 continue
-            for other in self.window.tabifiedDockWidgets(dock):
-                view = self._view_of(other)
-                if view is not None and view.not_applicable(meta) is None:
-                    other.raise_()
-                    break
-
-    def _view_of(self, dock: QDockWidget) -> PlotView | None:
-        widget = dock.widget()
-        return widget if isinstance(widget, PlotView) else None
+            placed.add(key)
+            placed.update(k for k, d in self.docks.items() if d in self.window.tabifiedDockWidgets(dock))
+            dock.raise_()
 
     @Slot()
     def _project_reset(self) -> None:
