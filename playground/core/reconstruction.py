@@ -166,8 +166,9 @@ def _forward(model: GraphModel, x: torch.Tensor, corrupt: Sequence[str] = ()) ->
     drawing their noise from a seeded fork of torch's generator: training's random state is the
     same afterwards, and the same call draws the same noise."""
     values: dict[str, torch.Tensor] = {}
-    devices = [x.device.index or 0] if x.device.type == "cuda" else []
-    with evaluating(model), torch.random.fork_rng(devices=devices):
+    accelerated = x.device.type != "cpu"  # the noise is drawn by the generator of x's device
+    with evaluating(model), torch.random.fork_rng(devices=[x.device.index or 0] if accelerated else [],
+                                                  device_type=x.device.type if accelerated else None):
         torch.manual_seed(CORRUPTION_SEED)
         for node_id, attr, sources in model.plan:
             module = model._modules[attr]
