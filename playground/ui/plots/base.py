@@ -341,6 +341,11 @@ class PlotView(QWidget):
     def on_run_finished(self, result: TrainResult) -> None:
         """The run ended (after its last reports): how, and its test split's figures."""
 
+    def select_node(self, node_id: str) -> bool:
+        """A node was selected on the canvas: a view about one node turns to it; False when the
+        view has nothing for it."""
+        return False
+
     def needs_attention(self) -> bool:
         """After ``on_run_finished``: whether the view holds something a person should read now
         (the workspace brings its tab to the front)."""

@@ -13,6 +13,7 @@ a view overrides what it needs:
   feeding only buffers, drawing waits until the view is on screen);
 - ``on_run_finished(result)``: the run ended; ``result`` carries the test split's figures;
   ``needs_attention()`` then says whether the view's tab should come to the front;
+- ``select_node(node_id)``: a node was selected on the canvas (views about one node turn to it);
 - ``picture_requests(info)``: computations on the live model the view wants now, run by the
   training thread between steps; asked only while the view is on screen;
 - ``on_picture(key, value)``: one of those results arrived;

@@ -30,7 +30,6 @@ from playground.ui.editor.fix_command import push_fix
 from playground.ui.plots import registry
 from playground.ui.plots.advisor import AdvisorView
 from playground.ui.plots.base import PlotView
-from playground.ui.plots.feature_maps import FeatureMapView
 from playground.ui.plots.gradients import GradientView
 from playground.ui.plots.live import PictureRequest, RunInfo
 from playground.ui.plots.loss import LossView
@@ -147,10 +146,10 @@ class TrainingWorkspace(QObject):
         return self.views[dock_id]
 
     def select_node(self, node_id: str) -> None:
-        """One node was selected on the canvas: the Feature maps view shows that node's maps."""
-        maps = self.views.get("feature_maps")
-        if isinstance(maps, FeatureMapView):
-            maps.select_node(node_id)
+        """One node was selected on the canvas: the views about one node (its feature maps, its
+        units) turn to it."""
+        for view in self.views.values():
+            view.select_node(node_id)
 
     # ------------------------------------------------------------------ construction
     def _make_docks(self) -> None:

@@ -150,6 +150,7 @@ def test_the_window_shows_the_maps_of_the_node_clicked_on_the_canvas(
     window.scene.select_nodes(["conv2"])
     assert view.node() == "conv2"
     assert view.node_maps().values.shape == (16, 4, 4)
+    assert ws.view("units").node() == "conv2", "the Units view turns to the clicked node too"
     window.scene.select_nodes(["fc"])
     view.flush()
     assert view.shows_bars()
