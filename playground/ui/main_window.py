@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,6 +96,8 @@ log = logging.getLogger(__name__)
 
 PROJECT_FILTER = "Playground projects (*.json);;All files (*)"
 RECENT_LIMIT = 8
+#: Settings key of the live views the saved layout hides because they did not apply to the data.
+HIDDEN_FOR_DATA_KEY = "window/hiddenForData"
 #: Idle time after the last change before the recovery file is written.
 AUTOSAVE_DELAY_MS = 3000
 STATUS_TIMEOUT_MS = 6000
@@ -261,7 +262,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_validity()
         self._update_weights_actions()
-        QTimer.singleShot(0, self.view.fit_to_view if restored else self._settle_first_size)
+        QTimer.singleShot(0, self._settle_restored_size if restored else self._settle_first_size)
 
     def _first_size(self) -> QSize:
         """1440x900, or the screen's free area less room for the window frame when smaller
@@ -433,6 +434,7 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState()
         if self._restored_state is not None:
             self.restoreState(self._restored_state)
+        self._restore_hidden_for_data()
         self.training.front_what_applies()  # the layouts above bring each group's first tab forward
 
     # ------------------------------------------------------------------ actions and menus
@@ -746,10 +748,23 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray):
             self.restoreState(state)
             self._restored_state = state
+            if self._training is not None:
+                self._restore_hidden_for_data()
+                self.training.front_what_applies()
         snap = self.settings.value("canvas/snap", True)
         self.snap_action.setChecked(snap not in (False, "false"))
         self.scene.snap_to_grid = self.snap_action.isChecked()
         return isinstance(geometry, QByteArray)
+
+    @Slot()
+    def _settle_restored_size(self) -> None:
+        """Once every panel has laid itself out: the saved geometry again. Before the window was
+        shown the live views' tool rows did not wrap yet, and their width held the window wider
+        than the one saved (1,841 px for an 800 px window, off a small screen)."""
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        self.view.fit_to_view()
 
     @Slot()
     def _settle_first_size(self) -> None:
@@ -776,10 +791,20 @@ class MainWindow(QMainWindow):
 
     def _save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        with self.training.all_views_shown() if self._training is not None else nullcontext():
-            self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/state", self.saveState())
+        if self._training is not None:
+            self.settings.setValue(HIDDEN_FOR_DATA_KEY, sorted(self.training.hidden_for_data))
         self.settings.setValue("canvas/snap", self.snap_action.isChecked())
         self.settings.sync()
+
+    def _restore_hidden_for_data(self) -> None:
+        """The saved layout has the views that did not apply to the last dataset hidden: they
+        are the workspace's to show again when they apply (a view the person closed is not)."""
+        if not self.persist or self._restored_state is None:
+            return
+        saved = self.settings.value(HIDDEN_FOR_DATA_KEY, [])
+        keys = [saved] if isinstance(saved, str) else list(saved or [])
+        self.training.hidden_for_data.update(k for k in keys if k in self.training.docks)
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state)

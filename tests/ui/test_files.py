@@ -16,6 +16,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from playground.core.datasets import resources_dir
+from playground.core.examples import example_path
 from playground.core.project import dumps, load_project
 from playground.ui.main_window import MainWindow
 from playground.ui.settings import app_settings
@@ -194,6 +195,7 @@ def test_layout_and_appearance_are_remembered(make_window: Factory, qapp: QAppli
     first = make_window()
     first.dataset_dock.hide()
     first.resize(800, 700)  # as wide as the offscreen screen, so restoring does not clamp it
+    qapp.processEvents()  # laid out at that size before the layout is saved
     first.set_appearance("dark")
     assert qapp.palette().color(QPalette.ColorRole.Window).lightness() < 80
     assert first.scene.colors.dark
@@ -209,3 +211,16 @@ def test_layout_and_appearance_are_remembered(make_window: Factory, qapp: QAppli
     second.set_appearance("light")
     assert qapp.palette().color(QPalette.ColorRole.Window).lightness() > 200
     assert not second.scene.colors.dark
+
+
+def test_views_hidden_for_the_last_dataset_come_back_in_the_next_session(make_window: Factory) -> None:
+    """The saved layout has the boundary hidden after a digits project; the next session opens a
+    plane, and its boundary is there (a view the person closed stays closed)."""
+    first = make_window(load_project(example_path("lenet_digits") or ""))
+    assert first.training.docks["boundary"].isHidden()
+    first.training.docks["loss"].close()
+    first.close()
+    second = make_window(load_project(example_path("spiral") or ""))
+    assert not second.training.docks["boundary"].isHidden()
+    assert second.training.docks["filters"].isHidden()
+    assert second.training.docks["loss"].isHidden(), "closed by the person"

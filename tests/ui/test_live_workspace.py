@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QTabBar, QWidget
 from pytestqt.qtbot import QtBot
 
 from playground.core.datasets import resources_dir
+from playground.core.examples import example_path
 from playground.core.probes import PlanePictures
 from playground.core.project import Project, load_project, save_project
 from playground.core.training import Report, Trainer
@@ -429,7 +430,7 @@ def test_views_that_do_not_apply_leave_the_tabs_and_come_back(make_window: Facto
     """A digits project has no decision boundary to draw and a plane no filters: their tabs go
     (the tab bars keep whole names and hold only what is worth a click) and return with a
     dataset they apply to, the group's first applicable view in front; a view a person closed
-    stays closed, and the saved window layout remembers none of them hidden."""
+    stays closed."""
     window = make_window(xor_project())
     ws = window.training
     docks = ws.docks
@@ -445,9 +446,8 @@ def test_views_that_do_not_apply_leave_the_tabs_and_come_back(make_window: Facto
     qtbot.waitUntil(lambda: ws.view("filters").on_screen(), timeout=5_000)
 
     docks["saliency"].close()  # a person's choice
-    with ws.all_views_shown():
-        assert not docks["boundary"].isHidden(), "a saved layout keeps the boundary for the next plane"
-    assert docks["boundary"].isHidden()
+    assert "boundary" in ws.hidden_for_data
+    assert "saliency" not in ws.hidden_for_data
     window.document.undo_stack.undo()  # back to XOR
     qtbot.waitUntil(lambda: window.document.meta is not None and window.document.meta.is_plane, timeout=20_000)
     assert not docks["boundary"].isHidden()
@@ -456,3 +456,23 @@ def test_views_that_do_not_apply_leave_the_tabs_and_come_back(make_window: Facto
     qtbot.waitUntil(lambda: window.document.meta is not None and window.document.meta.is_image, timeout=20_000)
     assert not docks["filters"].isHidden()
     assert docks["saliency"].isHidden(), "closed by the person, not by the data"
+
+
+def test_an_autoencoder_shows_its_reconstructions_and_no_class_views(make_window: Factory, qtbot: QtBot) -> None:
+    """The views about classes have nothing to show for a network that gives back its input, and
+    the Reconstruction view nothing for one that predicts labels: the tabs follow the network,
+    an edit of the Output's target included."""
+    path = example_path("autoencoder_code2")
+    assert path is not None
+    window = make_window(load_project(path))
+    ws = window.training
+    qtbot.waitUntil(lambda: window.document.meta is not None, timeout=20_000)
+    assert not ws.docks["reconstruction"].isHidden()
+    assert ws.view("reconstruction").on_screen(), "an autoencoder's main picture is in front"
+    for key in ("confusion", "saliency"):
+        assert ws.docks[key].isHidden(), key
+    assert "autoencoder" in (ws.view("confusion").reason_for(window.document.meta, window.document.graph) or "")
+    output = next(n.id for n in window.document.graph.nodes.values() if n.type == "Output")
+    window.controller.set_param(output, "target", "label")
+    assert ws.docks["reconstruction"].isHidden()
+    assert not ws.docks["confusion"].isHidden()

@@ -151,7 +151,7 @@ class AdvisorView(PlotView):
 
     # ------------------------------------------------------------------ live-view protocol
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
-        self.show_reason(self.not_applicable(info.meta))
+        self.show_reason(self.run_reason(info))
         self._labels = dict(info.labels)
         self.advisor = Advisor(info.project) if info.project is not None else None
         self._running = True

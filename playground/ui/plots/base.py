@@ -29,6 +29,7 @@ from playground.ui.plots.tool_row import FlowLayout, TitleLabel
 
 if TYPE_CHECKING:
     from playground.core.datasets import DatasetMeta
+    from playground.core.graph import Graph
     from playground.core.training import Report, TrainResult
 
 #: Redraws per second at most, whatever the rate of incoming data (STYLE.md: <= 30 Hz).
@@ -323,16 +324,29 @@ class PlotView(QWidget):
         """Why this view has nothing to show for such a dataset, or None when it applies."""
         return None
 
+    def network_reason(self, graph: Graph) -> str | None:
+        """Why this view has nothing to show for such a network (a confusion matrix of an
+        autoencoder, which predicts no classes), or None when it applies."""
+        return None
+
+    def reason_for(self, meta: DatasetMeta, graph: Graph | None) -> str | None:
+        """Why the view has nothing to show for this dataset and network, or None."""
+        return self.not_applicable(meta) or (self.network_reason(graph) if graph is not None else None)
+
+    def run_reason(self, info: RunInfo) -> str | None:
+        """``reason_for`` the run's dataset and network."""
+        return self.reason_for(info.meta, info.project.graph if info.project is not None else None)
+
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
         """A run began: forget the last run's data (views that compare runs keep it as an
         overlay named ``previous`` when that is given)."""
-        self.show_reason(self.not_applicable(info.meta))
+        self.show_reason(self.run_reason(info))
         self.clear()
 
     def start_run(self, info: RunInfo, previous: str | None) -> None:
         """What the workspace calls when a run begins: whether the view animates during it,
         then ``on_run_started`` (which views override without calling this)."""
-        self.animating = self.animated and info.meta.animates and self.not_applicable(info.meta) is None
+        self.animating = self.animated and info.meta.animates and self.run_reason(info) is None
         self.on_run_started(info, previous)
 
     def on_reports(self, reports: Sequence[Report]) -> None:

@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from playground.core.bias_variance import Diagnosis, diagnose_errors, diagnose_losses
+from playground.core.shapes import network_reconstructs
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
 from playground.ui.plots.live import RunInfo
@@ -62,8 +63,9 @@ class BiasVarianceView(PlotView):
     # ------------------------------------------------------------------ live-view protocol
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
         super().on_run_started(info, previous)
-        self._classifies = info.classifies
-        self._reference = info.reference_error if info.classifies else None
+        reconstructs = info.project is not None and network_reconstructs(info.project.graph)
+        self._classifies = info.classifies and not reconstructs  # an autoencoder is judged on its loss
+        self._reference = info.reference_error if self._classifies else None
         self.clear()
 
     def on_reports(self, reports: Sequence[Report]) -> None:

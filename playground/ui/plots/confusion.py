@@ -16,13 +16,15 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QWidget
 
+from playground.core.shapes import network_reconstructs
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
-from playground.ui.plots.live import PictureRequest, RunInfo
+from playground.ui.plots.live import AUTOENCODER_HAS_NO_CLASSES, PictureRequest, RunInfo
 from playground.ui.plots.style import Caption, colormap, lut, style_plot
 
 if TYPE_CHECKING:
     from playground.core.datasets import DatasetMeta
+    from playground.core.graph import Graph
 
 #: Classes up to which counts are written in the cells (beyond, the cells get too small).
 MAX_LABELLED = 20
@@ -151,12 +153,15 @@ class ConfusionView(PlotView):
             return None
         return "It counts which classes are mixed up; this dataset's targets are numbers (regression)."
 
+    def network_reason(self, graph: Graph) -> str | None:
+        return AUTOENCODER_HAS_NO_CLASSES if network_reconstructs(graph) else None
+
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
         super().on_run_started(info, previous)
         self._classes = list(info.meta.class_names) or [str(k) for k in range(info.meta.target_size)]
 
     def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
-        if not info.classifies:
+        if not info.classifies or self.run_reason(info) is not None:
             return []
         from playground.core.pictures import validation_predictions
 

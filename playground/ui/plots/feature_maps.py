@@ -178,7 +178,7 @@ class FeatureMapView(PlotView):
                                               "plane." if meta.is_plane else ""))
 
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
-        self.show_reason(self.not_applicable(info.meta))
+        self.show_reason(self.run_reason(info))
         self.clear()  # the last run's maps: the new run's weights make others
         self.set_node_labels(info.labels)
         if self.reason_shown() is None:
@@ -186,7 +186,7 @@ class FeatureMapView(PlotView):
 
     def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
         index = self.picker.current()
-        if self.not_applicable(info.meta) is not None or index is None:
+        if self.run_reason(info) is not None or index is None:
             return []
         from playground.core.feature_maps import feature_maps_picture
         from playground.core.pictures import validation_predictions

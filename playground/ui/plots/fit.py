@@ -196,7 +196,7 @@ class FitView(PlotView):
                 f"and {target}.")
 
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
-        self.show_reason(self.not_applicable(info.meta))
+        self.show_reason(self.run_reason(info))
         if not info.meta.is_curve:
             self.reset()
         elif previous is not None:

@@ -100,6 +100,11 @@ class RunInfo:
         return self.meta.target_kind == "classification"
 
 
+#: What views about classes say when the network is an autoencoder.
+AUTOENCODER_HAS_NO_CLASSES = ("This network is an autoencoder: its Output gives back the input, not classes. "
+                              "The Reconstruction view shows what it makes of its input.")
+
+
 def describe_input(meta: DatasetMeta) -> str:
     """'2 input features' or 'images of 1×8×8': how views name a dataset's input when they
     say why they do not apply to it."""

@@ -27,6 +27,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from playground.core.shapes import network_reconstructs
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
 from playground.ui.plots.filters import tile
@@ -45,6 +46,7 @@ from playground.ui.plots.tool_row import labelled
 
 if TYPE_CHECKING:
     from playground.core.datasets import DatasetMeta
+    from playground.core.graph import Graph
     from playground.core.reconstruction import CodeScatter, DecodedGrid, ReconstructionPicture, Samples
 
 PLACEHOLDER = ("No reconstructions yet: an autoencoder (an Output with target 'input') shows here what it gives "
@@ -199,13 +201,11 @@ class ReconstructionView(PlotView):
         return ("Reconstructions are drawn as pictures of the input, so they need images; this dataset has "
                 f"{describe_input(meta)}.")
 
-    def on_run_started(self, info: RunInfo, previous: str | None) -> None:
-        from playground.core.shapes import network_reconstructs
+    def network_reason(self, graph: Graph) -> str | None:
+        return None if network_reconstructs(graph) else NOT_AN_AUTOENCODER
 
-        reason = self.not_applicable(info.meta)
-        if reason is None and info.project is not None and not network_reconstructs(info.project.graph):
-            reason = NOT_AN_AUTOENCODER
-        self.show_reason(reason)
+    def on_run_started(self, info: RunInfo, previous: str | None) -> None:
+        self.show_reason(self.run_reason(info))
         self.set_class_names(list(info.meta.class_names), info.labels)
         self.clear()
 

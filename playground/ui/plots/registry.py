@@ -27,12 +27,12 @@ LIVE_VIEWS: tuple[type[PlotView], ...] = (
     GradientView,
     BoundaryView,
     FitView,
+    ReconstructionView,  # an autoencoder's main picture: before the filters
     ActivationView,
     FilterView,
     SaliencyView,
     FeatureMapView,
     UnitView,
-    ReconstructionView,
     ConfusionView,
     BiasVarianceView,
     AdvisorView,

@@ -31,14 +31,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.core.shapes import network_reconstructs
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
-from playground.ui.plots.live import PictureRequest, RunInfo, describe_input
+from playground.ui.plots.live import AUTOENCODER_HAS_NO_CLASSES, PictureRequest, RunInfo, describe_input
 from playground.ui.plots.style import Caption, apply_lut, bare_image_box, diverging_map, lut, sequential_map
 from playground.ui.plots.tool_row import labelled
 
 if TYPE_CHECKING:
     from playground.core.datasets import DatasetMeta
+    from playground.core.graph import Graph
 
 #: Maps wanted: the samples' indices, the method and the class (None: each one's prediction).
 Wanted = tuple[list[int], str, "int | None"]
@@ -262,15 +264,18 @@ class SaliencyView(PlotView):
                        if meta.is_plane else ""))
         return "Saliency explains a class score; this dataset's targets are numbers (regression)."
 
+    def network_reason(self, graph: Graph) -> str | None:
+        return AUTOENCODER_HAS_NO_CLASSES if network_reconstructs(graph) else None
+
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
-        self.show_reason(self.not_applicable(info.meta))
+        self.show_reason(self.run_reason(info))
         self.clear()
         if self.reason_shown() is None:
             self.set_samples(info.samples[0], info.samples[1], None, list(info.meta.class_names))
         self._wanted = self._maps_wanted()
 
     def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
-        if self.not_applicable(info.meta) is not None:
+        if self.run_reason(info) is not None:
             return []
         from playground.core.pictures import saliency_maps, validation_predictions
 

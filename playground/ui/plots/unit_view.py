@@ -342,7 +342,7 @@ class UnitView(PlotView):
                                               "over the whole plane." if meta.is_plane else ""))
 
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
-        self.show_reason(self.not_applicable(info.meta))
+        self.show_reason(self.run_reason(info))
         self.clear()
         if self.reason_shown() is not None or info.project is None:
             return
@@ -359,7 +359,7 @@ class UnitView(PlotView):
 
     def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
         node = self.node()
-        if self.not_applicable(info.meta) is not None or node is None:
+        if self.run_reason(info) is not None or node is None:
             return []
         from playground.core.unit_probe import maximise, top_examples
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
@@ -111,8 +110,9 @@ class TrainingWorkspace(QObject):
         self._last_tint = 0.0
         self._rate = (0.0, 0)
         self._speed = 0.0
-        #: views whose docks are hidden because they do not apply to the dataset (not by a person)
-        self._hidden_for_data: set[str] = set()
+        #: views whose docks are hidden because they do not apply to the project (not by a person;
+        #: the window keeps this with its saved layout)
+        self.hidden_for_data: set[str] = set()
         self._fronted = False
 
         self.panel = TrainingPanel()
@@ -136,6 +136,7 @@ class TrainingWorkspace(QObject):
         self.document.trainingChanged.connect(self._training_changed)
         self.document.datasetStateChanged.connect(self._dataset_changed)
         self.document.reportChanged.connect(self._update_next_run)
+        self.document.reportChanged.connect(self.front_what_applies)  # an edit can make an autoencoder
         self.document.datasetChanged.connect(self._update_next_run)
         self._dataset_changed()
         self._update_next_run()
@@ -426,13 +427,14 @@ class TrainingWorkspace(QObject):
         side by side under the canvas, this run's main picture (the first "picture" view that
         applies) beside the training panel, and the other views tabbed behind the curves."""
         meta = self.info.meta if self.info is not None else self.document.meta
+        graph = self.document.graph
         pictures = [k for k, v in self.views.items()
-                    if v.overview == "picture" and (meta is None or v.not_applicable(meta) is None)]
+                    if v.overview == "picture" and (meta is None or v.reason_for(meta, graph) is None)]
         picture = self.docks[pictures[0]] if pictures else None
         row = [self.docks[k] for k, v in self.views.items() if v.overview == "row"]
         rest = [self.docks[k] for k, v in self.views.items()
                 if v.overview != "side" and self.docks[k] not in (*row, picture)
-                and (meta is None or v.not_applicable(meta) is None)]
+                and (meta is None or v.reason_for(meta, graph) is None)]
         if not row:
             row, rest = rest[:1], rest[1:]
         placed = [*row, *rest] + ([picture] if picture is not None else [])
@@ -455,19 +457,6 @@ class TrainingWorkspace(QObject):
         self.window.resizeDocks(row, [self.window.height() * 56 // 100] * len(row), Qt.Orientation.Vertical)
         self.window.resizeDocks(row, [420, 520, 420][: len(row)], Qt.Orientation.Horizontal)
         self._drop_stale_tab_bars()
-
-    @contextmanager
-    def all_views_shown(self) -> Iterator[None]:
-        """Within: the docks hidden for the dataset are shown (a saved window layout must not
-        remember them hidden: the next dataset may be one they apply to)."""
-        hidden = [self.docks[k] for k in self._hidden_for_data]
-        for dock in hidden:
-            dock.show()
-        try:
-            yield
-        finally:
-            for dock in hidden:
-                dock.hide()
 
     def _drop_stale_tab_bars(self) -> None:
         """Qt leaves the tab bar of a dissolved tab group drawn over the views that took its
@@ -512,26 +501,26 @@ class TrainingWorkspace(QObject):
         self.front_what_applies()
 
     def front_what_applies(self) -> None:
-        """Views that do not apply to this dataset leave the tab bars (digits have no decision
-        boundary, a spiral no filters), so the tabs left are the ones worth a click and keep
-        whole names, and come back when a dataset they apply to opens (a view a person closed
-        stays closed). When that changes which views are shown (and the first time), each tab
-        group under the canvas brings its first view forward (the loss curve; the boundary of a
-        2-D dataset, an image network's filters), so a new kind of project shows its pictures;
-        otherwise the tab a person chose stays in front."""
+        """Views that do not apply to this dataset or network leave the tab bars (digits have no
+        decision boundary, a spiral no filters, an autoencoder no confusion matrix), so the tabs
+        left are the ones worth a click and keep whole names, and come back when a project they
+        apply to opens (a view a person closed stays closed). When that changes which views are
+        shown (and the first time), each tab group under the canvas brings its first view forward
+        (the loss curve; the boundary of a 2-D dataset, an image network's filters), so a new kind
+        of project shows its pictures; otherwise the tab a person chose stays in front."""
         meta = self.document.meta
         if meta is None:
             return
         changed = not self._fronted
         for key, view in self.views.items():
             dock = self.docks[key]
-            if view.not_applicable(meta) is None:
-                if key in self._hidden_for_data:
-                    self._hidden_for_data.discard(key)
+            if view.reason_for(meta, self.document.graph) is None:
+                if key in self.hidden_for_data:
+                    self.hidden_for_data.discard(key)
                     dock.show()
                     changed = True
             elif not dock.isHidden():
-                self._hidden_for_data.add(key)
+                self.hidden_for_data.add(key)
                 dock.hide()
                 changed = True
         if not changed:
