@@ -443,8 +443,9 @@ class TrainingWorkspace(QObject):
         self.window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, row[0])
         for left, right in zip(row, row[1:]):
             self.window.splitDockWidget(left, right, Qt.Orientation.Horizontal)
-        if picture is not None:
-            self.window.splitDockWidget(self.docks["training"], picture, Qt.Orientation.Vertical)
+        if picture is not None:  # under the training panel's tab group (split from a tab, it would join it)
+            self.window.addDockWidget(self.window.dockWidgetArea(self.docks["training"]), picture,
+                                      Qt.Orientation.Vertical)
         for dock in rest:
             self.window.tabifyDockWidget(row[0], dock)
         for dock in placed:
