@@ -60,6 +60,12 @@ COMPUTING = "Ranking the validation images…"
 _ROWS = ("Most exciting", "Least exciting")
 
 
+def tile_value(value: float) -> str:
+    """An activation under a tile, short enough for its width: '1.84', '0.01', '-0.33' ('0.0079'
+    wrapped onto two lines under a 28-pixel tile)."""
+    return f"{value:.2f}" if abs(value) < 100 else f"{value:.3g}"
+
+
 @dataclass(frozen=True)
 class UnitChoice:
     """A node the view offers: its display name, its unit count and what a unit is called."""
@@ -420,7 +426,7 @@ class UnitView(PlotView):
                 if not has:
                     t.label.setText("")
                     continue
-                t.label.setText(f"{float(values[i]):.2g}", color=c.hex(), size="8pt")
+                t.label.setText(tile_value(float(values[i])), color=c.hex(), size="8pt")
                 t.box.setToolTip(f"validation example {int(indices[i])}{self._class_text(labels[i])}: "
                                  f"activation {float(values[i]):.4g}")
         self.made.show(_grey(made.image, lo, hi) if made is not None else None)

@@ -16,7 +16,7 @@ from playground.core.project import Project, load_project
 from playground.core.training import Trainer
 from playground.ui.main_window import MainWindow
 from playground.ui.plots.live import RunInfo
-from playground.ui.plots.unit_view import K, UnitView
+from playground.ui.plots.unit_view import K, UnitView, tile_value
 from tests.ui.plots.conftest import Show, drawn_share
 from tests.ui.plots.populated import unit_view
 
@@ -60,8 +60,8 @@ def test_a_lenet_channel_shows_its_ranked_examples_and_made_input(show: Show, tr
     found, made = view.examples(), view.maximised()
     assert found is not None
     assert made is not None
-    assert tile_texts(view, 0) == [f"{v:.2g}" for v in found.top_values], "each tile labelled with its activation"
-    assert tile_texts(view, 1) == [f"{v:.2g}" for v in found.bottom_values]
+    assert tile_texts(view, 0) == [tile_value(v) for v in found.top_values], "each tile labelled with its activation"
+    assert tile_texts(view, 1) == [tile_value(v) for v in found.bottom_values]
     shown = [float(text) for text in tile_texts(view, 0)]
     assert shown == sorted(shown, reverse=True)
     assert min(shown) >= max(float(text) for text in tile_texts(view, 1))
@@ -174,3 +174,7 @@ def test_a_paused_run_computes_another_class_on_demand(make_window: Callable[...
     assert (view.examples().node_id, view.examples().unit) == ("out", 4)
     ws.stop()
     ws.shutdown()
+
+
+def test_tile_values_stay_short() -> None:
+    assert [tile_value(v) for v in (0.0079, 1.8412, -0.333, 1234.5)] == ["0.01", "1.84", "-0.33", "1.23e+03"]
