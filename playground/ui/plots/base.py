@@ -32,8 +32,11 @@ if TYPE_CHECKING:
     from playground.core.graph import Graph
     from playground.core.training import Report, TrainResult
 
-#: Redraws per second at most, whatever the rate of incoming data (STYLE.md: <= 30 Hz).
-MAX_REDRAW_HZ = 12
+#: Redraws per second at most, whatever the rate of incoming data (STYLE.md: <= 30 Hz). With ten
+#: views on screen during an image run, 12 a second within 2 % each held the GUI thread at 33 %
+#: of a core and the window at 0.62 of the headless rate; 6 within 0.6 %: 21 %, 0.79 (idle
+#: machine, digits CNN, bench/ui_latency.py --layout all).
+MAX_REDRAW_HZ = 6
 #: Redraws per second at most of an animated view (the run's live pictures: the loss curve,
 #: the gradient curves, the decision boundary): animation rate, with room above the 30 a
 #: second that looks smooth, but not 60: the GUI thread holds the GIL while Qt paints, so
@@ -44,8 +47,8 @@ MIN_REDRAW_HZ = 1
 #: Share of the GUI thread's time one view may spend redrawing and painting. The GUI thread's
 #: Python holds the GIL the training thread needs between its tensor operations, so every
 #: millisecond drawn is taken from training: a view that costs 10 ms a frame redraws at most
-#: every 10 ms / DUTY (0.5 s), a cheap one up to MAX_REDRAW_HZ.
-DUTY = 0.02
+#: every 10 ms / DUTY (1.7 s), a cheap one up to MAX_REDRAW_HZ.
+DUTY = 0.006
 #: The share an animated view may take: a 6 ms frame can still be drawn 30 times a second.
 ANIMATION_DUTY = 0.2
 #: Milliseconds kept free between two views' redraws, so that input, timers and the other

@@ -40,9 +40,10 @@ from playground.ui.training.worker import Computed, TrainingSession
 #: boundary, ...): at animation rate; what each kind costs decides how often it is computed.
 PICTURE_INTERVAL = 1 / 60
 #: Each kind of picture may take at most 1/PICTURE_BUDGET of the training thread's time: one
-#: that took 20 ms is asked for again after 1 s, one that took 0.4 ms after 20 ms (the
-#: pictures run between steps, so their time is taken from training).
-PICTURE_BUDGET = 50
+#: that took 20 ms is asked for again after 3 s, one that took 0.4 ms after 60 ms (the
+#: pictures run between steps, so their time is taken from training; an image run has up to
+#: six kinds on screen).
+PICTURE_BUDGET = 150
 #: The same during a run whose pictures animate (a 2-D run): 1/20 of the training thread, so
 #: that a boundary costing 1.5 ms can still be computed 30 times a second.
 ANIMATION_PICTURE_BUDGET = 20
