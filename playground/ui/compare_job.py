@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from playground.core.compare import CompareListener, Comparison, Variant, VariantResult, plan_variants
 from playground.core.params import UserError
 from playground.core.project import Project
 from playground.core.training import Callback, Report, Trainer
 from playground.ui.collector import gui_thread_gc
+from playground.ui.delivery import ThrottledQueue
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,6 @@ class CompareJob(QObject):
     variantEnded = Signal(object)
     failed = Signal(str)
     ended = Signal(bool)
-    _pending = Signal()
 
     def __init__(self, project: Project, varies: Sequence[Any], seeds: int | None, epochs: int | None,
                  out_dir: Path, parent: QObject | None = None) -> None:
@@ -108,12 +107,8 @@ class CompareJob(QObject):
         self._plan = (project.copy(), list(varies), seeds, epochs, out_dir)
         self._stop = False
         self._lock = threading.Lock()
-        self._queue: list[Any] = []
-        self._signalled = False
-        self._last_delivery = 0.0
-        self._timer = QTimer(self, singleShot=True)
-        self._timer.timeout.connect(self._deliver)
-        self._pending.connect(self._on_pending)
+        self._events = ThrottledQueue(DELIVERY_INTERVAL, self)
+        self._events.delivered.connect(self._deliver)
         self.thread = threading.Thread(target=self._run, name="playground-compare", daemon=True)
 
     def start(self) -> None:
@@ -132,7 +127,7 @@ class CompareJob(QObject):
         self.stop()
         if self.thread.is_alive():
             self.thread.join()
-        self._deliver()
+        self._events.flush()
 
     # ---- the thread
     def _run(self) -> None:
@@ -157,29 +152,11 @@ class CompareJob(QObject):
             self._push(_Ended(stopped))
 
     def _push(self, item: Any) -> None:
-        with self._lock:
-            self._queue.append(item)
-            if self._signalled:
-                return
-            self._signalled = True
-        self._pending.emit()
+        self._events.push(item)
 
     # ---- the GUI thread
-    @Slot()
-    def _on_pending(self) -> None:
-        wait = self._last_delivery + DELIVERY_INTERVAL - time.monotonic()
-        if wait > 0:
-            if not self._timer.isActive():
-                self._timer.start(max(1, int(wait * 1000)))
-            return
-        self._deliver()
-
-    @Slot()
-    def _deliver(self) -> None:
-        with self._lock:
-            items, self._queue = self._queue, []
-            self._signalled = False
-        self._last_delivery = time.monotonic()
+    @Slot(list)
+    def _deliver(self, items: list[Any]) -> None:
         progress: _Progress | None = None
         ended: _Ended | None = None
         for item in items:

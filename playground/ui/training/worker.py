@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from playground.core.params import UserError
 from playground.core.project import Project
 from playground.core.training import Callback, Report, TrainControl, Trainer, TrainResult
 from playground.ui.collector import gui_thread_gc
+from playground.ui.delivery import ThrottledQueue
 from playground.ui.plots.live import RunInfo
 from playground.ui.training.runs import WindowRunRecorder
 
@@ -131,7 +131,6 @@ class TrainingSession(QObject):
     finished = Signal(object)
     failed = Signal(str)
     ended = Signal()
-    _pending = Signal()
 
     def __init__(self, project: Project, device: str | None = None, parent: QObject | None = None, *,
                  initial_state: dict[str, Any] | None = None, run_dir: Path | None = None,
@@ -139,19 +138,12 @@ class TrainingSession(QObject):
         super().__init__(parent)
         #: whether the run's pictures animate (deliveries and pictures come more often)
         self.animate = animate
-        self._interval = ANIMATION_DELIVERY_INTERVAL if animate else DELIVERY_INTERVAL
         self.control = TrainControl()
         self.info: RunInfo | None = None
         self.result: TrainResult | None = None
         self.final_state: dict[str, Any] | None = None
-        self._lock = threading.Lock()
-        self._queue: list[Any] = []
-        self._signalled = False
-        self._last_delivery = 0.0
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self._deliver)
-        self._pending.connect(self._on_pending)
+        self._events = ThrottledQueue(ANIMATION_DELIVERY_INTERVAL if animate else DELIVERY_INTERVAL, self)
+        self._events.delivered.connect(self._deliver)
         self._thread = _TrainingThread(self, project.copy(), device, initial_state, run_dir)
         #: whether the run continues from earlier weights (rather than a fresh initialisation)
         self.continues = initial_state is not None
@@ -218,7 +210,7 @@ class TrainingSession(QObject):
         so no QThread is destroyed while running. Returns whether the thread has ended."""
         self.control.stop()
         ended = self._thread.wait() if timeout_ms is None else self._thread.wait(timeout_ms)
-        self._deliver()
+        self._events.flush()
         return ended
 
     @Slot()
@@ -228,29 +220,11 @@ class TrainingSession(QObject):
 
     # ---------------------------------------------------------------- delivery
     def _push(self, item: Any) -> None:
-        """Called from the training thread (or from a done-callback): queue, signal once."""
-        with self._lock:
-            self._queue.append(item)
-            if self._signalled:
-                return
-            self._signalled = True
-        self._pending.emit()
+        """Called from the training thread (or from a done-callback)."""
+        self._events.push(item)
 
-    @Slot()
-    def _on_pending(self) -> None:
-        wait = self._last_delivery + self._interval - time.monotonic()
-        if wait > 0:
-            if not self._timer.isActive():
-                self._timer.start(max(1, int(wait * 1000)))
-            return
-        self._deliver()
-
-    @Slot()
-    def _deliver(self) -> None:
-        with self._lock:
-            items, self._queue = self._queue, []
-            self._signalled = False
-        self._last_delivery = time.monotonic()
+    @Slot(list)
+    def _deliver(self, items: list[Any]) -> None:
         batch: list[Report] = []
         for item in items:
             if isinstance(item, Report):
