@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from playground.core.datasets import dataset_meta
 from playground.core.edits import Fix, insert_edit, make_fix, set_edit
-from playground.core.graph import Graph
+from playground.core.graph import Graph, node_activations
 from playground.core.layers import ACTIVATIONS, LAYER_TYPES
 from playground.core.params import UserError
 from playground.core.project import Project, write_atomic
@@ -394,7 +394,7 @@ class Evidence(RunTrends):
         self.grad_clip = config.grad_clip
         self.early_stopping = config.early_stopping
         self.weight_decay = config.weight_decay
-        self.activation_names = _activations(self.graph)
+        self.activation_names = node_activations(self.graph)
 
     # ---- the network
     def hidden(self, param: str) -> list[str]:
@@ -405,17 +405,6 @@ class Evidence(RunTrends):
     def nonlinear_nodes(self) -> list[str]:
         return [n for n, name in self.activation_names.items()
                 if n != self.output and ACTIVATIONS[name].family != "linear"]
-
-
-def _activations(graph: Graph) -> dict[str, str]:
-    """Each node's non-linearity (Dense/Conv2d ``activation``, an Activation node's ``function``)."""
-    found = {}
-    for node in graph.nodes.values():
-        params = node.resolved_params()
-        name = params.get("function") if node.type == "Activation" else params.get("activation")
-        if name in ACTIVATIONS:
-            found[node.id] = name
-    return found
 
 
 def _chance_loss(project: Project) -> float | None:

@@ -15,7 +15,8 @@ import math
 import time
 
 from playground.core.advisor import Advisor, Finding
-from playground.core.probes import activation_stats, node_activations, weight_stats
+from playground.core.graph import node_activations
+from playground.core.probes import activation_stats, weight_stats
 from playground.core.training import Callback, Report, Trainer, TrainResult
 
 #: Measurements may take at most 1/BUDGET of the training time.

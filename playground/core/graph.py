@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from playground.core.layers import LAYER_TYPES
+from playground.core.layers import ACTIVATIONS, LAYER_TYPES
 from playground.core.params import Problem, resolve_params
 
 ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -529,3 +529,16 @@ def _module_members() -> frozenset[str]:
 
     members = dir(nn.Module()) + dir(torch.fx.GraphModule)
     return frozenset(members) | frozenset({"nodes", "plan", "build", "Net", "torch", "nn", "x"})
+
+
+def node_activations(graph: Graph) -> dict[str, str]:
+    """The non-linearity at the end of each node that has one: Dense and Conv2d's ``activation``,
+    an Activation node's ``function`` (the probes read its family from the catalogue, the advisor
+    which nodes make the network non-linear)."""
+    found = {}
+    for node in graph.nodes.values():
+        params = node.resolved_params()
+        name = params.get("function") if node.type == "Activation" else params.get("activation")
+        if name in ACTIVATIONS:
+            found[node.id] = name
+    return found

@@ -19,7 +19,6 @@ import torch
 from torch import nn
 
 from playground.core.build import GraphModel, weight_module
-from playground.core.graph import Graph
 from playground.core.layers import ACTIVATIONS, LAYER_TYPES
 
 #: Bins of the activation and weight histograms: enough to see a shape, few enough to draw fast.
@@ -194,18 +193,6 @@ class GradNorms:
 
 
 # --------------------------------------------------------------------------- activations, weights
-
-def node_activations(graph: Graph) -> dict[str, str]:
-    """The non-linearity at the end of each node that has one: Dense and Conv2d's ``activation``,
-    an Activation node's ``function``. The probes read its family from the catalogue."""
-    found = {}
-    for node in graph.nodes.values():
-        params = node.resolved_params()
-        name = params.get("function") if node.type == "Activation" else params.get("activation")
-        if name in ACTIVATIONS:
-            found[node.id] = name
-    return found
-
 
 #: Where the slope falls below SATURATION_SHARE of its peak: tanh' = 1 - t², so |t| > √(1 - s);
 #: sigmoid' = σ(1 - σ) with peak 1/4, so |σ - 1/2| > √(1 - s) / 2.

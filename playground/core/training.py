@@ -52,7 +52,7 @@ from playground.core.augment import Augment
 from playground.core.build import GraphModel, build_model, data_dependent_init, needs_data_init, weight_module
 from playground.core.datasets import Dataset, LoadContext, load_dataset
 from playground.core.devices import resolve_device
-from playground.core.graph import Graph
+from playground.core.graph import Graph, node_activations
 from playground.core.layers import RECONSTRUCTION_LOSSES, reconstructs
 from playground.core.optim_steps import direct_step
 from playground.core.params import Problem, UserError
@@ -62,7 +62,6 @@ from playground.core.probes import (
     WeightStats,
     activation_stats,
     evaluating,
-    node_activations,
     weight_stats,
 )
 from playground.core.project import Project, check_project

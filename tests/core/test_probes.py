@@ -12,12 +12,12 @@ import torch
 
 from playground.core.build import GraphModel, build_model
 from playground.core.datasets import Dataset, LoadContext, load_dataset
+from playground.core.graph import node_activations
 from playground.core.probes import (
     GradNorms,
     PlaneGrid,
     activation_stats,
     first_layer_filters,
-    node_activations,
     predict,
     weight_stats,
 )
