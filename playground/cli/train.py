@@ -15,15 +15,12 @@ run folder; every rank prints a digest of its final parameters.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 
 from tqdm import tqdm
 
+from playground.cli.interrupt import first_ctrl_c_calls
 from playground.core.advisor import Advisor, save_advice
 from playground.core.advisor_callback import AdvisingCallback
 from playground.core.checkpoint import Checkpoint, RunRecorder, read_checkpoint, run_project
@@ -32,7 +29,7 @@ from playground.core.examples import resolve_project_arg
 from playground.core.params import UserError
 from playground.core.project import Project, load_project
 from playground.core.run_dir import default_run_dir, resolved_project, weights_digest
-from playground.core.training import Callback, Report, TrainControl, Trainer, TrainResult
+from playground.core.training import Callback, Report, Trainer, TrainResult
 from playground.core.training_config import parse_training
 
 #: Exit status of a run stopped with Ctrl-C (the shell's convention for SIGINT).
@@ -90,24 +87,6 @@ def _metrics_text(report: Report, short: bool = False) -> str:
             text += f" acc {acc:.1%}" if not short else f" {acc:.1%}"
         parts.append(text)
     return ", ".join(parts)
-
-
-@contextmanager
-def _ctrl_c_stops(control: TrainControl) -> Iterator[None]:
-    """The first Ctrl-C asks the trainer to stop after the current step; a second one raises
-    KeyboardInterrupt as usual (which the trainer also turns into a stop when it lands in a step)."""
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        print("\nstopping after this step (Ctrl-C again to abort)", file=sys.stderr)
-        control.stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -175,7 +154,8 @@ def _train(project: Project, run_dir: Path, info: DistributedInfo | None, resume
         on_terminal = sys.stdout.isatty() and sys.stderr.isatty()
         trainer.callbacks += [RunRecorder(run_dir, project, resume=resume),
                               _Progress(trainer.total_steps, on_terminal, initial=trainer.step), advising]
-    with _ctrl_c_stops(trainer.control):
+    # a second Ctrl-C raises KeyboardInterrupt, which the trainer also turns into a stop in a step
+    with first_ctrl_c_calls(trainer.control.stop, "stopping after this step"):
         result = trainer.fit()
     if info is not None:
         digest = weights_digest(dict(trainer.model.named_parameters()))
