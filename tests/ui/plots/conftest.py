@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -10,6 +11,10 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from playground.ui.plots.base import PlotView
+
+if TYPE_CHECKING:
+    from playground.core.training import Trainer
+    from playground.ui.plots.live import RunInfo
 
 Show = Callable[[PlotView], PlotView]
 
@@ -42,3 +47,13 @@ def drawn_share(view: PlotView) -> float:
     bg = np.array(view.colors.background.getRgb()[:3])
     return float((np.abs(rgb - bg).sum(axis=2) > 40).mean())
 
+
+def deliver(view: PlotView, trainer: Trainer, info: RunInfo) -> list[str]:
+    """What the workspace does between two steps: compute the view's requests, hand them over;
+    the keys asked for, in order."""
+    keys = []
+    for request in view.picture_requests(info):
+        keys.append(request.key)
+        view.on_picture(request.key, request.compute(trainer))
+    view.flush()
+    return keys

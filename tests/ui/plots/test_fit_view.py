@@ -19,7 +19,7 @@ from playground.ui.main_window import MainWindow
 from playground.ui.plots.fit import FitView
 from playground.ui.plots.live import RunInfo
 from tests.ui.helpers import chain
-from tests.ui.plots.conftest import Show, drawn_share
+from tests.ui.plots.conftest import Show, deliver, drawn_share
 
 
 def curve_trainer(units: list[int], epochs: int) -> Trainer:
@@ -32,16 +32,6 @@ def curve_trainer(units: list[int], epochs: int) -> Trainer:
     assert not problems
     settings = {"optimizer": "adam", "lr": 0.01, "batch_size": 16, "epochs": epochs, "seed": 0}
     return Trainer(Project("fit", {"name": "curve"}, graph, settings), report_interval=None, probes=False)
-
-
-def deliver(view: FitView, trainer: Trainer, info: RunInfo) -> list[str]:
-    """What the workspace does between two steps: compute the view's requests, hand them over."""
-    keys = []
-    for request in view.picture_requests(info):
-        keys.append(request.key)
-        view.on_picture(request.key, request.compute(trainer))
-    view.flush()
-    return keys
 
 
 def line_error(view: FitView) -> float:

@@ -19,7 +19,7 @@ from playground.core.training import Trainer
 from playground.ui.main_window import MainWindow
 from playground.ui.plots.live import RunInfo
 from playground.ui.plots.reconstruction import NOT_AN_AUTOENCODER, ReconstructionView
-from tests.ui.plots.conftest import Show, drawn_share
+from tests.ui.plots.conftest import Show, deliver, drawn_share
 from tests.ui.plots.populated import reconstruction_view
 
 #: The digits' Input image: 8x8 pixels, one channel.
@@ -45,16 +45,6 @@ def autoencoder(target: str = "input", epochs: int = 10) -> Project:
         "graph": {"nodes": nodes, "edges": [list(e) for e in zip(ids, ids[1:])]},
         "training": {"optimizer": "adam", "lr": 0.003, "batch_size": 32, "epochs": epochs, "seed": 0},
     })
-
-
-def deliver(view: ReconstructionView, trainer: Trainer, info: RunInfo) -> list[str]:
-    """What the workspace does between two steps: compute the view's requests, hand them over."""
-    keys = []
-    for request in view.picture_requests(info):
-        keys.append(request.key)
-        view.on_picture(request.key, request.compute(trainer))
-    view.flush()
-    return keys
 
 
 def test_a_denoising_picture_shows_three_rows_and_the_decoded_grid(show: Show) -> None:

@@ -11,37 +11,20 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from playground.core.datasets import DatasetMeta
-from playground.core.examples import example_path
-from playground.core.project import Project, load_project
 from playground.core.training import Trainer
 from playground.ui.main_window import MainWindow
 from playground.ui.plots.live import RunInfo
 from playground.ui.plots.unit_view import K, UnitView, tile_value
-from tests.ui.plots.conftest import Show, drawn_share
+from tests.core.test_unit_probe import lenet
+from tests.ui.plots.conftest import Show, deliver, drawn_share
 from tests.ui.plots.populated import unit_view
-
-
-def lenet(epochs: int = 1) -> Project:
-    project = load_project(example_path("lenet_digits") or "")
-    project.training["epochs"] = epochs
-    return project
 
 
 @pytest.fixture(scope="module")
 def trained() -> Trainer:
-    trainer = Trainer(lenet(), device="cpu", probes=False, report_interval=None)
+    trainer = Trainer(lenet(epochs=1), device="cpu", probes=False, report_interval=None)
     trainer.fit()
     return trainer
-
-
-def deliver(view: UnitView, trainer: Trainer, info: RunInfo) -> list[str]:
-    """What the workspace does between two steps: compute the view's requests, hand them over."""
-    keys = []
-    for request in view.picture_requests(info):
-        keys.append(request.key)
-        view.on_picture(request.key, request.compute(trainer))
-    view.flush()
-    return keys
 
 
 def tile_texts(view: UnitView, row: int) -> list[str]:
