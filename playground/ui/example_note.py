@@ -15,10 +15,11 @@ from html import escape
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from playground.core.examples import LESSON_PARTS, Example, Lesson
 from playground.ui.editor.scene import GraphScene
+from playground.ui.scrolling import scrolling
 from playground.ui.theme import ThemeManager
 
 SHORTCUT = "Ctrl+Shift+E"
@@ -60,12 +61,7 @@ class ExampleNoteDock(QDockWidget):
             label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             layout.addWidget(label)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(page)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setWidget(scroll)
+        self.setWidget(scrolling(page, horizontal=False))
 
         action = self.toggleViewAction()
         action.setText("&Lesson")

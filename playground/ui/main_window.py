@@ -39,12 +39,10 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, 
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
     QStyle,
     QToolBar,
     QUndoView,
@@ -83,6 +81,7 @@ from playground.ui.help import (
 )
 from playground.ui.loading import BackgroundImport, process_age
 from playground.ui.recovery import RecoveryFile, find_orphans
+from playground.ui.scrolling import scrolling
 from playground.ui.settings import APPLICATION, app_settings, inside_app, remember_folder, start_folder
 from playground.ui.theme import ThemeManager
 
@@ -160,16 +159,6 @@ class Prompts:
             return QFileDialog.getExistingDirectory(parent, title, directory) or None
         path, _ = QFileDialog.getOpenFileName(parent, title, directory, name_filter)
         return path or None
-
-
-def scrolling(widget: QWidget) -> QScrollArea:
-    """``widget`` in a frameless scroll area: a dock of it can be shorter than the widget's
-    minimum (a small laptop screen), scrolling instead of making the window taller."""
-    area = QScrollArea()
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setWidgetResizable(True)
-    area.setWidget(widget)
-    return area
 
 
 class MainWindow(QMainWindow):

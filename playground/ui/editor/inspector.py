@@ -12,11 +12,9 @@ from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QFont, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QScrollArea,
     QSizePolicy,
     QSplitter,
     QTableWidget,
@@ -30,6 +28,7 @@ from playground.core.shapes import format_shape
 from playground.ui.document import ProjectDocument
 from playground.ui.editor.icons import layer_icon
 from playground.ui.param_form import ParamForm, discard
+from playground.ui.scrolling import scrolling
 from playground.ui.theme import CanvasColors, set_text_color
 
 #: The most of the inspector's height the model summary takes by default; a longer table scrolls.
@@ -97,12 +96,7 @@ class InspectorWidget(QWidget):
         # The page is as wide as the dock shows, never wider: otherwise the widest text that
         # does not wrap set its width and every wrapped label was cut at the dock's edge.
         page.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(page)
-        self.scroll = scroll
+        self.scroll = scrolling(page, horizontal=False)
 
         self.total = QLabel()
         self.total.setWordWrap(True)  # wraps in a narrow dock rather than widening it
@@ -132,7 +126,7 @@ class InspectorWidget(QWidget):
         # The form is what a person works in: it takes every pixel the summary does not need
         # (``fit_summary``), and all of a resize until the person drags the handle.
         self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(self.scroll)
         self.splitter.addWidget(self.summary)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)

@@ -18,13 +18,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFont, QFontMetricsF
-from PySide6.QtWidgets import QScrollArea, QWidget
+from PySide6.QtWidgets import QWidget
 
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
 from playground.ui.plots.live import RunInfo
 from playground.ui.plots.ranges import sticky_range
 from playground.ui.plots.style import Caption, faded, style_axis
+from playground.ui.scrolling import scrolling
 
 if TYPE_CHECKING:
     from playground.core.probes import ActivationStats, Histogram, WeightStats
@@ -142,11 +143,8 @@ class ActivationView(PlotView):
         self._label_font.setPointSizeF(LABEL_POINT_SIZE)
         self._label_font.setBold(True)
         self._label_width = float(LABEL_MIN_WIDTH)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.body.removeWidget(self.graphics)
-        self.scroll.setWidget(self.graphics)
+        self.scroll = scrolling(self.graphics)
         self.body.addWidget(self.scroll, 1)
         self.placeholder = Caption(PLACEHOLDER)
         self.graphics.addItem(self.placeholder, row=0, col=0)

@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from playground.core.advisor import RULES, Advisor, Finding
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
 from playground.ui.plots.live import RunInfo
 from playground.ui.plots.style import PlotColors
+from playground.ui.scrolling import scrolling
 
 if TYPE_CHECKING:
     from playground.core.training import Report, TrainResult
@@ -130,11 +131,7 @@ class AdvisorView(PlotView):
         self.status.setTextFormat(Qt.TextFormat.RichText)
         self.list.addWidget(self.status)
         self.list.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(self.content)
+        self.scroll = scrolling(self.content, horizontal=False)
         self.body.addWidget(self.scroll, 1)
         self.cards: list[FindingCard] = []
         self.setToolTip("The training advisor names what goes wrong in a run (vanishing or exploding gradients,\n"

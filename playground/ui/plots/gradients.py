@@ -21,7 +21,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import QScrollArea, QSpinBox, QWidget
+from PySide6.QtWidgets import QSpinBox, QWidget
 
 from playground.core.advisor import RunTrends
 from playground.core.history import History
@@ -32,6 +32,7 @@ from playground.ui.plots.live import RunInfo
 from playground.ui.plots.ranges import StickyViewBox
 from playground.ui.plots.style import Caption, DecadeAxis, LayoutLegend, faded, style_legend, style_plot
 from playground.ui.plots.tool_row import labelled
+from playground.ui.scrolling import scrolling
 
 if TYPE_CHECKING:
     from playground.core.training import Report
@@ -129,12 +130,8 @@ class GradientView(PlotView):
         layout.setColumnStretchFactor(0, 1)
         layout.setColumnStretchFactor(1, 0)
         # many layers make the bar plot taller than the dock: the canvas scrolls
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.body.removeWidget(self.graphics)
-        self.scroll.setWidget(self.graphics)
+        self.scroll = scrolling(self.graphics, horizontal=False)
         self.body.addWidget(self.scroll, 1)
         self._rows = -1
         self._bar_span = (-6.0, 0.0)

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QProgressBar,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +36,7 @@ from playground.core.training_config import (
     parse_training,
 )
 from playground.ui.param_form import ParamForm
+from playground.ui.scrolling import scrolling
 
 #: Settings that may change while a run is going (applied between steps).
 LIVE_SETTINGS = ("lr",)
@@ -193,13 +193,9 @@ class TrainingPanel(QWidget):
         settings.addWidget(self.augment_strength)
         layout.addWidget(settings_box)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(content)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(scrolling(content))
         self.settings_box = settings_box
 
     # ---------------------------------------------------------------- settings
