@@ -111,11 +111,13 @@ def reduce_map(saliency: np.ndarray, signed: bool) -> np.ndarray:
     return np.ascontiguousarray(pick if signed else np.abs(pick), dtype=np.float32)
 
 
-def _thumbnail(image: np.ndarray) -> QPixmap:
+def thumbnail(image: np.ndarray, edge: int) -> QPixmap:
+    """A raw ``(C, H, W)`` sample as a square-ish pixmap of ``edge`` pixels, pixels kept sharp
+    (the sample pickers of this view and of the feature maps)."""
     rgb = np.ascontiguousarray((display_rgb(image) * 255).astype(np.uint8))
     h, w = rgb.shape[:2]
     qimage = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-    return QPixmap.fromImage(qimage.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+    return QPixmap.fromImage(qimage.scaled(edge, edge, Qt.AspectRatioMode.KeepAspectRatio,
                                            Qt.TransformationMode.FastTransformation))
 
 
@@ -234,7 +236,7 @@ class SaliencyView(PlotView):
         self.samples.blockSignals(True)
         self.samples.clear()
         for i, image in enumerate(self._images):
-            item = QListWidgetItem(QIcon(_thumbnail(image)), "")
+            item = QListWidgetItem(QIcon(thumbnail(image, THUMB)), "")
             item.setData(Qt.ItemDataRole.UserRole, i)
             self.samples.addItem(item)
         self._label_samples()

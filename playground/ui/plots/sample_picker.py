@@ -11,23 +11,14 @@ from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QIcon, QImage, QPixmap
+from PySide6.QtGui import QBrush, QIcon
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem, QWidget
 
-from playground.ui.plots.saliency import display_rgb
+from playground.ui.plots.saliency import thumbnail
 from playground.ui.plots.style import PlotColors
 
 #: Thumbnail edge in pixels.
 THUMB = 48
-
-
-def thumbnail(image: np.ndarray, edge: int = THUMB) -> QPixmap:
-    """A raw ``(C, H, W)`` sample as a square-ish pixmap of ``edge`` pixels, pixels kept sharp."""
-    rgb = np.ascontiguousarray((display_rgb(image) * 255).astype(np.uint8))
-    h, w = rgb.shape[:2]
-    qimage = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-    return QPixmap.fromImage(qimage.scaled(edge, edge, Qt.AspectRatioMode.KeepAspectRatio,
-                                           Qt.TransformationMode.FastTransformation))
 
 
 class SamplePicker(QListWidget):
@@ -71,7 +62,7 @@ class SamplePicker(QListWidget):
         self.blockSignals(True)
         self.clear()
         for i, image in enumerate(images):
-            item = QListWidgetItem(QIcon(thumbnail(image)), "")
+            item = QListWidgetItem(QIcon(thumbnail(image, THUMB)), "")
             item.setData(Qt.ItemDataRole.UserRole, i)
             self.addItem(item)
         if len(images):
