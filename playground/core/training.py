@@ -40,7 +40,7 @@ import warnings
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 import torch
@@ -120,13 +120,19 @@ class Report:
     activations: dict[str, ActivationStats] | None
     weights: dict[str, WeightStats] | None
     epoch_end: bool
+    #: For each recurrent node, the norm of the loss gradient reaching its hidden state at each
+    #: time step (backpropagation through time), measured at the probes' cadence; empty otherwise.
+    time_grad: dict[str, list[float]] = field(default_factory=dict)
 
     def metrics(self) -> dict[str, Any]:
         """The ``metrics.jsonl`` object of FORMAT.md; non-finite numbers become null."""
-        return {"epoch": self.epoch, "step": self.step, "time": round(self.time, 4), "lr": self.lr,
+        line = {"epoch": self.epoch, "step": self.step, "time": round(self.time, 4), "lr": self.lr,
                 "train_loss": _finite(self.train_loss), "val_loss": _finite(self.val_loss),
                 "train_acc": _finite(self.train_acc), "val_acc": _finite(self.val_acc),
                 "grad_norm": {k: _finite(v) for k, v in self.grad_norm.items()}}
+        if self.time_grad:
+            line["time_grad"] = {k: [_finite(g) for g in v] for k, v in self.time_grad.items()}
+        return line
 
 
 def _finite(x: float | None) -> float | None:

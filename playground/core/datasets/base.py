@@ -40,9 +40,10 @@ class DataError(UserError):
 class Split:
     """Features and targets of one split.
 
-    ``x`` is float32 of shape ``(N, *input_shape)``, raw (not normalised). ``y`` is int64 of
-    shape ``(N,)`` holding class indices for classification, or float32 ``(N, target_size)``
-    for regression.
+    ``x`` is float32 of shape ``(N, *input_shape)``, raw (not normalised; token ids for token
+    data). ``y`` is int64 of shape ``(N,)`` holding class indices for classification (``(N, T)``,
+    one per position, with ``DatasetMeta.per_step_targets``), or float32 ``(N, target_size)``
+    for regression (``(N, T, target_size)`` per position).
     """
 
     x: torch.Tensor
@@ -71,6 +72,19 @@ class DatasetMeta:
     # The plane features the network sees (``plane_features``), in the catalogue's order; empty
     # when it sees the raw data as it is.
     features: tuple[str, ...] = ()
+    # Token data (``text``, ``memory``): the alphabet, one entry per token id. The raw examples
+    # are then sequences of ids, ``input_shape`` (T,), held as numbers like every other feature
+    # (normalisation is the identity), which only an Embedding can read.
+    vocab: tuple[str, ...] = ()
+    # One target per position (``text``: the next character at every step), so ``y`` is (N, T)
+    # class indices and an Output after a sequence node predicts at every step; otherwise one
+    # target per example.
+    per_step_targets: bool = False
+
+    @property
+    def is_tokens(self) -> bool:
+        """The examples are sequences of token ids (see ``vocab``)."""
+        return bool(self.vocab)
 
     @property
     def raw_shape(self) -> tuple[int, ...]:
@@ -80,6 +94,11 @@ class DatasetMeta:
     @property
     def is_image(self) -> bool:
         return len(self.input_shape) == 3
+
+    @property
+    def is_sequence(self) -> bool:
+        """Each example is a sequence: token ids (T,) or T steps of F features (T, F)."""
+        return self.is_tokens or len(self.input_shape) == 2
 
     @property
     def is_plane(self) -> bool:
