@@ -148,6 +148,12 @@ class Recurrent(nn.Module):
             self.layer: nn.Module = nn.RNN(features, units, nonlinearity=activation, batch_first=True)
         elif kind == "LSTM":
             self.layer = nn.LSTM(features, units, batch_first=True)
+            # Forget gates start open, biased to sigmoid(1) = 0.73 rather than PyTorch's 0.5 (Keras's
+            # unit_forget_bias, Jozefowicz et al. 2015): the cell state then carries information,
+            # and its gradient, over more steps from the start, which is what long spans need.
+            with torch.no_grad():
+                self.layer.bias_ih_l0[units:2 * units] = 1.0
+                self.layer.bias_hh_l0[units:2 * units] = 0.0
         else:
             self.layer = nn.GRU(features, units, batch_first=True)
 

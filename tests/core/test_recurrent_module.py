@@ -62,3 +62,11 @@ def test_embedding_reads_ids_held_as_numbers_and_clamps_foreign_ids() -> None:
     assert torch.equal(out[0, 1], table[4])
     assert torch.equal(out[0, 3], table[4])
     assert torch.equal(out[0, 4], table[0])
+
+
+def test_lstm_forget_gates_start_open() -> None:
+    torch.manual_seed(3)
+    layer = Recurrent("LSTM", 4, 6)
+    _, _, gates = layer.unroll(torch.zeros(1, 3, 4))
+    assert float(gates["forget"][0, 0].mean()) > 0.7
+    assert abs(float(gates["input"][0, 0].mean()) - 0.5) < 0.1
