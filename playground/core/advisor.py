@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from playground.core.datasets import dataset_meta
-from playground.core.edits import Fix, insert_edit, make_fix, set_edit
+from playground.core.edits import Fix, insert_edit, make_fix, retype_edit, set_edit
 from playground.core.graph import Graph, node_activations
 from playground.core.layers import ACTIVATIONS, LAYER_TYPES
 from playground.core.params import UserError
@@ -98,6 +98,10 @@ CONVERGED_ACCURACY = 0.99
 #: 'curve_deep_narrow' fits its curve to 5% of its first loss with Adam's spikes on top, and
 #: a third of its learning rate fits worse.
 CONVERGED_LOSS = 0.1
+#: A recurrent node whose loss gradient at its first time step is under this share of its last
+#: step's (the median over the probe window) has lost its early inputs to backpropagation through
+#: time: three orders of magnitude, the lectures' plain RNN beyond about ten steps.
+TIME_FADE = 1e-3
 
 GradientFlag = Literal["vanishing", "exploding"]
 
@@ -198,6 +202,7 @@ class RunTrends:
         self.gradients: deque[dict[str, float]] = deque(maxlen=GRADIENT_WINDOW)
         self.weights: deque[WeightPoint] = deque(maxlen=PROBE_WINDOW)
         self.units: deque[dict[str, tuple[float | None, float | None]]] = deque(maxlen=PROBE_WINDOW)
+        self.time_grads: deque[dict[str, list[float]]] = deque(maxlen=PROBE_WINDOW)
         self.step = 0
         self.epoch = 0
         self.total_epochs = 1
@@ -228,6 +233,8 @@ class RunTrends:
         if report.weights is not None:
             self.weights.append(WeightPoint(report.step, {n: (w.mean, w.std, w.max_abs)
                                                           for n, w in report.weights.items()}))
+        if report.time_grad:
+            self.time_grads.append({n: list(g) for n, g in report.time_grad.items()})
         if report.activations is not None:
             self.units.append({n: (a.dead, a.saturated) for n, a in report.activations.items()})
         if report.epoch_end and loss is not None and math.isfinite(loss):
@@ -365,6 +372,18 @@ class RunTrends:
         last = list(self.units)[-PERSIST:]
         return [n for n in last[-1] if all(
             n in u and u[n][which] is not None and u[n][which] >= UNIT_SHARE for u in last)]
+
+    def time_fade(self) -> dict[str, float]:
+        """Per recurrent node, the median over the probe window of its first time step's
+        gradient norm over its last step's (at least PERSIST measurements; an empty dict before)."""
+        if len(self.time_grads) < PERSIST:
+            return {}
+        ratios: dict[str, list[float]] = {}
+        for row in self.time_grads:
+            for node, steps in row.items():
+                if len(steps) > 1 and all(math.isfinite(g) for g in (steps[0], steps[-1])) and steps[-1] > 0:
+                    ratios.setdefault(node, []).append(steps[0] / steps[-1])
+        return {n: statistics.median(r) for n, r in ratios.items() if len(r) >= PERSIST}
 
     # ---- consequences (shared with the gradient view's flags)
     def confirms_vanishing(self, node: str) -> bool:
@@ -533,6 +552,25 @@ def _vanishing(ev: Evidence) -> Verdict | None:
         f"{consequence}. The gradient of a lower layer is a product of per-layer factors; a sigmoid's slope is "
         "at most 1/4 and careless initialisation shrinks it further, so the first layers barely learn. ReLU "
         "with He initialisation (Var(w) = 2/fan_in) or batch normalisation keeps the factors near 1.", fix, nodes)
+
+
+def _vanishing_through_time(ev: Evidence) -> Verdict | None:
+    faded = {n: r for n, r in ev.time_fade().items() if r < TIME_FADE}
+    accuracy = ev.train_accuracy()
+    progressed = ev.finished or ev.epoch >= UNDERFIT_PROGRESS * ev.total_epochs
+    poor = accuracy is not None and accuracy < UNDERFIT_ACCURACY and progressed and ev.enough_epochs()
+    if not faded or not (poor or ev.stalled()):
+        return None
+    nodes = [n for n in ev.graph.nodes if n in faded]
+    steps = len(ev.time_grads[-1].get(nodes[0], ()))
+    plain = [n for n in nodes if ev.graph.nodes[n].type == "RNN"]
+    return Verdict(
+        f"the loss gradient reaching {_labels(ev, nodes)} at the first time step is {min(faded.values()):.0e} "
+        f"of the last step's, {steps} steps later, and the network does not learn. Backpropagation through "
+        "time multiplies the gradient by the recurrent weights and the activation's slope at every step, so "
+        "the early inputs barely change the weights and what the network must remember from them is lost. "
+        "An LSTM's (or GRU's) gated cell state carries information and its gradient across long spans.",
+        make_fix("Use an LSTM", [retype_edit(n, "LSTM") for n in plain]) if plain else None, nodes)
 
 
 def _symmetric(ev: Evidence) -> Verdict | None:
@@ -704,6 +742,10 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
     Rule("vanishing_gradients", "Vanishing gradients", "warning",
          "gradient norms below 1/100 of the output's, and those layers barely changing or the loss stalled",
          _vanishing, suppresses=("underfitting", "lr_too_small")),
+    Rule("vanishing_through_time", "Vanishing gradients through time", "warning",
+         "a recurrent layer's gradient at the first time step below 1/1000 of the last step's, with a training "
+         "accuracy stalled or below 90 %", _vanishing_through_time,
+         suppresses=("vanishing_gradients", "underfitting", "lr_too_small")),
     Rule("symmetric_weights", "Symmetric weights", "warning",
          "hidden layers initialised to zero whose gradients stay exactly zero or whose loss stalls", _symmetric,
          suppresses=("vanishing_gradients", "underfitting", "lr_too_small")),

@@ -6,7 +6,9 @@ A fix is ``{"label": TEXT, "edits": [EDIT, ...]}`` (FORMAT.md, "Advisor"), each 
   ``graph.NODE_ID.PARAM`` (the paths of the compare contract); a value of null removes the
   setting, so its default applies;
 - ``{"insert": {"id", "type", "params"}, "between": [SRC, DST]}``: a new node on the edge
-  SRC -> DST (how "add a hidden layer" is written).
+  SRC -> DST (how "add a hidden layer" is written);
+- ``{"retype": NODE_ID, "type": TYPE}``: the node becomes a TYPE with the same id, edges and
+  those of its settings that TYPE also has (how "use an LSTM instead of the RNN" is written).
 
 ``apply_fix`` works on a copy and returns it only when the copy is a valid project, so a fix
 either applies whole or not at all, and a bad one names the edit at fault.
@@ -18,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from playground.core.graph import Node
+from playground.core.layers import LAYER_TYPES
 from playground.core.params import UserError
 from playground.core.project import Project, parse_project
 
@@ -33,6 +36,11 @@ def set_edit(path: str, value: Any) -> Edit:
 def insert_edit(node_id: str, node_type: str, params: Mapping[str, Any], src: str, dst: str) -> Edit:
     """An edit that puts a new node on the edge ``src -> dst``."""
     return {"insert": {"id": node_id, "type": node_type, "params": dict(params)}, "between": [src, dst]}
+
+
+def retype_edit(node_id: str, node_type: str) -> Edit:
+    """An edit that turns a node into another type, keeping its place in the network."""
+    return {"retype": node_id, "type": node_type}
 
 
 def make_fix(label: str, edits: list[Edit]) -> Fix:
@@ -58,8 +66,10 @@ def apply_fix(project: Project, fix: Mapping[str, Any]) -> Project:
             _apply_set(result, str(edit["set"]), edit.get("value"), where)
         elif "insert" in edit:
             _apply_insert(result, edit["insert"], edit.get("between"), where)
+        elif "retype" in edit:
+            _apply_retype(result, edit["retype"], edit.get("type"), where)
         else:
-            raise UserError(f"{where}: expected a 'set' or an 'insert' edit")
+            raise UserError(f"{where}: expected a 'set', an 'insert' or a 'retype' edit")
     checked = parse_project(result.to_dict(), source=f"the project after '{fix.get('label', 'the fix')}'")
     checked.path = project.path
     return checked
@@ -107,3 +117,15 @@ def _apply_insert(project: Project, spec: Any, between: Any, where: str) -> None
     index = graph.disconnect(src, dst)
     graph.connect(src, spec["id"], index=index)
     graph.connect(spec["id"], dst, index=index + 1)
+
+
+def _apply_retype(project: Project, node_id: Any, node_type: Any, where: str) -> None:
+    node = project.graph.nodes.get(node_id) if isinstance(node_id, str) else None
+    if node is None:
+        raise UserError(f"{where}: the network has no node {node_id!r} to retype")
+    layer = LAYER_TYPES.get(node_type) if isinstance(node_type, str) else None
+    if layer is None or node_type in ("Input", "Output"):
+        raise UserError(f"{where}: {node_type!r} is not a layer type a node can become")
+    names = {p.name for p in layer.params}
+    node.type = node_type
+    project.graph.set_params(node.id, {k: v for k, v in node.params.items() if k in names})

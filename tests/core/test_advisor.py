@@ -266,7 +266,7 @@ def test_memory_stays_bounded_on_a_long_run() -> None:
 def test_rules_are_the_documented_names() -> None:
     assert set(RULES) == {"vanishing_gradients", "exploding_gradients", "diverged", "dead_units", "saturated_units",
                           "overfitting", "underfitting", "lr_too_small", "lr_too_large", "no_hidden_layer",
-                          "symmetric_weights"}
+                          "symmetric_weights", "vanishing_through_time"}
     assert all(rule.title and rule.watches and rule.severity in ("info", "warning") for rule in RULES.values())
 
 
