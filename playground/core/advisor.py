@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from playground.core.datasets import dataset_meta
-from playground.core.edits import Fix, insert_edit, make_fix, retype_edit, set_edit
+from playground.core.edits import Fix, insert_edit, make_fix, set_edit
 from playground.core.graph import Graph, node_activations
 from playground.core.layers import ACTIVATIONS, LAYER_TYPES
 from playground.core.params import UserError
@@ -570,7 +570,7 @@ def _vanishing_through_time(ev: Evidence) -> Verdict | None:
         "time multiplies the gradient by the recurrent weights and the activation's slope at every step, so "
         "the early inputs barely change the weights and what the network must remember from them is lost. "
         "An LSTM's (or GRU's) gated cell state carries information and its gradient across long spans.",
-        make_fix("Use an LSTM", [retype_edit(n, "LSTM") for n in plain]) if plain else None, nodes)
+        make_fix("Use an LSTM", [set_edit(f"graph.{n}.type", "LSTM") for n in plain]) if plain else None, nodes)
 
 
 def _symmetric(ev: Evidence) -> Verdict | None:

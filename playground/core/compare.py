@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from playground.core.checkpoint import RunRecorder
+from playground.core.edits import retype_node
 from playground.core.layers import LAYER_TYPES
 from playground.core.params import UserError
 from playground.core.project import Project, check_project, write_atomic
@@ -146,8 +147,12 @@ def set_path(project: Project, path: str, value: Any) -> None:
     elif section == "dataset":
         project.dataset[rest] = value
     else:
+        param = path.rsplit(".", 1)[1]
         for node in _nodes_at(project, path, rest):
-            node.params[path.rsplit(".", 1)[1]] = value
+            if param == "type":
+                retype_node(project.graph, node, value, f"--vary {path}")
+            else:
+                node.params[param] = value
 
 
 def _nodes_at(project: Project, path: str, rest: str) -> list[Any]:
@@ -156,6 +161,8 @@ def _nodes_at(project: Project, path: str, rest: str) -> list[Any]:
     if not param or "." in param:
         raise UserError(f"--vary {path}: a graph PATH is graph.NODE_ID.PARAM or graph.*.PARAM")
     graph = project.graph
+    if node_id == "*" and param == "type":
+        raise UserError(f"--vary {path}: name the node whose type varies (graph.NODE_ID.type)")
     if node_id == "*":
         nodes = [n for n in graph.nodes.values()
                  if n.type in LAYER_TYPES and any(p.name == param for p in LAYER_TYPES[n.type].params)]

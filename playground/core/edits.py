@@ -4,11 +4,11 @@ A fix is ``{"label": TEXT, "edits": [EDIT, ...]}`` (FORMAT.md, "Advisor"), each 
 
 - ``{"set": PATH, "value": V}`` with PATH ``training.FIELD``, ``dataset.FIELD`` or
   ``graph.NODE_ID.PARAM`` (the paths of the compare contract); a value of null removes the
-  setting, so its default applies;
+  setting, so its default applies. ``graph.NODE_ID.type`` turns the node into another layer
+  type, keeping its id, edges and the settings the new type also has (how "use an LSTM
+  instead of the RNN" is written, and how ``compare`` varies a layer's kind);
 - ``{"insert": {"id", "type", "params"}, "between": [SRC, DST]}``: a new node on the edge
-  SRC -> DST (how "add a hidden layer" is written);
-- ``{"retype": NODE_ID, "type": TYPE}``: the node becomes a TYPE with the same id, edges and
-  those of its settings that TYPE also has (how "use an LSTM instead of the RNN" is written).
+  SRC -> DST (how "add a hidden layer" is written).
 
 ``apply_fix`` works on a copy and returns it only when the copy is a valid project, so a fix
 either applies whole or not at all, and a bad one names the edit at fault.
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from playground.core.graph import Node
+from playground.core.graph import Graph, Node
 from playground.core.layers import LAYER_TYPES
 from playground.core.params import UserError
 from playground.core.project import Project, parse_project
@@ -36,11 +36,6 @@ def set_edit(path: str, value: Any) -> Edit:
 def insert_edit(node_id: str, node_type: str, params: Mapping[str, Any], src: str, dst: str) -> Edit:
     """An edit that puts a new node on the edge ``src -> dst``."""
     return {"insert": {"id": node_id, "type": node_type, "params": dict(params)}, "between": [src, dst]}
-
-
-def retype_edit(node_id: str, node_type: str) -> Edit:
-    """An edit that turns a node into another type, keeping its place in the network."""
-    return {"retype": node_id, "type": node_type}
 
 
 def make_fix(label: str, edits: list[Edit]) -> Fix:
@@ -66,10 +61,8 @@ def apply_fix(project: Project, fix: Mapping[str, Any]) -> Project:
             _apply_set(result, str(edit["set"]), edit.get("value"), where)
         elif "insert" in edit:
             _apply_insert(result, edit["insert"], edit.get("between"), where)
-        elif "retype" in edit:
-            _apply_retype(result, edit["retype"], edit.get("type"), where)
         else:
-            raise UserError(f"{where}: expected a 'set', an 'insert' or a 'retype' edit")
+            raise UserError(f"{where}: expected a 'set' or an 'insert' edit")
     checked = parse_project(result.to_dict(), source=f"the project after '{fix.get('label', 'the fix')}'")
     checked.path = project.path
     return checked
@@ -89,6 +82,9 @@ def _apply_set(project: Project, path: str, value: Any, where: str) -> None:
         node = project.graph.nodes.get(parts[1])
         if node is None:
             raise UserError(f"{where}: the network has no node '{parts[1]}' ({path})")
+        if parts[2] == "type":
+            retype_node(project.graph, node, value, where)
+            return
         params = dict(node.params)
         if value is None:
             params.pop(parts[2], None)
@@ -119,13 +115,14 @@ def _apply_insert(project: Project, spec: Any, between: Any, where: str) -> None
     graph.connect(spec["id"], dst, index=index + 1)
 
 
-def _apply_retype(project: Project, node_id: Any, node_type: Any, where: str) -> None:
-    node = project.graph.nodes.get(node_id) if isinstance(node_id, str) else None
-    if node is None:
-        raise UserError(f"{where}: the network has no node {node_id!r} to retype")
+def retype_node(graph: Graph, node: Node, node_type: Any, where: str) -> None:
+    """Turn ``node`` (of ``graph``, in place) into a ``node_type`` layer, keeping its id, its
+    edges and those of its settings the new type also has; ``UserError`` from ``where`` for a
+    type that is not a hidden layer type."""
     layer = LAYER_TYPES.get(node_type) if isinstance(node_type, str) else None
-    if layer is None or node_type in ("Input", "Output"):
-        raise UserError(f"{where}: {node_type!r} is not a layer type a node can become")
+    if layer is None or node.type in ("Input", "Output") or node_type in ("Input", "Output"):
+        raise UserError(f"{where}: {node.label} cannot become {node_type!r} (a hidden layer type: "
+                        f"{', '.join(t for t in LAYER_TYPES if t not in ('Input', 'Output'))})")
     names = {p.name for p in layer.params}
     node.type = node_type
-    project.graph.set_params(node.id, {k: v for k, v in node.params.items() if k in names})
+    graph.set_params(node.id, {k: v for k, v in node.params.items() if k in names})

@@ -364,3 +364,18 @@ def test_a_rising_validation_loss_is_not_overfitting_while_new_examples_fare_bet
 
     assert "overfitting" in stream(train_acc=0.99)
     assert "overfitting" not in stream(train_acc=0.92)
+
+
+def test_a_type_edit_turns_a_layer_into_another_keeping_its_place_and_shared_settings() -> None:
+    project = example("spiral", 1)
+    hidden = next(n for n in project.graph.nodes.values() if n.type == "Dense")
+    edges = sorted(project.graph.edges)
+    changed = apply_fix(project, make_fix("Maxout", [set_edit(f"graph.{hidden.id}.type", "Maxout")]))
+    node = changed.graph.nodes[hidden.id]
+    assert node.type == "Maxout"
+    assert node.params.get("units") == hidden.params.get("units")
+    assert "activation" not in node.params
+    assert sorted(changed.graph.edges) == edges
+    assert project.graph.nodes[hidden.id].type == "Dense"
+    with pytest.raises(UserError, match="cannot become 'Output'"):
+        apply_fix(project, make_fix("bad", [set_edit(f"graph.{hidden.id}.type", "Output")]))

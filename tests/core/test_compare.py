@@ -90,7 +90,16 @@ def test_seeds_count_up_from_the_projects_seed_and_epochs_override_every_variant
     assert [v.project.training["seed"] for v in variants] == [5, 6, 7, 5, 6, 7]
 
 
+def test_a_layers_kind_varies_by_its_type() -> None:
+    variants = plan_variants(TINY, [parse_vary("graph.h1.type=Dense,Maxout")])
+    assert [v.project.graph.nodes["h1"].type for v in variants] == ["Dense", "Maxout"]
+    assert variants[1].name == "02-h1.type=Maxout"
+    assert TINY.graph.nodes["h1"].type == "Dense"
+
+
 @pytest.mark.parametrize(("vary", "message"), [
+    ("graph.h1.type=Dense,Concat", r"--vary graph\.h1\.type=Concat: "),
+    ("graph.*.type=Maxout", r"--vary graph\.\*\.type: name the node whose type varies"),
     ("graph.h9.units=3", r"--vary graph\.h9\.units: the network has no node 'h9' \(its nodes: in, h1, h2, out\)"),
     ("graph.*.kernel=3", r"--vary graph\.\*\.kernel: no node of this network has a parameter 'kernel'"),
     ("graph.h1=3", r"--vary graph\.h1: a graph PATH is graph\.NODE_ID\.PARAM"),
