@@ -92,7 +92,7 @@ def check_consistent(ds: Dataset) -> None:
         assert len(split) > 0
         if meta.target_kind == "classification":
             assert split.y.dtype == torch.int64
-            assert split.y.shape == (len(split),)
+            assert split.y.shape == ((len(split), *meta.input_shape) if meta.per_step_targets else (len(split),))
             assert int(split.y.min()) >= 0
             assert int(split.y.max()) < meta.target_size
         else:
@@ -103,7 +103,7 @@ def check_consistent(ds: Dataset) -> None:
     stat_shape = (meta.input_shape[0], 1, 1) if meta.is_image else meta.input_shape
     assert ds.mean.dtype == ds.std.dtype == torch.float32
     assert ds.mean.shape == ds.std.shape == stat_shape
-    mean, std = train_stats(ds)
+    mean, std = (torch.zeros(meta.input_shape), torch.ones(meta.input_shape)) if meta.is_tokens else train_stats(ds)
     torch.testing.assert_close(ds.mean, mean)
     torch.testing.assert_close(ds.std, std)
 
@@ -181,8 +181,8 @@ def file_spec(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict
 
 
 BUILT_IN = ("circle", "xor", "gaussian", "spiral", "plane", "multi_gaussian", "curve", "digits", "digits28",
-            "shapes")
-GENERATED = ("circle", "xor", "gaussian", "spiral", "plane", "multi_gaussian", "curve", "shapes")
+            "shapes", "text", "memory")
+GENERATED = ("circle", "xor", "gaussian", "spiral", "plane", "multi_gaussian", "curve", "shapes", "memory")
 
 
 # --------------------------------------------------------------------------- every entry

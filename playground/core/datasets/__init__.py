@@ -4,7 +4,7 @@ Importing this package registers every entry: the family modules register themse
 import, so adding a family is adding a module and one import line here.
 """
 
-from playground.core.datasets import curves, downloads, files, images, toys  # noqa: F401  (register entries)
+from playground.core.datasets import curves, downloads, files, images, sequences, toys  # noqa: F401  (register entries)
 from playground.core.datasets.base import (
     REGISTRY,
     DataError,

@@ -194,7 +194,7 @@ class DatasetEntry:
 
     name: str
     title: str
-    group: Literal["2-D", "1-D", "images", "files", "downloads"]
+    group: Literal["2-D", "1-D", "images", "sequences", "files", "downloads"]
     help: str
     params: tuple[Param, ...]
     load: Loader
@@ -269,10 +269,27 @@ def split_indices(n: int, test_fraction: float, val_fraction: float, seed: int) 
     which takes ``n >= 2``.
     """
     order = np.random.default_rng([seed, _SPLIT_STREAM]).permutation(n)
-    n_test = min(max(round(n * test_fraction), 1), n - 1) if test_fraction > 0 else 0
+    n_test, n_val = split_sizes(n, test_fraction, val_fraction)
     rest = order[n_test:]
-    n_val = min(max(round(len(rest) * val_fraction), 1), len(rest) - 1) if val_fraction > 0 else 0
     return rest[n_val:], rest[:n_val], order[:n_test]
+
+
+def split_sizes(n: int, test_fraction: float, val_fraction: float) -> tuple[int, int]:
+    """How many of ``n`` examples go to test and to validation (see ``split_indices``)."""
+    n_test = min(max(round(n * test_fraction), 1), n - 1) if test_fraction > 0 else 0
+    rest = n - n_test
+    n_val = min(max(round(rest * val_fraction), 1), rest - 1) if val_fraction > 0 else 0
+    return n_test, n_val
+
+
+def position_indices(n: int, test_fraction: float, val_fraction: float) -> tuple[np.ndarray, ...]:
+    """Train, validation and test index arrays of ``range(n)`` cut in order, as sizes like
+    ``split_indices``: for windows of one text, where shuffled neighbours would leak the
+    validation and test text into training."""
+    n_test, n_val = split_sizes(n, test_fraction, val_fraction)
+    n_train = n - n_test - n_val
+    order = np.arange(n)
+    return order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:]
 
 
 def normalisation_stats(x_train: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -302,7 +319,7 @@ def _split(x: np.ndarray, y: np.ndarray, meta: DatasetMeta) -> Split:
 
     ty = torch.from_numpy(np.ascontiguousarray(y))
     if meta.target_kind == "classification":
-        ty = ty.long().reshape(-1)
+        ty = ty.long().reshape(len(y), -1) if meta.per_step_targets else ty.long().reshape(-1)
     else:
         ty = ty.float().reshape(len(y), meta.target_size)
     return Split(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), ty)
@@ -321,6 +338,7 @@ def build_dataset(
     info: dict[str, Any] | None = None,
     source: str = "",
     permute_pixels: bool = False,
+    by_position: bool = False,
 ) -> Dataset:
     """Turn raw arrays into a ``Dataset``: the one place where data is split and its statistics taken.
 
@@ -330,7 +348,9 @@ def build_dataset(
     non-test data by ``ctx.val_fraction``, deterministic by ``seed``. The statistics are those
     of what the network sees: the chosen features of a plane, not its raw points. ``source`` (a file or
     folder name) is what a message about too little data names. ``permute_pixels`` shuffles the
-    pixels of every image, of every split, by one permutation fixed by ``seed``.
+    pixels of every image, of every split, by one permutation fixed by ``seed``. ``by_position`` cuts
+    the splits in order (training first, the test split last) instead of shuffling. Token data
+    keeps its ids: its statistics are the identity.
     """
     if tuple(x.shape[1:]) != meta.raw_shape or len(x) != len(y):
         raise ValueError(f"{name}: arrays {x.shape}/{y.shape} do not match {meta}")
@@ -341,11 +361,19 @@ def build_dataset(
         x = _permuted(x, order, meta.input_shape)
         test = (_permuted(test[0], order, meta.input_shape), test[1]) if test is not None else None
     own_test = 0.0 if test is not None else test_fraction
-    train_idx, val_idx, test_idx = split_indices(len(x), own_test, ctx.val_fraction, seed)
+    if by_position:
+        train_idx, val_idx, test_idx = position_indices(len(x), own_test, ctx.val_fraction)
+    else:
+        train_idx, val_idx, test_idx = split_indices(len(x), own_test, ctx.val_fraction, seed)
     train = _split(x[train_idx], y[train_idx], meta)
     val = _split(x[val_idx], y[val_idx], meta)
     test_split = _split(*test, meta) if test is not None else _split(x[test_idx], y[test_idx], meta)
-    mean, std = normalisation_stats(feature_values(train.x, meta.features) if meta.features else train.x)
+    if meta.is_tokens:
+        import torch
+
+        mean, std = torch.zeros(meta.input_shape), torch.ones(meta.input_shape)
+    else:
+        mean, std = normalisation_stats(feature_values(train.x, meta.features) if meta.features else train.x)
     return Dataset(name, train, val, test_split, meta, mean, std, dict(info or {}))
 
 
@@ -404,7 +432,9 @@ def resolve_dataset_spec(
         value = params.get(key)
         if not isinstance(value, str) or any(p.field == f"dataset.{key}" for p in problems):
             continue
-        if not value.strip():
+        if not value.strip() and next(p.nullable for p in entry.params if p.name == key):
+            params[key] = None  # an optional file left empty: the dataset's own data
+        elif not value.strip():
             message = f"dataset '{entry.name}': {key} is not set; choose a file or folder"
             problems.append(Problem(message, field=f"dataset.{key}"))
         else:
