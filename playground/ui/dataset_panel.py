@@ -42,8 +42,8 @@ from playground.ui.feature_picker import FeaturePicker
 from playground.ui.param_form import ParamForm, discard
 from playground.ui.theme import CanvasColors, set_text_color
 
-GROUP_TITLES = {"2-D": "2-D points", "1-D": "1-D curves", "images": "Images", "files": "From files",
-                "downloads": "Downloads"}
+GROUP_TITLES = {"2-D": "2-D points", "1-D": "1-D curves", "images": "Images", "sequences": "Sequences",
+                "files": "From files", "downloads": "Downloads"}
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 1
 
 #: How each importer's files are chosen: (dialog title, name filter, pick a folder).
