@@ -432,9 +432,7 @@ def resolve_dataset_spec(
         value = params.get(key)
         if not isinstance(value, str) or any(p.field == f"dataset.{key}" for p in problems):
             continue
-        if not value.strip() and next(p.nullable for p in entry.params if p.name == key):
-            params[key] = None  # an optional file left empty: the dataset's own data
-        elif not value.strip():
+        if not value.strip():
             message = f"dataset '{entry.name}': {key} is not set; choose a file or folder"
             problems.append(Problem(message, field=f"dataset.{key}"))
         else:
