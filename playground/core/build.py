@@ -52,7 +52,7 @@ class GraphModel(nn.Module):
             if node.type == "Input":
                 module = input_step(meta, mean, std)
             else:
-                ctx = shape_context(node, meta, report.output_units)
+                ctx = shape_context(node, meta, report, sources)
                 module = layer.build([(s, report.nodes[s].shape) for s in sources], node.resolved_params(), ctx)
             self.add_module(self.attrs[node_id], module)
             self.plan.append((node_id, self.attrs[node_id], sources))
@@ -114,7 +114,10 @@ class GraphModel(nn.Module):
 
 def input_step(meta: DatasetMeta, mean: torch.Tensor | None, std: torch.Tensor | None) -> nn.Module:
     """The Input node's module, the model's first step: the chosen plane features (standardised,
-    with unit statistics until a dataset's are given), else normalisation, else nothing."""
+    with unit statistics until a dataset's are given), else normalisation, else nothing. Token ids
+    are names, not quantities, and pass unchanged whatever statistics are given."""
+    if meta.is_tokens:
+        return nn.Identity()
     if meta.features:
         n = len(meta.features)
         return PlaneFeatures(list(meta.features), torch.zeros(n) if mean is None else mean,

@@ -222,6 +222,17 @@ class ShapeContext:
     #: The shape of one raw example (``DatasetMeta.raw_shape``): what a reconstruction
     #: (an Output with target "input") must produce.
     raw_shape: Shape = ()
+    #: The Input node's id: on a token dataset its output is token ids, which only an Embedding reads.
+    input_id: str = ""
+    #: Size of a token dataset's vocabulary (``DatasetMeta.vocab``); 0 for numeric data.
+    vocab: int = 0
+    #: The dataset's examples are sequences (token ids or (T, F) steps).
+    sequence_data: bool = False
+    #: The dataset has a target at every position (``DatasetMeta.per_step_targets``).
+    per_step_targets: bool = False
+    #: The nearest recurrent node upstream of this one and its ``return_sequences``: whom an
+    #: error about a missing or surplus time axis should point at.
+    recurrent_before: tuple[str, bool] | None = None
 
     @property
     def who(self) -> str:
@@ -229,19 +240,35 @@ class ShapeContext:
 
 
 def describe(shape: Shape) -> str:
-    """A shape in words: '64 features' or 'a 1×8×8 image'."""
+    """A shape in words: '64 features', 'a sequence of 20 steps × 32 features' or 'a 1×8×8 image'."""
     if len(shape) == 1:
         return f"{shape[0]} features"
+    if len(shape) == 2:
+        return f"a sequence of {shape[0]} steps × {shape[1]} features"
     return "a " + "×".join(str(s) for s in shape) + " image"
 
 
+def describe_tokens(steps: int) -> str:
+    """The Input's output on a token dataset in words: '20 token ids'."""
+    return f"{steps} token ids"
+
+
 def _require_image(shape: Shape, ctx: ShapeContext) -> Shape:
+    if len(shape) == 2:
+        raise ShapeError(f"{ctx.who} needs an image input (C, H, W) but gets {describe(shape)}: over time "
+                         "steps use a recurrent layer (RNN, LSTM, GRU), or Dense, which acts on every step")
     if len(shape) != 3:
         raise ShapeError(
             f"{ctx.who} needs an image input (C, H, W) but gets {describe(shape)}: "
             "put it before Flatten or use Dense"
         )
     return shape
+
+
+def _refuse_sequence(shape: Shape, ctx: ShapeContext, instead: str) -> None:
+    """A layer that has no per-step meaning refuses a sequence, saying what to do instead."""
+    if len(shape) == 2:
+        raise ShapeError(f"{ctx.who} does not work on {describe(shape)}: {instead}")
 
 
 def _spatial_out(size: int, kernel: int, stride: int, pad: int) -> int:
@@ -293,7 +320,7 @@ class LayerType:
     """One node type: schema, arity, shape rule (shape and parameter count), torch factory."""
 
     name: str
-    group: Literal["Input/Output", "Core", "Convolution", "Regularisation", "Merge"]
+    group: Literal["Input/Output", "Core", "Convolution", "Recurrent", "Regularisation", "Merge"]
     help: str
     params: tuple[Param, ...]
     infer: InferFn
@@ -309,6 +336,8 @@ class LayerType:
     #: Defaults that depend on other parameters: (given, resolved) -> resolved, applied after
     #: the schema's fixed defaults (an Output reconstructing its input defaults to mse).
     complete: Callable[[Mapping[str, Any], dict[str, Any]], dict[str, Any]] | None = None
+    #: Reads a token dataset's ids (an Embedding); every other node refuses them.
+    reads_tokens: bool = False
 
     def param(self, name: str) -> Param:
         return next(p for p in self.params if p.name == name)
@@ -321,11 +350,22 @@ class LayerType:
         return self.complete(given, resolved) if self.complete else resolved
 
 
+def _per_step(shape: Shape) -> bool:
+    """Whether a Dense or Output acts on every step of ``shape`` (a sequence (T, F)) rather than on
+    all its values at once."""
+    return len(shape) == 2
+
+
 def _dense_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
-    fan_in = math.prod(inputs[0][1])
+    shape = inputs[0][1]
     units = p["units"]
+    if _per_step(shape) and p["batchnorm"]:
+        raise ShapeError(f"{ctx.who} acts on every step of {describe(shape)}, where batch norm would mix the "
+                         "steps' statistics: turn batch norm off")
+    fan_in = shape[-1] if _per_step(shape) else math.prod(shape)
     n = fan_in * units + (units if p["bias"] else 0) + (2 * units if p["batchnorm"] else 0)
-    return (units,), n + _activation_params(p)
+    out = (shape[0], units) if _per_step(shape) else (units,)
+    return out, n + _activation_params(p)
 
 
 def _post(p: dict[str, Any], features: int, image: bool) -> list[tuple[str, nn.Module]]:
@@ -345,9 +385,9 @@ def _dense_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Mod
     from torch import nn
 
     shape = inputs[0][1]
-    linear = nn.Linear(math.prod(shape), p["units"], bias=p["bias"])
+    linear = nn.Linear(shape[-1] if _per_step(shape) else math.prod(shape), p["units"], bias=p["bias"])
     apply_init(linear, p)
-    parts: list[tuple[str, nn.Module]] = [("flatten", nn.Flatten())] if len(shape) > 1 else []
+    parts: list[tuple[str, nn.Module]] = [("flatten", nn.Flatten())] if len(shape) > 2 else []
     parts.append(("linear", linear))
     return nn.Sequential(OrderedDict(parts + _post(p, p["units"], image=False)))
 
@@ -366,6 +406,7 @@ def _extras_summary(p: dict[str, Any]) -> list[str]:
 
 
 def _maxout_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    _refuse_sequence(inputs[0][1], ctx, "put Flatten before it, or use Dense, which acts on every step")
     fan_in = math.prod(inputs[0][1])
     pieces = p["units"] * p["pieces"]
     return (p["units"],), fan_in * pieces + (pieces if p["bias"] else 0)
@@ -503,6 +544,8 @@ def _flatten_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tupl
 
 def _batchnorm_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
     shape = inputs[0][1]
+    _refuse_sequence(shape, ctx, "batch norm would mix the statistics of different time steps; leave it out, or "
+                     "put it after a recurrent layer that passes on only its last step")
     return shape, 2 * shape[0]
 
 
@@ -517,6 +560,77 @@ def _dropout_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.M
     from torch import nn
 
     return nn.Dropout(p["p"])
+
+
+def _embedding_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    source, shape = inputs[0]
+    if not ctx.vocab:
+        raise ShapeError(f"{ctx.who} looks up token ids, which only a token dataset (text, memory) gives, but "
+                         f"gets {describe(shape)}: use Dense to learn from numbers")
+    if source != ctx.input_id:
+        raise ShapeError(f"{ctx.who} looks up the token ids the Input gives but gets {describe(shape)} from "
+                         f"'{source}': connect it straight to the Input")
+    return (shape[0], p["dim"]), ctx.vocab * p["dim"]
+
+
+def _embedding_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    from playground.core.modules import TokenEmbedding
+
+    return TokenEmbedding(ctx.vocab, p["dim"])
+
+
+#: Weight sets per recurrent layer type: a plain RNN has one, an LSTM one per gate and one for
+#: the candidate cell value (4), a GRU two gates and the candidate (3).
+_RECURRENT_BLOCKS = {"RNN": 1, "LSTM": 4, "GRU": 3}
+
+
+def _recurrent_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
+    shape = inputs[0][1]
+    if len(shape) != 2:
+        before, keeps_steps = ctx.recurrent_before or ("", True)
+        if not keeps_steps:
+            fix = f"turn return_sequences on for '{before}' so that it passes on every step"
+        elif ctx.vocab:
+            fix = "put an Embedding first"
+        elif len(shape) == 3:
+            fix = f"use Reshape to read it as a sequence, e.g. shape [{shape[1]}, {shape[0] * shape[2]}]"
+        else:
+            fix = f"use Reshape to read the features as a sequence, e.g. shape [{shape[0]}, 1]"
+        raise ShapeError(f"{ctx.who} needs a sequence input (T, F) but gets {describe(shape)}: {fix}")
+    steps, features = shape
+    units = p["units"]
+    # PyTorch's layers carry two biases per weight set (input and recurrent), as cuDNN does
+    count = _RECURRENT_BLOCKS[ctx.type_name] * (units * (features + units) + 2 * units)
+    return ((steps, units) if p["return_sequences"] else (units,)), count
+
+
+def _recurrent_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
+    from playground.core.modules import Recurrent
+
+    return Recurrent(ctx.type_name, inputs[0][1][1], p["units"], return_sequences=p["return_sequences"],
+                     activation=p.get("activation", "tanh"), bptt=p["bptt"])
+
+
+def _recurrent_summary(kind: str) -> Callable[[dict[str, Any]], str]:
+    def summary(p: dict[str, Any]) -> str:
+        parts = [f"{kind} {p['units']}", *([p["activation"]] if "activation" in p else []),
+                 "all steps" if p["return_sequences"] else "last step"]
+        return " · ".join(parts + ([f"bptt {p['bptt']}"] if p["bptt"] else []))
+    return summary
+
+
+def _recurrent_params(help_units: str) -> tuple[Param, ...]:
+    """Units, ``return_sequences`` and ``bptt``: what every recurrent layer type takes."""
+    return (
+        Param("units", "int", 64, help_units, minimum=1, maximum=4096),
+        Param("return_sequences", "bool", True, "On: pass on the hidden state of every step, a sequence (T, "
+              "units), for another recurrent layer or an Output that predicts at every position. Off: only "
+              "the last step's, a summary of the whole sequence (units) for one prediction per sequence.",
+              label="Return sequences"),
+        Param("bptt", "int", None, "Truncated backpropagation through time: gradients flow back at most this "
+              "many steps; empty = the whole sequence.", minimum=1, maximum=100_000, nullable=True,
+              null_label="whole sequence", label="BPTT length"),
+    )
 
 
 def _fixed(name: str) -> BuildFn:
@@ -587,13 +701,38 @@ def _reconstruction_head(incoming: Shape, ctx: ShapeContext) -> str:
 def _output_infer(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> tuple[Shape, int]:
     incoming = inputs[0][1]
     if reconstructs(p):
+        if ctx.vocab:
+            raise ShapeError(f"{ctx.who}: the inputs of a token dataset are token ids, names rather than "
+                             "quantities, so there is nothing to reconstruct: use target 'label'")
         target = ctx.raw_shape
         if _reconstruction_head(incoming, ctx) == "conv":
             return target, incoming[0] * target[0] + target[0]
         size = math.prod(target)
         return target, math.prod(incoming) * size + size
+    units = ctx.output_units
+    if _output_per_step(incoming, ctx):
+        return (incoming[0], units), incoming[1] * units + units
     fan_in = math.prod(incoming)
-    return (ctx.output_units,), fan_in * ctx.output_units + ctx.output_units
+    return (units,), fan_in * units + units
+
+
+def _output_per_step(incoming: Shape, ctx: ShapeContext) -> bool:
+    """Whether the Output predicts at every step of ``incoming``: a sequence, on a dataset with a
+    target per position. A ``ShapeError`` when the time axis and the dataset's targets disagree,
+    pointing at the recurrent layer whose ``return_sequences`` decides it."""
+    sequence = len(incoming) == 2
+    before, keeps_steps = ctx.recurrent_before or ("", False)
+    if ctx.per_step_targets and not sequence:
+        fix = (f"turn return_sequences on for '{before}'" if before and not keeps_steps
+               else "keep the sequence (T, F) up to the Output (no Flatten, return_sequences on)")
+        raise ShapeError(f"{ctx.who} predicts at every position (the dataset has a target for each step) but "
+                         f"gets {describe(incoming)}: {fix}")
+    if sequence and ctx.sequence_data and not ctx.per_step_targets:
+        fix = (f"turn return_sequences off for '{before}' so that it passes on only its last step"
+               if before and keeps_steps else "put Flatten before it, or a recurrent layer that passes on "
+               "only its last step")
+        raise ShapeError(f"{ctx.who} gets {describe(incoming)} but the dataset has one target per sequence: {fix}")
+    return sequence and ctx.per_step_targets
 
 
 def _output_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Module:
@@ -604,6 +743,10 @@ def _output_build(inputs: Inputs, p: dict[str, Any], ctx: ShapeContext) -> nn.Mo
         conv = nn.Conv2d(shape[0], ctx.raw_shape[0], 1)
         apply_init(conv, p)
         return conv
+    if not reconstructs(p) and _output_per_step(shape, ctx):
+        linear = nn.Linear(shape[1], ctx.output_units)
+        apply_init(linear, p)
+        return linear
     size = math.prod(ctx.raw_shape) if reconstructs(p) else ctx.output_units
     linear = nn.Linear(math.prod(shape), size)
     apply_init(linear, p)
@@ -643,7 +786,8 @@ _CATALOGUE = (
     ),
     LayerType(
         "Dense", "Core",
-        "A fully connected layer: every unit sees every input (flattening images first).",
+        "A fully connected layer: every unit sees every input (flattening images first). After a sequence "
+        "(T, F) it acts on every step alike, with the same weights: (T, units).",
         (Param("units", "int", 16, "Number of units (neurons) in this layer.", minimum=1, maximum=65536),
          _activation_param(), *INIT_PARAMS, *WEIGHTED_EXTRAS),
         _dense_infer, _dense_build, _dense_summary, weighted=True,
@@ -730,6 +874,44 @@ _CATALOGUE = (
         lambda i, p, c: ACTIVATIONS[p["function"]].make(), lambda p: p["function"],
     ),
     LayerType(
+        "Embedding", "Recurrent",
+        "Turns each token id into a learned vector of 'dim' numbers. A token id is a name, not a quantity "
+        "(character 7 is not 'more' than character 3), so a network cannot compute with it directly; the "
+        "embedding learns where to place each token so that similar tokens get similar vectors. Connect it "
+        "straight to the Input of a token dataset: it makes the ids a sequence (T, dim).",
+        (Param("dim", "int", 32, "Length of each token's vector.", minimum=1, maximum=4096),),
+        _embedding_infer, _embedding_build, lambda p: f"Embedding {p['dim']}", weighted=True, reads_tokens=True,
+    ),
+    LayerType(
+        "RNN", "Recurrent",
+        "A plain recurrent layer: at each step its state is s_t = f(U x_t + W s_t-1), the same weights at "
+        "every step, so it can read sequences of any length. Trained by backpropagation through time, its "
+        "gradients shrink (or grow) by the same factor at every step back: it forgets what lies more than "
+        "about ten steps back.",
+        (*_recurrent_params("Size of the hidden state carried from step to step."),
+         Param("activation", "choice", "tanh", "The non-linearity f of the state update.",
+               choices=("tanh", "relu"))),
+        _recurrent_infer, _recurrent_build, _recurrent_summary("RNN"), weighted=True,
+    ),
+    LayerType(
+        "LSTM", "Recurrent",
+        "Long short-term memory: besides its output it carries a cell state that is changed only by gates, "
+        "numbers between 0 and 1 learned from the input and the previous output. The forget gate decides "
+        "what of the cell to keep, the input gate what to write into it, the output gate what to show. A "
+        "cell that is kept passes information (and gradients) on unchanged, so an LSTM can remember over "
+        "long spans where a plain RNN forgets.",
+        _recurrent_params("Size of the cell state and of the output at each step."),
+        _recurrent_infer, _recurrent_build, _recurrent_summary("LSTM"), weighted=True,
+    ),
+    LayerType(
+        "GRU", "Recurrent",
+        "Gated recurrent unit: a lighter LSTM with no separate cell. An update gate mixes the old state "
+        "with a new candidate (keeping the old state carries information over long spans) and a reset gate "
+        "decides how much of the old state the candidate sees.",
+        _recurrent_params("Size of the hidden state carried from step to step."),
+        _recurrent_infer, _recurrent_build, _recurrent_summary("GRU"), weighted=True,
+    ),
+    LayerType(
         "BatchNorm", "Regularisation",
         "Normalises each feature or channel over the mini-batch, then scales and shifts it with learned "
         "gamma and beta; uses running statistics at test time.",
@@ -769,7 +951,8 @@ _CATALOGUE = (
         "The final linear layer; the dataset sets its size (one unit per class, or per regression target). "
         "With target 'input' the network reconstructs its raw input (an autoencoder): from features, a "
         "linear layer to every input value, reshaped to the input's shape; from an image of the input's "
-        "height and width, a 1×1 convolution to its channels.",
+        "height and width, a 1×1 convolution to its channels. After a sequence (T, F), on a dataset with a "
+        "target at every position (text: the next character), it predicts at every step.",
         (Param("target", "choice", "label", "What the network predicts: the dataset's labels, or its own raw "
                "input (an autoencoder; loss mse by default, bce for inputs in [0, 1]).",
                choices=("label", "input")),
@@ -785,7 +968,7 @@ _CATALOGUE = (
 )
 
 LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in _CATALOGUE}
-GROUPS: tuple[str, ...] = ("Input/Output", "Core", "Convolution", "Regularisation", "Merge")
+GROUPS: tuple[str, ...] = ("Input/Output", "Core", "Convolution", "Recurrent", "Regularisation", "Merge")
 
 
 def output_units(loss: str, target_kind: str, target_size: int) -> int:

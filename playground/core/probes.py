@@ -212,9 +212,16 @@ def _saturated(t: torch.Tensor, activation: str) -> torch.Tensor:
     return (t.abs() > _TANH_EDGE).sum(dtype=torch.float32)
 
 
+def unit_axis(t: torch.Tensor) -> int:
+    """The axis of a node output's units: features (B, F) and image channels (B, C, H, W) come
+    first after the batch, a sequence's features (B, T, F) last, after the time steps."""
+    return 2 if t.ndim == 3 else 1
+
+
 def _dead(t: torch.Tensor) -> torch.Tensor:
-    """Count of units (dimension 1) never positive over the rest (divided by the unit count on the host)."""
-    dims = [d for d in range(t.ndim) if d != 1]
+    """Count of units (``unit_axis``) never positive over the rest (divided by the unit count on the host)."""
+    axis = unit_axis(t)
+    dims = [d for d in range(t.ndim) if d != axis]
     return (t.amax(dim=dims) <= 0).sum(dtype=torch.float32)
 
 
@@ -239,7 +246,7 @@ def activation_stats(model: GraphModel, batch: torch.Tensor, activations: Mappin
             if family == "saturating":
                 share = gather.scalars(_saturated(sample, activations[node_id])), sample.numel()
             elif family == "relu":
-                share = gather.scalars(_dead(t)), t.shape[1]
+                share = gather.scalars(_dead(t)), t.shape[unit_axis(t)]
             queued.append((node_id, family, share, gather.moments(t), gather.histogram(sample)))
     scalars, hists = gather.fetch()
     stats = {}
@@ -312,12 +319,13 @@ def predict(model: GraphModel, x: torch.Tensor, loss: str) -> torch.Tensor:
 
 
 def read_output(out: torch.Tensor, loss: str) -> torch.Tensor:
-    """The Output node's raw values read as ``predict`` describes."""
+    """The Output node's raw values read as ``predict`` describes, on the last axis: per example
+    (B, C), or at every position of a sequence (B, T, C)."""
     if loss == "cross_entropy":
-        return out.softmax(dim=1)
+        return out.softmax(dim=-1)
     if loss == "bce":
-        p = torch.sigmoid(out[:, :1])
-        return torch.cat((1 - p, p), dim=1)
+        p = torch.sigmoid(out[..., :1])
+        return torch.cat((1 - p, p), dim=-1)
     return out
 
 

@@ -7,6 +7,7 @@ node and the CLI can list them all; one bad node does not hide the next.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from playground.core.datasets.base import DatasetMeta
@@ -19,6 +20,7 @@ from playground.core.layers import (
     ShapeContext,
     ShapeError,
     describe,
+    describe_tokens,
     loss_problem,
     output_units,
     reconstructs,
@@ -54,10 +56,19 @@ class ShapeReport:
     total_parameters: int
     order: list[str] | None
     output_units: int | None = None
+    #: The Input node's id ("" unless there is exactly one).
+    input_id: str = ""
+    #: For each node, the nearest recurrent node at or above it (itself, if it is one) and that
+    #: node's ``return_sequences``: whom a message about a time axis points at.
+    recurrent: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def recurrent_before(self, sources: Sequence[str]) -> tuple[str, bool] | None:
+        """The nearest recurrent node at or above any of ``sources`` (the first source's first)."""
+        return next((self.recurrent[s] for s in sources if s in self.recurrent), None)
 
 
 def infer_shapes(graph: Graph, meta: DatasetMeta | None) -> ShapeReport:
@@ -76,11 +87,13 @@ def infer_shapes(graph: Graph, meta: DatasetMeta | None) -> ShapeReport:
         if p.node in reports:
             reports[p.node].problems.append(p)
     order = graph.topological_order()
-    units = _output_units(graph, meta, reports, problems)
+    the_input = graph.nodes_of_type("Input")
+    report = ShapeReport(reports, problems, 0, order, _output_units(graph, meta, reports, problems),
+                         the_input[0].id if len(the_input) == 1 else "")
     if order is not None and meta is not None:
         inputs, _ = graph.adjacency()
         for node_id in order:
-            _infer_node(graph, node_id, inputs[node_id], meta, units, reports, problems)
+            _infer_node(graph.nodes[node_id], inputs[node_id], meta, report)
     total = sum(r.parameters for r in reports.values())
     if total > MAX_TOTAL_PARAMETERS:
         biggest = max(reports.values(), key=lambda r: r.parameters)
@@ -90,7 +103,8 @@ def infer_shapes(graph: Graph, meta: DatasetMeta | None) -> ShapeReport:
             biggest.node_id, "graph")
         problems.append(problem)
         biggest.problems.append(problem)
-    return ShapeReport(reports, problems, total, order, units)
+    report.total_parameters = total
+    return report
 
 
 def _output_units(graph: Graph, meta: DatasetMeta | None, reports: dict[str, NodeReport],
@@ -111,9 +125,13 @@ def _output_units(graph: Graph, meta: DatasetMeta | None, reports: dict[str, Nod
     return output_units(params["loss"], meta.target_kind, meta.target_size)
 
 
-def shape_context(node: Node, meta: DatasetMeta, units: int | None) -> ShapeContext:
-    """What a node's shape rule and factory see of the dataset: one place for inference and build."""
-    return ShapeContext(node.id, node.type, meta.input_shape, units or meta.target_size, meta.raw_shape)
+def shape_context(node: Node, meta: DatasetMeta, report: ShapeReport, sources: Sequence[str]) -> ShapeContext:
+    """What a node with inputs ``sources`` sees of the dataset and the network in its shape rule and
+    factory: one place for inference and build."""
+    return ShapeContext(
+        node.id, node.type, meta.input_shape, report.output_units or meta.target_size, meta.raw_shape,
+        input_id=report.input_id, vocab=len(meta.vocab), sequence_data=meta.is_sequence,
+        per_step_targets=meta.per_step_targets, recurrent_before=report.recurrent_before(sources))
 
 
 def network_reconstructs(graph: Graph) -> bool:
@@ -123,19 +141,23 @@ def network_reconstructs(graph: Graph) -> bool:
     return len(outputs) == 1 and reconstructs(outputs[0].resolved_params())
 
 
-def _infer_node(graph: Graph, node_id: str, sources: list[str], meta: DatasetMeta, units: int | None,
-                reports: dict[str, NodeReport], problems: list[Problem]) -> None:
-    report = reports[node_id]
-    result = _apply_rule(graph.nodes[node_id], [(s, reports[s].shape) for s in sources], meta, units)
+def _infer_node(node: Node, sources: list[str], meta: DatasetMeta, report: ShapeReport) -> None:
+    entry = report.nodes[node.id]
+    result = _apply_rule(node, [(s, report.nodes[s].shape) for s in sources], meta, report)
     if isinstance(result, Problem):
-        problems.append(result)
         report.problems.append(result)
+        entry.problems.append(result)
     elif result is not None:
-        report.shape, report.parameters = result
+        entry.shape, entry.parameters = result
+    params = node.resolved_params() if node.type in LAYER_TYPES else {}
+    if "return_sequences" in params:
+        report.recurrent[node.id] = (node.id, bool(params["return_sequences"]))
+    elif (before := report.recurrent_before(sources)) is not None:
+        report.recurrent[node.id] = before
 
 
 def _apply_rule(node: Node, inputs: list[tuple[str, Shape | None]], meta: DatasetMeta,
-                units: int | None) -> tuple[Shape, int] | Problem | None:
+                report: ShapeReport) -> tuple[Shape, int] | Problem | None:
     """The node's shape rule on its input shapes: (shape, parameter count), the problem it
     raises, or None when it cannot be asked yet (an unknown input shape, too few or too many
     inputs: structure reports those)."""
@@ -145,7 +167,12 @@ def _apply_rule(node: Node, inputs: list[tuple[str, Shape | None]], meta: Datase
         return None
     if len(inputs) < layer.min_inputs or (layer.max_inputs is not None and len(inputs) > layer.max_inputs):
         return None
-    ctx = shape_context(node, meta, units)
+    ctx = shape_context(node, meta, report, [s for s, _ in inputs])
+    if ctx.vocab and not layer.reads_tokens:
+        ids = next(((s, shape) for s, shape in known if s == ctx.input_id), None)
+        if ids is not None:
+            return Problem(f"{ctx.who} gets {describe_tokens(ids[1][0])} from '{ids[0]}': token ids are names, not "
+                           "quantities: put an Embedding first", node.id, "graph")
     try:
         shape, count = layer.infer(known, node.resolved_params(), ctx)
     except ShapeError as exc:
@@ -175,8 +202,7 @@ def edge_shape_problem(graph: Graph, meta: DatasetMeta | None, src: str, dst: st
     if report.order is None or src not in report.nodes or dst not in report.nodes:
         return None
     inputs = [(s, report.nodes[s].shape if s in report.nodes else None) for s in graph.inputs_of(dst)]
-    result = _apply_rule(graph.nodes[dst], [*inputs, (src, report.nodes[src].shape)], meta,
-                         report.output_units)
+    result = _apply_rule(graph.nodes[dst], [*inputs, (src, report.nodes[src].shape)], meta, report)
     if not isinstance(result, Problem):
         return None
     if any(p.message == result.message for p in report.nodes[dst].problems):

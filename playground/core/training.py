@@ -348,7 +348,12 @@ def make_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer
 @dataclass(frozen=True)
 class Objective:
     """A loss with its target encoding: ``targets`` turns a split's labels into what ``loss`` takes,
-    ``correct`` counts right answers in a batch (None for regression)."""
+    ``correct`` counts right answers in a batch (None for regression).
+
+    The outputs are (B, C), or (B, T, C) with targets (B, T) where the network predicts at every
+    position of a sequence: losses then average over every position, and ``correct`` counts each
+    example as its share of right positions, so that right answers over examples seen is the
+    share of positions right."""
 
     name: str
     loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -362,9 +367,22 @@ class Objective:
         return self.targets(x if self.reconstruct else y)
 
 
+def _right(hits: torch.Tensor) -> torch.Tensor:
+    """Right answers in a batch from its hits, (B,) or per position (B, T, ...): an example with
+    predictions at every position counts as the share of them that is right."""
+    return hits.flatten(1).float().mean(dim=1).sum() if hits.ndim > 1 else hits.sum()
+
+
 def _argmax_correct(out: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """How many rows' largest output is at their class index."""
-    return out.argmax(dim=1).eq(t).sum()
+    """Right answers where the largest output (on the last axis) is at the class index."""
+    return _right(out.argmax(dim=-1).eq(t))
+
+
+def _cross_entropy(label_smoothing: float) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Cross-entropy averaged over every prediction: one per example, or one per position."""
+    def loss(out: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(out.flatten(0, -2), t.flatten(), label_smoothing=label_smoothing)
+    return loss
 
 
 def make_objective(loss: str, label_smoothing: float = 0.0, *, classes: bool = False,
@@ -385,20 +403,19 @@ def make_objective(loss: str, label_smoothing: float = 0.0, *, classes: bool = F
         distance = {"mse": F.mse_loss, "l1": F.l1_loss, "bce": F.binary_cross_entropy_with_logits}[loss]
         return Objective(loss, distance, lambda x: x.float(), None, reconstruct=True)
     if loss == "cross_entropy":
-        return Objective(loss, lambda out, t: F.cross_entropy(out, t, label_smoothing=label_smoothing),
-                         lambda y: y, _argmax_correct)
+        return Objective(loss, _cross_entropy(label_smoothing), lambda y: y, _argmax_correct)
     if loss in ("mse", "l1") and classes:
         distance = F.mse_loss if loss == "mse" else F.l1_loss
 
         def one_hot_loss(out: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-            k = out.shape[1]
+            k = out.shape[-1]
             return distance(out, F.one_hot(t, k).to(out.dtype) * (1 - label_smoothing) + label_smoothing / k)
 
         return Objective(loss, one_hot_loss, lambda y: y, _argmax_correct)
     if loss == "bce":
         return Objective(loss, F.binary_cross_entropy_with_logits,
-                         lambda y: y.float().unsqueeze(1) * (1 - label_smoothing) + label_smoothing / 2,
-                         lambda out, t: (out > 0).eq(t > 0.5).sum())
+                         lambda y: y.float().unsqueeze(-1) * (1 - label_smoothing) + label_smoothing / 2,
+                         lambda out, t: _right((out > 0).eq(t > 0.5)))
     if loss in ("mse", "l1"):
         return Objective(loss, F.mse_loss if loss == "mse" else F.l1_loss, lambda y: y.float(), None)
     raise UserError(f"unknown loss {loss!r}")
@@ -998,7 +1015,7 @@ class Trainer:
             self._best_loss, self._best_epoch, self._waited = (
                 float(early["best_loss"]), int(early["best_epoch"]), int(early["waited"]))
             loss_sum, seen, correct = _resume_part(state, "totals", list)
-            self._loss_sum, self._seen, self._correct = float(loss_sum), int(seen), int(correct)
+            self._loss_sum, self._seen, self._correct = float(loss_sum), int(seen), float(correct)
             self._last_norms = [float(x) for x in _resume_part(state, "last_norms", list)]
             val_loss = state.get("val_loss")
             self._val_loss = None if val_loss is None else float(val_loss)
@@ -1059,7 +1076,7 @@ class Trainer:
         grads = self._grad_norms
         values = torch.stack(self._losses + grads.latest(self._norms)).tolist()
         if self._outs:
-            self._correct += int(self.objective.correct(torch.cat(self._outs), torch.cat(self._targets)))
+            self._correct += float(self.objective.correct(torch.cat(self._outs), torch.cat(self._targets)))
         latest = grads.per_node(values[k:])
         bad = None
         for i, (loss, size) in enumerate(zip(values[:k], self._sizes[self._pending_from:])):

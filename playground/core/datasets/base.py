@@ -293,7 +293,8 @@ def position_indices(n: int, test_fraction: float, val_fraction: float) -> tuple
 
 
 def normalisation_stats(x_train: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and std of the training features: per channel ``(C, 1, 1)`` for images, per feature otherwise.
+    """Mean and std of the training features: per channel ``(C, 1, 1)`` for images, per feature
+    ``(F,)`` over every step of sequences (T, F), per feature otherwise.
 
     Only the training split counts, so nothing about the validation or test examples leaks
     into the model. A (near) constant feature gets std 1 so normalising never divides by zero.
@@ -302,8 +303,9 @@ def normalisation_stats(x_train: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
     import torch
 
     image = x_train.ndim == 4
-    dims = (0, 2, 3) if image else (0,)
-    count = x_train.numel() // x_train.shape[1]
+    sequence = x_train.ndim == 3
+    dims = (0, 2, 3) if image else (0, 1) if sequence else (0,)
+    count = x_train.numel() // x_train.shape[-1 if sequence else 1]
     chunks = x_train.split(_STATS_CHUNK)
     mean = sum(c.double().sum(dim=dims) for c in chunks) / count
     centre = mean.reshape(1, -1, 1, 1) if image else mean
@@ -321,7 +323,7 @@ def _split(x: np.ndarray, y: np.ndarray, meta: DatasetMeta) -> Split:
     if meta.target_kind == "classification":
         ty = ty.long().reshape(len(y), -1) if meta.per_step_targets else ty.long().reshape(-1)
     else:
-        ty = ty.float().reshape(len(y), meta.target_size)
+        ty = ty.float().reshape(len(y), *(meta.input_shape[:1] if meta.per_step_targets else ()), meta.target_size)
     return Split(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), ty)
 
 
