@@ -36,7 +36,13 @@ from playground.core.datasets.downloads import IGNORED
 from playground.core.params import Param
 from playground.core.plane_features import DEFAULT_FEATURES
 from playground.core.shapes import format_shape
-from playground.ui.dataset_preview import ImageGridPreview, ScatterPreview, TablePreview
+from playground.ui.dataset_preview import (
+    ImageGridPreview,
+    MemoryPreview,
+    ScatterPreview,
+    TablePreview,
+    TextPreview,
+)
 from playground.ui.document import ProjectDocument
 from playground.ui.feature_picker import FeaturePicker
 from playground.ui.param_form import ParamForm, discard
@@ -52,6 +58,7 @@ FILE_KINDS: dict[str, tuple[str, str, bool]] = {
     "npz": ("Import NumPy arrays", "NumPy archives (*.npz);;All files (*)", False),
     "idx": ("Choose an IDX file", "IDX files (*-ubyte *-ubyte.gz *.idx *.idx.gz *.gz);;All files (*)", False),
     "image_folder": ("Choose a folder with one sub-folder per class", "", True),
+    "text": ("Choose a UTF-8 text file", "Text files (*.txt *.md);;All files (*)", False),
 }
 
 #: ``chooser(title, name_filter, folder)`` -> a path or None; the main window supplies a file dialog.
@@ -129,11 +136,13 @@ class DatasetPanel(QWidget):
         #: made with the first 2-D dataset (pyqtgraph loads after the window's first paint)
         self.scatter: ScatterPreview | None = None
         self.images = ImageGridPreview()
+        self.text = TextPreview()
+        self.symbols = MemoryPreview()
         self.table = TablePreview()
         self.placeholder = QLabel("No preview")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview = QStackedWidget()
-        for w in (self.placeholder, self.images, self.table):
+        for w in (self.placeholder, self.images, self.text, self.symbols, self.table):
             self.preview.addWidget(w)
 
         layout = QVBoxLayout(self)
@@ -182,7 +191,8 @@ class DatasetPanel(QWidget):
         self.features.set_colors(colors)
         if self.scatter is not None:
             self.scatter.set_colors(colors)
-        self.images.set_colors(colors)
+        for painted in (self.images, self.text, self.symbols):
+            painted.set_colors(colors)
 
     def _entry(self) -> DatasetEntry | None:
         return REGISTRY.get(self.document.project.dataset.get("name", ""))
@@ -228,6 +238,9 @@ class DatasetPanel(QWidget):
             counts = (f" · {len(data.train):,} train / {len(data.val):,} val / {len(data.test):,} test"
                       if data is not None else "")
             seen = f" (the network sees {meta.input_shape[0]} features)" if meta.features else ""
+            if meta.is_tokens:
+                seen = f" token ids of {len(meta.vocab)} symbols"
+                target += " at every step" if meta.per_step_targets else ""
             self.info.setText(f"input {format_shape(meta.raw_shape)}{seen} → {target}{counts}")
         if data is None:
             self.placeholder.setText("Loading…" if doc.loader.busy and not doc.dataset_error else "No preview")
@@ -235,6 +248,10 @@ class DatasetPanel(QWidget):
         elif data.meta.is_image:
             self.images.show_dataset(data)
             self.preview.setCurrentWidget(self.images)
+        elif data.meta.is_tokens:  # a text predicted at every step, or the memory task's one answer
+            shown = self.text if data.meta.per_step_targets else self.symbols
+            shown.show_dataset(data)
+            self.preview.setCurrentWidget(shown)
         elif data.meta.is_plane or data.meta.is_curve:
             if self.scatter is None:
                 self.scatter = ScatterPreview()
@@ -272,7 +289,10 @@ class DatasetPanel(QWidget):
         if entry is None:
             return
         spec = dict(self.document.project.dataset)
-        if value == next(p.default for p in entry.params if p.name == name):
+        param = next(p for p in entry.params if p.name == name)
+        if param.nullable and value == "":  # an optional file field cleared: not set
+            value = None
+        if value == param.default:
             spec.pop(name, None)
         else:
             spec[name] = value

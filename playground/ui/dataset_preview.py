@@ -1,6 +1,6 @@
 """Previews of a loaded dataset: a scatter plot of 2-D points coloured by class (or target) or of
-a curve's points (x, y), a grid of sample images with their labels, or a table of the first rows
-of tabular data.
+a curve's points (x, y), a grid of sample images with their labels, the training text of a text
+dataset, the symbol strips of the memory task, or a table of the first rows of tabular data.
 
 Each preview takes a core ``Dataset`` and draws from its training split; they hold no state
 beyond what they draw, so switching datasets only calls ``show_dataset`` again. The scatter
@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHeaderView, QSizePolicy, QTableView, QVBoxLayout, QWidget
 
 from playground.core.datasets import Dataset
+from playground.core.datasets.sequences import char_name
 from playground.ui.theme import CanvasColors
 
 #: TensorFlow Playground's class colours (orange negative, blue positive), then a qualitative set.
@@ -92,7 +93,34 @@ class ScatterPreview(QWidget):
         self.plot.autoRange(padding=0.05)
 
 
-class ImageGridPreview(QWidget):
+class PaintedPreview(QWidget):
+    """A preview that paints itself in the theme's canvas colours (given by ``set_colors``)."""
+
+    def __init__(self, minimum_height: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.colors: CanvasColors | None = None
+        self.setMinimumHeight(minimum_height)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_colors(self, colors: CanvasColors) -> None:
+        self.colors = colors
+        self.update()
+
+    def inks(self) -> tuple[QColor, QColor]:
+        """The dim and the normal text colour."""
+        return (self.colors.text_dim, self.colors.text) if self.colors else (QColor("gray"), QColor("black"))
+
+    def draw_summary(self, p: QPainter, text: str) -> float:
+        """``text`` in the dim colour across the top, wrapped to the width; returns where the
+        picture below it starts."""
+        p.setPen(self.inks()[0])
+        flags = int(Qt.AlignmentFlag.AlignLeft) | int(Qt.TextFlag.TextWordWrap)
+        box = p.boundingRect(QRectF(4, 2, self.width() - 8, 10 * self.height()), flags, text)
+        p.drawText(box, flags, text)
+        return box.bottom() + 6
+
+
+class ImageGridPreview(PaintedPreview):
     """The first training images as tiles with their labels underneath."""
 
     TILE = 56
@@ -100,19 +128,12 @@ class ImageGridPreview(QWidget):
     GAP = 8
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(2 * (self.TILE + self.LABEL + self.GAP), parent)
         self.images: list[QImage] = []
         self.labels: list[str] = []
-        self.colors: CanvasColors | None = None
-        self.setMinimumHeight(2 * (self.TILE + self.LABEL + self.GAP))
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:
         return QSize(4 * (self.TILE + self.GAP), 3 * (self.TILE + self.LABEL + self.GAP))
-
-    def set_colors(self, colors: CanvasColors) -> None:
-        self.colors = colors
-        self.update()
 
     def show_dataset(self, dataset: Dataset, count: int = 40) -> None:
         x = dataset.train.x[:count].numpy()
@@ -150,6 +171,139 @@ class ImageGridPreview(QWidget):
             p.drawText(QRectF(tile.left() - 4, tile.bottom() + 1, self.TILE + 8, self.LABEL),
                        Qt.AlignmentFlag.AlignCenter, label)
         p.end()
+
+
+def training_text(dataset: Dataset, start: int, count: int) -> str:
+    """The text of ``count`` training windows of a text dataset from window ``start``, in order:
+    each window's inputs and its last target (the next character)."""
+    vocab = dataset.meta.vocab
+    x = dataset.train.x[start:start + count].long().tolist()
+    y = dataset.train.y[start:start + count, -1].tolist()
+    return "".join("".join(vocab[i] for i in ids) + vocab[last] for ids, last in zip(x, y))
+
+
+class TextPreview(PaintedPreview):
+    """Some of the training text, as the network reads it (one character per token), under a line
+    with the text's size, its vocabulary and how it was cut into windows. It starts in the middle
+    of the training text, where a book's title page is behind; long lines wrap, and each line ends
+    in a dim ⏎: the newline is a character to predict like any other."""
+
+    WINDOWS = 30
+    TAB = 4
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(220, parent)
+        self.summary = ""
+        self.lines: list[str] = []
+
+    def show_dataset(self, dataset: Dataset) -> None:
+        meta, info = dataset.meta, dataset.info
+        width = meta.input_shape[0] + 1
+        windows = len(dataset.train) + len(dataset.val) + len(dataset.test)
+        start = len(dataset.train) // 2
+        self.summary = (f"{info.get('characters', windows * width):,} characters · {len(meta.vocab)} distinct · "
+                        f"{windows:,} windows of {width} · training text from character {start * width:,}:")
+        self.lines = [_visible(line.expandtabs(self.TAB))
+                      for line in training_text(dataset, start, self.WINDOWS).split("\n")]
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        dim, ink = self.inks()
+        top = self.draw_summary(p, self.summary)
+        p.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        metrics = p.fontMetrics()
+        columns = max(8, (self.width() - 16) // max(1, metrics.horizontalAdvance("M")) - 1)
+        y = top + metrics.ascent()
+        for i, line in enumerate(self.lines):
+            pieces = [line[at:at + columns] for at in range(0, len(line), columns)] or [""]
+            for piece in pieces:
+                if y > self.height():
+                    p.end()
+                    return
+                p.setPen(ink)
+                p.drawText(8, int(y), piece)
+                y += metrics.lineSpacing()
+            if i < len(self.lines) - 1:
+                p.setPen(dim)
+                p.drawText(8 + metrics.horizontalAdvance(pieces[-1]), int(y - metrics.lineSpacing()), "⏎")
+        p.end()
+
+
+def _visible(line: str) -> str:
+    """``line`` with characters that print as nothing named (``char_name``), spaces kept."""
+    return "".join(c if c == " " or c.isprintable() else char_name(c) for c in line)
+
+
+class MemoryPreview(PaintedPreview):
+    """Training sequences of the memory task as strips of symbols, the first one in its colour and
+    the answer after the arrow in the same colour: the rest is noise to remember it through.
+    A sequence too long for the width shows its start, an ellipsis and its last symbol."""
+
+    ROWS = 24
+    MAX_CELL, MIN_CELL = 22, 15
+    ANSWER = 52  # room for the arrow and the answer's cell
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(220, parent)
+        self.summary = ""
+        self.sequences: list[list[str]] = []
+        self.firsts: list[int] = []
+        self.answers: list[int] = []
+        self.names: tuple[str, ...] = ()
+
+    def show_dataset(self, dataset: Dataset) -> None:
+        meta = dataset.meta
+        self.names = meta.vocab
+        x = dataset.train.x[:self.ROWS].long().tolist()
+        self.sequences = [[meta.vocab[i] for i in row] for row in x]
+        self.firsts = [row[0] for row in x]
+        self.answers = dataset.train.y[:self.ROWS].tolist()
+        self.summary = (f"{meta.input_shape[0]} symbols of {len(meta.vocab)} → the answer is the first one "
+                        f"(chance: 1 in {len(meta.vocab)})")
+        self.update()
+
+    def _shown(self, row: list[str], cell: float) -> list[str]:
+        """The symbols that fit the width: all, or the start, "…" and the last one."""
+        fits = max(3, int((self.width() - 8 - self.ANSWER) // cell))
+        return row if len(row) <= fits else [*row[:fits - 2], "…", row[-1]]
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        colors = self.colors
+        dim, ink = self.inks()
+        plain = colors.card if colors else QColor("white")
+        border = colors.card_border if colors else QColor("gray")
+        y = self.draw_summary(p, self.summary)
+        length = max((len(row) for row in self.sequences), default=1)
+        cell = max(self.MIN_CELL, min(self.MAX_CELL, (self.width() - 8 - self.ANSWER) / length))
+        font = QFont(p.font())
+        font.setPixelSize(max(8, int(cell * 0.6)))
+        p.setFont(font)
+        for row, first, answer in zip(self.sequences, self.firsts, self.answers):
+            if y + cell > self.height():
+                break
+            x = 4.0
+            for i, symbol in enumerate(self._shown(row, cell)):
+                self._cell(p, QRectF(x, y, cell - 2, cell - 2), symbol, class_color(first) if i == 0 else None,
+                           plain, border, ink)
+                x += cell
+            p.setPen(dim)
+            p.drawText(QRectF(x, y, 22, cell - 2), Qt.AlignmentFlag.AlignCenter, "→")
+            self._cell(p, QRectF(x + 24, y, cell - 2, cell - 2), self.names[answer], class_color(answer),
+                       plain, border, ink)
+            y += cell + 2
+        p.end()
+
+    @staticmethod
+    def _cell(p: QPainter, rect: QRectF, symbol: str, fill: QColor | None, plain: QColor, border: QColor,
+              ink: QColor) -> None:
+        """One symbol: in its class colour with white ink when it matters, plain otherwise."""
+        p.setPen(border if fill is None else fill.darker(120))
+        p.setBrush(plain if fill is None else fill)
+        p.drawRoundedRect(rect, 3, 3)
+        p.setPen(ink if fill is None else QColor("white"))
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, symbol)
 
 
 class ArrayTableModel(QAbstractTableModel):
