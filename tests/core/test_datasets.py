@@ -78,6 +78,9 @@ def train_stats(ds: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
     if x.ndim == 4:
         x = x.transpose(0, 1).reshape(x.shape[1], -1).T
         mean, std = x.mean(0).reshape(-1, 1, 1), x.std(0, correction=0).reshape(-1, 1, 1)
+    elif x.ndim == 3:  # a sequence (T, F): per feature over every step
+        x = x.reshape(-1, x.shape[-1])
+        mean, std = x.mean(0), x.std(0, correction=0)
     else:
         mean, std = x.mean(0), x.std(0, correction=0)
     return mean.float(), torch.where(std < 1e-6, torch.ones_like(std), std).float()
@@ -97,10 +100,12 @@ def check_consistent(ds: Dataset) -> None:
             assert int(split.y.max()) < meta.target_size
         else:
             assert split.y.dtype == torch.float32
-            assert split.y.shape == (len(split), meta.target_size)
+            steps = meta.input_shape[:1] if meta.per_step_targets else ()
+            assert split.y.shape == (len(split), *steps, meta.target_size)
     if meta.target_kind == "classification":
         assert len(meta.class_names) == meta.target_size
-    stat_shape = (meta.input_shape[0], 1, 1) if meta.is_image else meta.input_shape
+    stat_shape = ((meta.input_shape[0], 1, 1) if meta.is_image else meta.input_shape[-1:]
+                  if len(meta.input_shape) == 2 else meta.input_shape)
     assert ds.mean.dtype == ds.std.dtype == torch.float32
     assert ds.mean.shape == ds.std.shape == stat_shape
     mean, std = (torch.zeros(meta.input_shape), torch.ones(meta.input_shape)) if meta.is_tokens else train_stats(ds)
@@ -181,8 +186,8 @@ def file_spec(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> dict
 
 
 BUILT_IN = ("circle", "xor", "gaussian", "spiral", "plane", "multi_gaussian", "curve", "digits", "digits28",
-            "shapes", "text", "memory")
-GENERATED = ("circle", "xor", "gaussian", "spiral", "plane", "multi_gaussian", "curve", "shapes", "memory")
+            "shapes", "text", "memory", "sine")
+GENERATED = ("circle", "xor", "gaussian", "spiral", "plane", "multi_gaussian", "curve", "shapes", "memory", "sine")
 
 
 # --------------------------------------------------------------------------- every entry

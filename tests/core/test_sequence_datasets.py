@@ -228,3 +228,27 @@ def test_memory_is_the_same_for_a_seed_and_differs_between_seeds() -> None:
 def test_memory_bounds_are_named(field: str, value: int) -> None:
     _, _, problems = resolve_dataset_spec({"name": "memory", field: value})
     assert [p.field for p in problems] == [f"dataset.{field}"]
+
+
+# --------------------------------------------------------------------------- sine
+
+
+def test_sine_predicts_the_next_value_at_every_step() -> None:
+    data = load_dataset({"name": "sine", "seq_len": 30, "samples": 500})
+    assert data.meta.input_shape == (30, 1)
+    assert data.meta.is_sequence
+    assert not data.meta.is_tokens
+    assert data.meta.per_step_targets
+    for split in (data.train, data.val, data.test):
+        assert split.y.shape == split.x.shape
+        assert torch.equal(split.y[:, :-1], split.x[:, 1:]), "y[t] is the value after x[t]"
+    values = data.train.x.numpy()
+    assert 0.5 <= np.abs(values).max(axis=1).mean() <= 1.0, "amplitudes from 0.5 to 1"
+    assert data.mean.shape == data.std.shape == (1,), "one feature's statistics over every step"
+
+
+def test_sine_noise_scatters_the_values_by_its_standard_deviation() -> None:
+    clean = load_dataset({"name": "sine", "samples": 400, "seed": 3})
+    noisy = load_dataset({"name": "sine", "samples": 400, "seed": 3, "noise": 0.2})
+    residual = (noisy.train.x - clean.train.x).numpy()
+    assert residual.std() == pytest.approx(0.2, rel=0.1)

@@ -1,14 +1,17 @@
-"""Sequence datasets: characters of a text to predict one after another, and a memory task.
+"""Sequence datasets: characters of a text to predict one after another, a memory task, and
+sine waves to continue.
 
 ``text`` is the lecture's classic recurrent demo, character-level language modelling: every
 character is a token, and at each position the network predicts the next one. The text is cut
 into non-overlapping windows and split by position (training text first, the test text last),
 because neighbouring windows share phrases: shuffled, the validation text would leak into
 training. ``memory`` is the long-range task on which plain RNNs fail and LSTMs succeed: the
-first symbol of a random sequence has to be recalled after all the others.
+first symbol of a random sequence has to be recalled after all the others. ``sine`` is the
+regression toy: each step of a wave predicts the next value, which needs the steps before it
+(one value alone cannot tell rising from falling).
 
-Both hold token ids as float32 numbers like every other feature (``DatasetMeta.vocab``), which
-only an Embedding reads; their normalisation is the identity.
+``text`` and ``memory`` hold token ids as float32 numbers like every other feature
+(``DatasetMeta.vocab``), which only an Embedding reads; their normalisation is the identity.
 """
 
 from __future__ import annotations
@@ -169,6 +172,28 @@ def load_memory(params: dict[str, Any], ctx: LoadContext) -> Dataset:
                          test_fraction=params["test_fraction"], info={"source": "generated: recall the first symbol"})
 
 
+def _sine_meta(params: dict[str, Any]) -> DatasetMeta:
+    return DatasetMeta((params["seq_len"], 1), "regression", 1, per_step_targets=True)
+
+
+def sine_waves(rng: np.random.Generator, n: int, seq_len: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` waves of ``seq_len`` + 1 steps, each with its own period (10 to 50 steps), phase and
+    amplitude (0.5 to 1), plus Gaussian noise of standard deviation ``noise``: the first
+    ``seq_len`` values ``(n, seq_len, 1)`` and, at every step, the next one."""
+    steps = np.arange(seq_len + 1)
+    frequency = rng.uniform(0.02, 0.1, size=(n, 1))
+    phase = rng.uniform(0, 2 * np.pi, size=(n, 1))
+    amplitude = rng.uniform(0.5, 1.0, size=(n, 1))
+    wave = amplitude * np.sin(2 * np.pi * frequency * steps + phase) + rng.normal(0.0, 1.0, (n, seq_len + 1)) * noise
+    return wave[:, :-1, None], wave[:, 1:, None]
+
+
+def load_sine(params: dict[str, Any], ctx: LoadContext) -> Dataset:
+    x, y = sine_waves(np.random.default_rng(params["seed"]), params["samples"], params["seq_len"], params["noise"])
+    return build_dataset("sine", x, y, _sine_meta(params), ctx, seed=params["seed"],
+                         test_fraction=params["test_fraction"], info={"source": "generated: sine waves"})
+
+
 register(
     DatasetEntry(
         name="text",
@@ -212,5 +237,26 @@ register(
         ),
         load=load_memory,
         meta=_memory_meta,
+    )
+)
+
+register(
+    DatasetEntry(
+        name="sine",
+        title="Sine waves (next value)",
+        group="sequences",
+        help="Sine waves of random frequency, phase and amplitude; at every step the network predicts the "
+             "next value. One value alone cannot tell a rising wave from a falling one: the network has to "
+             "remember the steps before (sequence regression).",
+        params=(
+            Param("seq_len", "int", 40, "Steps per sequence.", minimum=2, maximum=500, label="Sequence length"),
+            samples_param(2000, 100_000),
+            Param("noise", "float", 0.0, "Standard deviation of the noise added to every value: 0 is a clean "
+                  "wave, 0.3 hides its shape.", minimum=0.0, maximum=1.0),
+            test_fraction_param(0.2),
+            seed_param(),
+        ),
+        load=load_sine,
+        meta=_sine_meta,
     )
 )
