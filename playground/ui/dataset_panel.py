@@ -42,6 +42,7 @@ from playground.ui.dataset_preview import (
     ScatterPreview,
     TablePreview,
     TextPreview,
+    WavePreview,
 )
 from playground.ui.document import ProjectDocument
 from playground.ui.feature_picker import FeaturePicker
@@ -138,11 +139,12 @@ class DatasetPanel(QWidget):
         self.images = ImageGridPreview()
         self.text = TextPreview()
         self.symbols = MemoryPreview()
+        self.waves = WavePreview()
         self.table = TablePreview()
         self.placeholder = QLabel("No preview")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview = QStackedWidget()
-        for w in (self.placeholder, self.images, self.text, self.symbols, self.table):
+        for w in (self.placeholder, self.images, self.text, self.symbols, self.waves, self.table):
             self.preview.addWidget(w)
 
         layout = QVBoxLayout(self)
@@ -191,7 +193,7 @@ class DatasetPanel(QWidget):
         self.features.set_colors(colors)
         if self.scatter is not None:
             self.scatter.set_colors(colors)
-        for painted in (self.images, self.text, self.symbols):
+        for painted in (self.images, self.text, self.symbols, self.waves):
             painted.set_colors(colors)
 
     def _entry(self) -> DatasetEntry | None:
@@ -240,7 +242,8 @@ class DatasetPanel(QWidget):
             seen = f" (the network sees {meta.input_shape[0]} features)" if meta.features else ""
             if meta.is_tokens:
                 seen = f" token ids of {len(meta.vocab)} symbols"
-                target += " at every step" if meta.per_step_targets else ""
+            if meta.per_step_targets:
+                target += " at every step"
             self.info.setText(f"input {format_shape(meta.raw_shape)}{seen} → {target}{counts}")
         if data is None:
             self.placeholder.setText("Loading…" if doc.loader.busy and not doc.dataset_error else "No preview")
@@ -252,6 +255,9 @@ class DatasetPanel(QWidget):
             shown = self.text if data.meta.per_step_targets else self.symbols
             shown.show_dataset(data)
             self.preview.setCurrentWidget(shown)
+        elif data.meta.is_sequence:
+            self.waves.show_dataset(data)
+            self.preview.setCurrentWidget(self.waves)
         elif data.meta.is_plane or data.meta.is_curve:
             if self.scatter is None:
                 self.scatter = ScatterPreview()

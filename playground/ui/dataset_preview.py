@@ -1,6 +1,7 @@
 """Previews of a loaded dataset: a scatter plot of 2-D points coloured by class (or target) or of
 a curve's points (x, y), a grid of sample images with their labels, the training text of a text
-dataset, the symbol strips of the memory task, or a table of the first rows of tabular data.
+dataset, the symbol strips of the memory task, sequences of values as small line charts, or a
+table of the first rows of tabular data.
 
 Each preview takes a core ``Dataset`` and draws from its training split; they hold no state
 beyond what they draw, so switching datasets only calls ``show_dataset`` again. The scatter
@@ -12,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QImage, QPainter, QPaintEvent
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QImage, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QHeaderView, QSizePolicy, QTableView, QVBoxLayout, QWidget
 
 from playground.core.datasets import Dataset
@@ -304,6 +305,50 @@ class MemoryPreview(PaintedPreview):
         p.drawRoundedRect(rect, 3, 3)
         p.setPen(ink if fill is None else QColor("white"))
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, symbol)
+
+
+class WavePreview(PaintedPreview):
+    """Training sequences of (T, F) steps as small line charts stacked one above the other (their
+    first feature), each ending in a dot: the value after the window, the last step's target."""
+
+    ROWS = 6
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(220, parent)
+        self.summary = ""
+        self.series = np.zeros((0, 0))
+        self.after = np.zeros(0)
+
+    def show_dataset(self, dataset: Dataset) -> None:
+        x = dataset.train.x[:self.ROWS].numpy()
+        self.series = x[..., 0]
+        self.after = dataset.train.y[:self.ROWS].numpy().reshape(len(x), x.shape[1], -1)[:, -1, 0]
+        steps, features = dataset.meta.input_shape
+        which = f" (feature 1 of {features})" if features > 1 else ""
+        self.summary = f"{steps} steps each{which} → the next value at every step; the dot is the last target"
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        dim, _ink = self.inks()
+        top = self.draw_summary(p, self.summary)
+        if len(self.series):
+            scale = float(max(np.abs(self.series).max(), np.abs(self.after).max())) or 1.0
+            band = (self.height() - top) / len(self.series)
+            width = self.width() - 24.0
+            dx = width / self.series.shape[1]
+            for i, (values, after) in enumerate(zip(self.series, self.after)):
+                middle = top + band * (i + 0.5)
+                ys = middle - values / scale * band * 0.42
+                p.setPen(dim)
+                p.drawLine(QPointF(8, middle), QPointF(8 + width + dx, middle))
+                color = class_color(i)
+                p.setPen(QPen(color, 1.6))
+                p.drawPolyline(QPolygonF([QPointF(8 + k * dx, float(y)) for k, y in enumerate(ys)]))
+                p.setBrush(color)
+                p.drawEllipse(QPointF(8 + width, middle - after / scale * band * 0.42), 3, 3)
+        p.end()
 
 
 class ArrayTableModel(QAbstractTableModel):

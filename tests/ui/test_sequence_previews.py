@@ -1,6 +1,7 @@
-"""The dataset panel's previews of the sequence datasets: the text as the network reads it, and
-the memory task's symbol strips with the first symbol and the answer in one colour; a text file
-of one's own through Import, and the optional file field cleared again."""
+"""The dataset panel's previews of the sequence datasets: the text as the network reads it, the
+memory task's symbol strips with the first symbol and the answer in one colour, and waves as
+small line charts; a text file of one's own through Import, and the optional file field cleared
+again."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from playground.core.datasets import resources_dir
 from playground.core.project import Project
-from playground.ui.dataset_preview import MemoryPreview, TextPreview, class_color
+from playground.ui.dataset_preview import MemoryPreview, TextPreview, WavePreview, class_color
 from playground.ui.main_window import MainWindow
 from tests.ui.helpers import chain, wait_idle
 
@@ -105,3 +106,21 @@ def test_a_text_file_through_import_and_the_field_cleared_again(make_window: Fac
     assert not window.dataset_panel.error.isVisible()
     window.undo_action.trigger()
     assert window.document.project.dataset == {"name": "text", "path": str(path)}
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_waves_are_drawn_as_lines_ending_in_their_next_value(make_window: Factory, qtbot: QtBot,
+                                                             theme: str) -> None:
+    window = make_window(project({"name": "sine", "seq_len": 25}), theme=theme)
+    wait_idle(qtbot, window)
+    panel = window.dataset_panel
+    preview = panel.preview.currentWidget()
+    assert isinstance(preview, WavePreview)
+    data = window.document.dataset
+    assert preview.series.shape == (6, 25)
+    assert (preview.series == data.train.x[:6, :, 0].numpy()).all()
+    assert (preview.after == data.train.y[:6, -1, 0].numpy()).all()
+    assert "regression, 1 target at every step" in panel.info.text()
+    preview.resize(400, 300)
+    shown = colours_in(preview.grab().toImage())
+    assert class_color(0).rgb() in shown, "the first wave in its colour"
