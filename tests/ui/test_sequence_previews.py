@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from playground.core.datasets import resources_dir
@@ -25,6 +27,18 @@ def project(dataset: dict) -> Project:
     return chain(("in", "Input"), ("h", "Dense"), ("out", "Output"), dataset=dataset)
 
 
+def open_preview(make_window: Factory, qtbot: QtBot, dataset: dict, theme: str,
+                 kind: type[QWidget]) -> tuple[MainWindow, Any]:
+    """A window on ``dataset`` in ``theme``, once loaded, and its dataset preview (of ``kind``)."""
+    window = make_window(project(dataset), theme=theme)
+    wait_idle(qtbot, window)
+    preview = window.dataset_panel.preview.currentWidget()
+    assert isinstance(preview, kind)
+    assert preview.colors is not None
+    assert preview.colors.dark == (theme == "dark")
+    return window, preview
+
+
 def colours_in(image: QImage) -> set[int]:
     return {image.pixel(x, y) for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)}
 
@@ -32,18 +46,14 @@ def colours_in(image: QImage) -> set[int]:
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_memory_shows_sequences_whose_first_symbol_is_the_answer(make_window: Factory, qtbot: QtBot,
                                                                  theme: str) -> None:
-    window = make_window(project({"name": "memory", "vocab": 5, "seq_len": 12}), theme=theme)
-    wait_idle(qtbot, window)
+    window, preview = open_preview(make_window, qtbot, {"name": "memory", "vocab": 5, "seq_len": 12}, theme,
+                                   MemoryPreview)
     panel = window.dataset_panel
-    preview = panel.preview.currentWidget()
-    assert isinstance(preview, MemoryPreview)
     data = window.document.dataset
     assert preview.sequences[0] == [data.meta.vocab[int(i)] for i in data.train.x[0]]
     assert [row[0] for row in preview.sequences] == [preview.names[a] for a in preview.answers]
     assert "chance: 1 in 5" in preview.summary
     assert "token ids of 5 symbols" in panel.info.text()
-    assert preview.colors is not None
-    assert preview.colors.dark == (theme == "dark")
     preview.resize(400, 300)
     shown = colours_in(preview.grab().toImage())
     assert class_color(preview.answers[0]).rgb() in shown, "the first row's answer is drawn in its colour"
@@ -65,11 +75,8 @@ def test_a_long_sequence_keeps_its_first_and_last_symbol_in_a_narrow_panel(qtbot
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_text_shows_its_size_vocabulary_windows_and_training_text(make_window: Factory, qtbot: QtBot,
                                                                   theme: str) -> None:
-    window = make_window(project({"name": "text", "seq_len": 32}), theme=theme)
-    wait_idle(qtbot, window)
+    window, preview = open_preview(make_window, qtbot, {"name": "text", "seq_len": 32}, theme, TextPreview)
     panel = window.dataset_panel
-    preview = panel.preview.currentWidget()
-    assert isinstance(preview, TextPreview)
     data = window.document.dataset
     windows = len(data.train) + len(data.val) + len(data.test)
     assert f"{data.info['characters']:,} characters · {data.target_size} distinct · {windows:,} windows of 33" \
@@ -111,11 +118,8 @@ def test_a_text_file_through_import_and_the_field_cleared_again(make_window: Fac
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_waves_are_drawn_as_lines_ending_in_their_next_value(make_window: Factory, qtbot: QtBot,
                                                              theme: str) -> None:
-    window = make_window(project({"name": "sine", "seq_len": 25}), theme=theme)
-    wait_idle(qtbot, window)
+    window, preview = open_preview(make_window, qtbot, {"name": "sine", "seq_len": 25}, theme, WavePreview)
     panel = window.dataset_panel
-    preview = panel.preview.currentWidget()
-    assert isinstance(preview, WavePreview)
     data = window.document.dataset
     assert preview.series.shape == (6, 25)
     assert (preview.series == data.train.x[:6, :, 0].numpy()).all()
