@@ -283,7 +283,10 @@ class DatasetPanel(QWidget):
         if entry is None or name == self.document.project.dataset.get("name"):
             return
         old = self.document.project.dataset
-        keep = {p.name for p in _settable(entry) if p.kind != "path"}
+        # a setting carries over where the new dataset has it and allows its value (a text's
+        # seq_len of 500 is too long for memory, which then starts from its default)
+        keep = {p.name for p in _settable(entry)
+                if p.kind != "path" and p.name in old and p.check(old[p.name])[1] is None}
         if entry.takes_features:  # the chosen features carry over from one plane to another
             keep.add("features")
         spec = {"name": name, **{k: v for k, v in old.items() if k in keep}}

@@ -128,3 +128,14 @@ def test_waves_are_drawn_as_lines_ending_in_their_next_value(make_window: Factor
     preview.resize(400, 300)
     shown = colours_in(preview.grab().toImage())
     assert class_color(0).rgb() in shown, "the first wave in its colour"
+
+
+def test_switching_keeps_a_setting_only_where_the_new_dataset_allows_it(make_window: Factory) -> None:
+    window = make_window(project({"name": "text", "seq_len": 30}))
+    combo = window.dataset_panel.combo
+    combo.setCurrentIndex(combo.findData("memory"))
+    assert window.document.project.dataset == {"name": "memory", "seq_len": 30}
+    window.controller.set_dataset({"name": "text", "seq_len": 500})
+    combo.setCurrentIndex(combo.findData("memory"))
+    assert window.document.project.dataset == {"name": "memory"}, "500 steps is too long for memory"
+    assert not window.dataset_panel.error.isVisible()
