@@ -132,6 +132,8 @@ def test_a_file_that_is_not_utf8_is_refused_with_the_byte_offset(tmp_path: Path)
     message = error_of({"name": "text", "path": str(path)})
     assert f"{path.name} is not a UTF-8 text file" in message
     assert "at byte 17" in message
+    marked = write(tmp_path, b"\xef\xbb\xbfabc\xc3(" + b"x" * 200)
+    assert "at byte 6" in error_of({"name": "text", "path": str(marked)}), "counted from the file's start"
 
 
 @pytest.mark.parametrize(("content", "expected"), [

@@ -86,12 +86,13 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 @lru_cache(maxsize=2)
-def _decoded(path: Path, _stamp: tuple[int, int] | None) -> tuple[np.ndarray, tuple[str, ...]]:
-    """The text of ``path`` as token ids and its sorted distinct characters (cached by stamp:
-    the editor asks for the vocabulary on every edit)."""
+def _decoded(path: Path, stamp: tuple[int, int] | None) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The text of ``path`` as token ids and its sorted distinct characters, cached by the
+    file's ``stamp``: the editor asks for the vocabulary on every edit."""
     raw = read_capped(path, DataError, MAX_TEXT_BYTES)
     try:
-        text = raw.decode("utf-8-sig")
+        # plain UTF-8, so the offset of a bad byte is the file's; a leading byte-order mark is dropped
+        text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path.name} is not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
     if not text:
