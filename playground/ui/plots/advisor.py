@@ -15,14 +15,13 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter
-from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from playground.core.advisor import RULES, Advisor, Finding
 from playground.ui.plots.base import PlotView
-from playground.ui.plots.export import Cell
+from playground.ui.plots.export import Cell, export_widget
 from playground.ui.plots.live import RunInfo
 from playground.ui.plots.style import PlotColors
 from playground.ui.scrolling import scrolling
@@ -30,7 +29,6 @@ from playground.ui.scrolling import scrolling
 if TYPE_CHECKING:
     from playground.core.training import Report, TrainResult
 
-RASTER = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 #: Nodes a finding's heading names before "and N more" (the message names them all).
 NAMED = 3
 
@@ -212,23 +210,7 @@ class AdvisorView(PlotView):
     def export_picture(self, path: str | Path) -> Path:
         """The list as shown: a raster image, or an SVG drawing of the same widgets."""
         self.flush()
-        path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix == ".svg":
-            generator = QSvgGenerator()
-            generator.setFileName(str(path))
-            generator.setSize(self.content.size())
-            generator.setViewBox(QRect(0, 0, self.content.width(), self.content.height()))
-            painter = QPainter(generator)
-            self.content.render(painter, QPoint())
-            painter.end()
-        elif suffix in RASTER:
-            self.content.grab().save(str(path))
-        else:
-            raise ValueError(f"cannot export a picture as {path.name!r}: use .png or .svg")
-        if not path.exists():
-            raise OSError(f"the picture could not be written to {path}")
-        return path
+        return export_widget(self.content, path)
 
     def data_table(self) -> tuple[list[str], list[list[Cell]]]:
         header = ["rule", "severity", "step", "nodes", "message", "fix"]

@@ -17,7 +17,9 @@ from typing import Any, Protocol
 from xml.dom import minidom
 
 from pyqtgraph.exporters import ImageExporter, SVGExporter
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QPoint, QRect, Slot
+from PySide6.QtGui import QPainter
+from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QGraphicsItem, QGraphicsScene, QMenu, QMessageBox, QToolButton, QWidget
 
 PICTURE_FILTERS = "PNG image (*.png);;SVG drawing (*.svg)"
@@ -90,11 +92,36 @@ def export_picture(target: QGraphicsItem | QGraphicsScene, path: str | Path, sca
     if suffix == ".svg":
         with _svg_closepath_workaround():
             SVGExporter(target).export(str(path))
-    elif suffix in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"):
+    elif suffix in RASTER:
         exporter = ImageExporter(target)
         width = exporter.parameters()["width"]
         exporter.parameters()["width"] = max(1, int(width * scale))
         exporter.export(str(path))
+    else:
+        raise ValueError(f"cannot export a picture as {path.name!r}: use .png or .svg")
+    if not path.exists():
+        raise OSError(f"the picture could not be written to {path}")
+    return path
+
+
+RASTER = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+
+def export_widget(widget: QWidget, path: str | Path) -> Path:
+    """Write a view made of widgets (text, cards) as shown: a raster image, or an SVG drawing of
+    the same widgets."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".svg":
+        generator = QSvgGenerator()
+        generator.setFileName(str(path))
+        generator.setSize(widget.size())
+        generator.setViewBox(QRect(0, 0, widget.width(), widget.height()))
+        painter = QPainter(generator)
+        widget.render(painter, QPoint())
+        painter.end()
+    elif suffix in RASTER:
+        widget.grab().save(str(path))
     else:
         raise ValueError(f"cannot export a picture as {path.name!r}: use .png or .svg")
     if not path.exists():
