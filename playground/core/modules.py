@@ -7,6 +7,8 @@ code and the app then run the very same definitions.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
 
@@ -134,7 +136,8 @@ class Recurrent(nn.Module):
 
     KINDS = ("RNN", "LSTM", "GRU")
     #: The gates ``unroll`` reports, in the order PyTorch stacks their weights.
-    GATES = {"RNN": (), "LSTM": ("input", "forget", "cell", "output"), "GRU": ("reset", "update", "new")}
+    GATES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "RNN": (), "LSTM": ("input", "forget", "cell", "output"), "GRU": ("reset", "update", "new")}
 
     def __init__(self, kind: str, features: int, units: int, *, return_sequences: bool = True,
                  activation: str = "tanh", bptt: int | None = None) -> None:

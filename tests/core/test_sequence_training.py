@@ -14,6 +14,7 @@ from playground.core.datasets.base import REGISTRY, DatasetEntry, DatasetMeta, L
 from playground.core.graph import Graph, node_activations
 from playground.core.probes import activation_stats
 from playground.core.project import Project
+from playground.core.threads import forward_flops, threads_for
 from playground.core.training import Callback, Report, Trainer, make_objective
 
 T = 12
@@ -145,3 +146,13 @@ def test_dead_units_of_a_sequence_are_counted_over_its_features_not_its_steps() 
         trainer.model.d.linear.bias.copy_(torch.tensor([-1.0, -1.0, 1.0, 1.0, 1.0, 1.0]))
     stats = activation_stats(trainer.model, trainer.probe_batch, node_activations(trainer.graph))
     assert stats["d"].dead == pytest.approx(2 / 6)
+
+
+def test_a_recurrent_layer_counts_its_work_at_every_step_and_keeps_small_steps_on_one_thread() -> None:
+    trainer = Trainer(project({"name": "cycle"}, IN, EMB, ("lstm", "LSTM", {"units": 16}), ("out", "Output", {})))
+    batch = trainer._train_x[:16]
+    lstm = 2 * 16 * T * 4 * 16 * (8 + 16)
+    assert forward_flops(trainer.model, batch) == lstm + 2 * 16 * T * 16 * len(VOCAB)
+    assert threads_for(trainer.model, batch, ceiling=8) == 1
+    wide = Trainer(project({"name": "cycle"}, IN, EMB, ("lstm", "LSTM", {"units": 1024}), ("out", "Output", {})))
+    assert threads_for(wide.model, wide._train_x[:16], ceiling=8) == 8, "one step of 1024 units at batch 16 is 135 M flops"

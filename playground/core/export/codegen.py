@@ -15,7 +15,7 @@ import inspect
 import json
 import sys
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,7 @@ from torch import nn
 from playground.core import modules as helpers
 from playground.core.build import GraphModel
 from playground.core.datasets.base import DatasetMeta
-from playground.core.layers import LAYER_TYPES, reconstructs
+from playground.core.layers import LAYER_TYPES, output_units, reconstructs
 from playground.core.project import Project
 from playground.core.shapes import ShapeReport
 
@@ -91,7 +91,33 @@ _CONSTRUCTORS: dict[type[nn.Module], _Ctor] = {
 }
 #: Classes whose source is copied into the generated file when the model uses them.
 _COPIED = (helpers.Normalize, helpers.PlaneFeatures, helpers.Abs, helpers.Maxout, helpers.Add, helpers.Concat,
-           helpers.GaussianNoise)
+           helpers.GaussianNoise, helpers.TokenEmbedding, helpers.Recurrent)
+
+#: What a copied class needs besides torch and nn.
+_COPIED_IMPORTS: dict[type[nn.Module], tuple[str, ...]] = {helpers.Recurrent: ("from typing import ClassVar",)}
+
+
+def _token_embedding(module: helpers.TokenEmbedding) -> str:
+    return f"TokenEmbedding({module.embedding.num_embeddings}, {module.embedding.embedding_dim})"
+
+
+def _recurrent(module: helpers.Recurrent) -> str:
+    """``Recurrent(kind, features, units)`` and the keywords that differ from its defaults."""
+    args = [json.dumps(module.kind), str(module.layer.input_size), str(module.units)]
+    if not module.return_sequences:
+        args.append("return_sequences=False")
+    if module.activation != "tanh":
+        args.append(f"activation={json.dumps(module.activation)}")
+    if module.bptt is not None:
+        args.append(f"bptt={module.bptt}")
+    return f"Recurrent({', '.join(args)})"
+
+
+#: Writers of the helper classes whose constructor arguments are not attributes of the module.
+_WRITERS: dict[type[nn.Module], Callable[[Any], str]] = {
+    helpers.TokenEmbedding: _token_embedding,
+    helpers.Recurrent: _recurrent,
+}
 
 
 @dataclass
@@ -121,6 +147,7 @@ def model_source(model: GraphModel, project: Project, meta: DatasetMeta, report:
                     {"import torch", "from torch import nn"}
                     | ({"from collections import OrderedDict"} if nn.Sequential in used else set()))
     source.blocks += [inspect.getsource(cls).rstrip() for cls in _COPIED if cls in used]
+    source.imports |= {line for cls, lines in _COPIED_IMPORTS.items() if cls in used for line in lines}
     source.blocks.append(_net_class(model, project, meta, report))
     source.blocks.append(
         "def build() -> Net:\n"
@@ -139,7 +166,7 @@ def _net_class(model: GraphModel, project: Project, meta: DatasetMeta, report: S
         node = project.graph.nodes[node_id]
         shape = report.nodes[node_id].shape or ()
         if node.type == "Input":
-            init += _comment_lines(_input_comment(node_id, module, shape), INDENT * 2)
+            init += _comment_lines(_input_comment(node_id, module, shape, meta), INDENT * 2)
         else:
             summary = LAYER_TYPES[node.type].summary(node.resolved_params())
             init.append(f"{INDENT * 2}# {node_id}: {summary}")
@@ -181,12 +208,14 @@ _FIRST_STEPS: dict[type[nn.Module], str] = {
 }
 
 
-def _input_comment(node_id: str, module: nn.Module, shape: tuple[int, ...]) -> str:
+def _input_comment(node_id: str, module: nn.Module, shape: tuple[int, ...], meta: DatasetMeta) -> str:
     if isinstance(module, helpers.PlaneFeatures):
         return (f"{node_id}: Input of raw points (x1, x2). The model's first step computes the {shape[0]} "
                 f"chosen features ({', '.join(module.features)}) and standardises them with the training "
                 "split's statistics of those features. build() starts with mean 0 and std 1; the weights "
                 "file holds the dataset's values.")
+    if meta.is_tokens:
+        return f"{node_id}: Input of {shape[0]} token ids, used as they are (ids are names, not quantities)."
     if not isinstance(module, helpers.Normalize):
         return f"{node_id}: Input of shape {_shape(shape)}, used as it is (the dataset is not normalised)."
     return (f"{node_id}: Input of shape {_shape(shape)}. The model's first step standardises the raw input "
@@ -206,6 +235,9 @@ def _expression(module: nn.Module, indent: str) -> str:
         if isinstance(module, helpers.PlaneFeatures):
             return f"PlaneFeatures({json.dumps(module.features)}, {stats})"
         return f"Normalize({stats})"
+    writer = _WRITERS.get(type(module))
+    if writer is not None:
+        return writer(module)
     ctor = _CONSTRUCTORS.get(type(module))
     if ctor is None:
         raise TypeError(f"no Python code is known for {type(module).__name__}: add it to "
@@ -262,6 +294,10 @@ def _module_doc(model: GraphModel, project: Project, meta: DatasetMeta) -> str:
                  f"weights as {model.attrs[model.input_id]}.mean and .std)")
         inputs = (f"Input: raw samples of shape {input_shape}, as the dataset gives them. The model normalises "
                   f"them itself as its first step, with the training split's {stats}.")
+    elif meta.is_tokens:
+        inputs = (f"Input: sequences of {meta.input_shape[0]} token ids, float32 numbers from 0 to "
+                  f"{len(meta.vocab) - 1}, one per token of the vocabulary ({_names(meta.class_names, True)}). The "
+                  "Embedding rounds each to a whole number and looks up its vector; ids are not normalised.")
     else:
         inputs = f"Input: raw samples of shape {input_shape}, used as they are."
     paragraphs = [dataset, inputs, _output_text(project, meta)]
@@ -290,18 +326,32 @@ def _output_text(project: Project, meta: DatasetMeta) -> str:
                   "cross-entropy)" if loss == "bce" else f"its values (trained with the {loss} loss)")
         return (f"Output: the reconstruction of the raw input x, shape {_batch_shape(meta.raw_shape)}, as "
                 f"{values}: an autoencoder.")
-    names = [_doc_text(n) for n in meta.class_names] or [str(i) for i in range(meta.target_size)]
-    shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
+    raw = list(meta.class_names) or [str(i) for i in range(meta.target_size)]
+    names, shown = [_doc_text(n) for n in raw], _names(raw, meta.is_tokens)
+    per = (f"position: shape (batch, {meta.input_shape[0]}, {output_units(loss, meta.target_kind, meta.target_size)}"
+           "), a prediction at every step of the sequence" if _predicts_per_step(project, meta) else "sample")
     if loss == "bce":
-        return (f"Output: one logit per sample for the class '{names[-1]}' (trained with binary "
-                "cross-entropy); its sigmoid is that class's probability.")
+        return (f"Output: one logit per {per}, for the class '{names[-1]}' (trained with binary cross-entropy); "
+                "its sigmoid is that class's probability.")
     if loss == "cross_entropy":
-        return (f"Output: {meta.target_size} logits per sample, one per class ({shown}); their softmax gives "
+        return (f"Output: {meta.target_size} logits per {per}, one per class ({shown}); their softmax gives "
                 "the class probabilities (trained with cross-entropy).")
     if meta.target_kind == "classification":
-        return (f"Output: {meta.target_size} scores per sample, one per class ({shown}); the largest is the "
+        return (f"Output: {meta.target_size} scores per {per}, one per class ({shown}); the largest is the "
                 f"predicted class (trained with the {loss} loss against one-hot targets).")
-    return f"Output: {meta.target_size} regression value(s) per sample (trained with the {loss} loss)."
+    return f"Output: {meta.target_size} regression value(s) per {per} (trained with the {loss} loss)."
+
+
+def _predicts_per_step(project: Project, meta: DatasetMeta) -> bool:
+    """Whether the Output predicts at every position: a dataset with a target per step (a valid
+    network then ends in a sequence)."""
+    return meta.per_step_targets and not reconstructs(project.graph.nodes_of_type("Output")[0].resolved_params())
+
+
+def _names(names: Sequence[str], quoted: bool = False) -> str:
+    """At most 20 names for a docstring, then '...'; ``quoted`` for tokens, which may be commas."""
+    shown = [_doc_text(repr(n) if quoted else n) for n in names[:20]]
+    return ", ".join(shown) + (", ..." if len(names) > 20 else "")
 
 
 def _values(t: Any) -> str:

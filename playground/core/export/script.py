@@ -69,6 +69,11 @@ LOSSES: dict[str, tuple[str, str | None]] = {
     "l1": ("nn.functional.l1_loss(outputs, targets)", None),
 }
 
+#: First lines of the loss and accuracy where the network predicts at every position of a
+#: sequence: (batch, T, ...) outputs and targets become (batch·T, ...), and the calls above apply.
+PER_STEP = ["# a prediction at every position: each step of each sequence counts as one sample",
+            "outputs, targets = outputs.flatten(0, 1), targets.flatten(0, 1)"]
+
 #: Loss function per Output loss when the network reconstructs its input (targets: the raw inputs).
 RECONSTRUCTION_LOSSES: dict[str, str] = {
     "mse": "mse_loss", "l1": "l1_loss", "bce": "binary_cross_entropy_with_logits"}
@@ -110,6 +115,7 @@ def training_script(model_code: Source, model: GraphModel, project: Project, dat
     reconstruct = reconstructs(output)
     loss_lines, prediction = _loss(output["loss"], output["label_smoothing"],
                                    data.meta.target_kind == "classification", reconstruct)
+    per_step = PER_STEP if data.meta.per_step_targets and not reconstruct else []
     augment = config.augment
     input_attr = model.attrs[model.input_id]
     stats = input_attr if isinstance(model.get_submodule(input_attr), (Normalize, PlaneFeatures)) else None
@@ -149,11 +155,11 @@ def training_script(model_code: Source, model: GraphModel, project: Project, dat
             f"The learning-rate schedule of the training settings: {config.scheduler['name']}, once per epoch.",
             _return(_scheduler_call(config))))
     source.blocks.append(_function("loss_fn(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor",
-                                   f"The Output node's loss: {output['loss']}.", loss_lines))
+                                   f"The Output node's loss: {output['loss']}.", per_step + loss_lines))
     if prediction:
         source.blocks.append(_function("accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> float",
                                        "Share of samples whose predicted class is the true one.",
-                                       [f"return float(({prediction} == targets).float().mean())"]))
+                                       [*per_step, f"return float(({prediction} == targets).float().mean())"]))
     if augment:  # the app's own augmentation code
         source.blocks.append(inspect.getsource(Augment).rstrip())
     source.blocks.append(_evaluate(prediction is not None))
