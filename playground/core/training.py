@@ -65,6 +65,7 @@ from playground.core.probes import (
     weight_stats,
 )
 from playground.core.project import Project, check_project
+from playground.core.sequence_probe import recurrent_nodes, time_gradients
 from playground.core.threads import intra_op_threads, threads_for
 from playground.core.training_config import TrainConfig
 
@@ -570,6 +571,9 @@ class Trainer:
                                              seed=self.config.seed).to(self.device)
         probe_order = torch.randperm(len(data.train), generator=torch.Generator().manual_seed(self.config.seed))
         self.probe_batch = self._train_x[probe_order[:PROBE_BATCH].to(self.device)]
+        self._probe_targets = self._train_t[probe_order[:PROBE_BATCH].to(self.device)]
+        self._recurrent = bool(recurrent_nodes(self.model))
+        self._next_time_grad = 0.0
         if resume is not None:
             initial_state = _resume_part(resume, "model", dict)
         if initial_state is not None:
@@ -1150,18 +1154,32 @@ class Trainer:
             # them to a fixed share of the run's time, whatever the report cadence.
             cost = time.perf_counter() - began
             self._next_probe = time.perf_counter() + max(self.report_interval or 0.0, PROBE_BUDGET * cost)
+        time_grad = self._time_gradients(epoch_end) if measure or epoch_end else {}
         report = Report(
             step=self.step, epoch=self.epoch, total_epochs=self.config.epochs, time=self._time(),
             lr=float(self.optimizer.param_groups[0]["lr"]), train_loss=train[0], train_acc=train[1],
             val_loss=val[0] if val else None, val_acc=val[1] if val else None,
             grad_norm=dict(zip(self._grad_norms.node_ids, self._last_norms)),
-            activations=activations, weights=weights, epoch_end=epoch_end,
+            activations=activations, weights=weights, epoch_end=epoch_end, time_grad=time_grad,
         )
         self.last_report = report
         self._emit("on_report", report)
         if epoch_end:
             self._emit("on_epoch_end", report)
         return report
+
+    def _time_gradients(self, epoch_end: bool) -> dict[str, list[float]]:
+        """``time_grad`` on the probe batch: at every epoch end, so that each ``metrics.jsonl``
+        epoch line of a recurrent run carries it, and for the views' measuring reports in
+        between within the probes' share of the run's time (an unrolled pass costs more than a
+        fused step)."""
+        due = epoch_end or time.perf_counter() >= self._next_time_grad
+        if not self._recurrent or self._divergence is not None or not due:
+            return {}
+        began = time.perf_counter()
+        grads = time_gradients(self.model, self.probe_batch, self._probe_targets, self.objective.loss)
+        self._next_time_grad = time.perf_counter() + PROBE_BUDGET * (time.perf_counter() - began)
+        return grads
 
     # ------------------------------------------------------------------ epoch end
     def _validate(self) -> tuple[float, float, int] | None:
