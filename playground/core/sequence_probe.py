@@ -35,18 +35,6 @@ from playground.core.probes import evaluating
 if TYPE_CHECKING:
     from playground.core.training import Trainer
 
-#: What a gate is for, as the views label it (LSTM: Hochreiter & Schmidhuber; GRU: Cho et al.).
-GATE_MEANINGS = {
-    "input": "how much of the new candidate is written into the cell",
-    "forget": "how much of the cell is kept from the step before (1: remember)",
-    "cell": "the candidate value written into the cell (tanh: -1 to 1)",
-    "output": "how much of the cell is shown as the hidden state",
-    "reset": "how much of the previous state the candidate may use",
-    "update": "how much of the previous state is kept (1: remember)",
-    "new": "the candidate state (tanh: -1 to 1)",
-}
-#: Gates whose values run from -1 to 1 (tanh); every other gate is a sigmoid, 0 to 1.
-SIGNED_GATES = frozenset({"cell", "new"})
 #: Characters ``sample_text`` reads at most as context when no ``seq_len`` is given: the
 #: ``text`` dataset's default window.
 DEFAULT_CONTEXT = 64

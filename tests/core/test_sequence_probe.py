@@ -192,16 +192,14 @@ def test_a_real_run_probed_at_every_step_trains_exactly_as_one_not_probed() -> N
     assert all(len(m["lstm"]) == 12 for m in probed.measured)
 
 
-def test_an_rnns_gradient_fades_through_time_many_orders_more_than_an_lstms() -> None:
+def test_an_rnns_gradient_fades_through_time_where_an_lstms_holds() -> None:
     """At the weights a run starts from, over 40 steps: the plain RNN's gradient reaching the first
-    step is below 1e-8 of the last step's (measured 1e-11 to 1e-9 over seeds 0-2), an LSTM's
-    thousands of times above that (4e-5 to 2e-4)."""
+    step is below 1e-8 of the last step's (measured 1e-11 to 1e-9 over seeds 0-2); an LSTM, whose
+    forget gates start nearly open, passes a tenth of it back (0.08 to 0.11)."""
     x, y = memory_data(64)
     for seed in range(3):
-        rnn = fade(time_gradients(classifier("RNN", seed=seed), x, y, F.cross_entropy)["1"])
-        lstm = fade(time_gradients(classifier("LSTM", seed=seed), x, y, F.cross_entropy)["1"])
-        assert rnn < 1e-8
-        assert lstm > 1e3 * rnn
+        assert fade(time_gradients(classifier("RNN", seed=seed), x, y, F.cross_entropy)["1"]) < 1e-8
+        assert fade(time_gradients(classifier("LSTM", seed=seed), x, y, F.cross_entropy)["1"]) > 0.03
 
 
 def fit(model: nn.Module, steps: int, lr: float = 0.01) -> float:
@@ -221,11 +219,10 @@ def fit(model: nn.Module, steps: int, lr: float = 0.01) -> float:
 
 @pytest.mark.slow
 def test_trained_on_the_memory_task_an_lstms_gradient_holds_where_an_rnns_fades() -> None:
-    """The lecture's picture, trained the same way (64 units, Adam 0.01, 700 steps of 64): the
-    gradient reaching the first of 40 steps is a tenth of the last step's for the LSTM (0.08-0.10
-    for seeds 0-3, loss 1.44-1.51 against 2.08 by chance), and 1e-8 or far less for the RNN
-    (3.6e-9, 0, 2.7e-21, 0 when trained in three parts; its hidden units saturate, latching a
-    guess through which no gradient flows), 1.9e-3 at worst (seed 0 in one part). One seed here."""
+    """The lecture's picture, trained the same way (64 units, Adam 0.01, 700 steps of 64): the LSTM
+    recalls the first of 40 symbols (loss 0.00 against 2.08 by chance, seeds 0-2) and the gradient
+    reaching step 0 is 0.16-0.18 of the last step's; the RNN's is 1.9e-3, 0 and 1e-14 (its hidden
+    units saturate, latching a guess through which no gradient flows). One seed here."""
     x, y = memory_data(256)
     with torch.random.fork_rng():
         torch.set_num_threads(1)
@@ -291,8 +288,8 @@ def abc_model() -> nn.Sequential:
 
 
 def test_sampling_a_trained_model_continues_its_text(abc_model: nn.Module) -> None:
-    text = sample_text(abc_model, ALPHABET, "ab", 10, 0.2, seed=0)
-    assert text == "abcdabcdabcd"
+    text = sample_text(abc_model, ALPHABET, "\nab", 14, 0.2, seed=0)
+    assert text == "\nabcdabcdabcd\nabc"
 
 
 def test_sampling_is_deterministic_for_a_seed_and_leaves_the_global_random_state() -> None:
@@ -315,9 +312,11 @@ def test_an_empty_prompt_starts_on_a_new_line_or_a_random_character(abc_model: n
 
 
 def test_the_context_is_the_last_seq_len_characters(abc_model: nn.Module) -> None:
-    """A prompt longer than the window still continues: only its end is read."""
-    text = sample_text(abc_model, ALPHABET, "dddddddddd" + "abcdab", 6, 0.2, seed=0, seq_len=6)
-    assert text.endswith("abcdabcdabcd")
+    """Reading 7 characters, the model soon no longer sees where the line began and loses count
+    of it; reading the default 64 it ends the line after the twelfth character."""
+    prompt = "dddddddddd\nabcdab"
+    assert sample_text(abc_model, ALPHABET, prompt, 14, 0.2, seed=0) == prompt + "cdabcd\nabcdabc"
+    assert sample_text(abc_model, ALPHABET, prompt, 14, 0.2, seed=0, seq_len=7) == prompt + "cdabcdabcdabcd"
 
 
 @pytest.mark.parametrize(("prompt", "temperature", "length", "message"), [
