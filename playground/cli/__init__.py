@@ -26,6 +26,7 @@ SUBCOMMANDS = {
     "export": "Export a project's or run's model as ONNX, torch.export, safetensors or Python code.",
     "compare": "Train a project once per combination of varied settings (x seeds) and tabulate the results.",
     "examples": "List the example projects shipped with the app (their names work as PROJECT).",
+    "generate": "Print text sampled from a network trained on the text dataset.",
 }
 
 
