@@ -98,12 +98,17 @@ class SettingChoice:
 
 
 def setting_choices(project: Project) -> list[SettingChoice]:
-    """The presets this project can take (a ``graph.*`` preset needs a node with that parameter),
-    then every other training setting and every node parameter, suggesting its current value."""
+    """The kind of each recurrent layer (the lecture's RNN vs LSTM vs GRU), the presets this
+    project can take (a ``graph.*`` preset needs a node with that parameter), then every other
+    training setting and every node parameter, suggesting its current value."""
     graph_params = {p.name for n in project.graph.nodes.values() if n.type in LAYER_TYPES
                     for p in LAYER_TYPES[n.type].params}
     choices = [SettingChoice(label, path, values) for label, path, values in PRESETS
                if not path.startswith("graph.*.") or path.rsplit(".", 1)[1] in graph_params]
+    kinds = [t.name for t in LAYER_TYPES.values()
+             if t.group == "Recurrent" and any(p.name == "return_sequences" for p in t.params)]
+    choices[:0] = [SettingChoice(f"Kind of {n.label} ({', '.join(kinds)})", f"graph.{n.id}.type", ", ".join(kinds))
+                   for n in project.graph.nodes.values() if n.type in kinds]
     preset_paths = {c.path for c in choices}
     config = project.train_config().to_dict()
     for param in TRAINING_PARAMS:

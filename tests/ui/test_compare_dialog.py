@@ -19,6 +19,7 @@ from playground.ui.compare_dialog import CompareDialog, setting_choices
 from playground.ui.main_window import MainWindow
 from playground.ui.theme import DARK, LIGHT, CanvasColors
 from playground.ui.training.runs import prune_runs
+from tests.core.test_time_grad_metrics import memory
 from tests.core.test_training import XOR, project_of
 from tests.ui.helpers import SetTheme
 
@@ -68,6 +69,8 @@ def test_presets_come_first_and_only_those_the_network_can_take() -> None:
     assert by_path["graph.*.activation"].values == "sigmoid, tanh, relu"
     assert by_path["graph.h1.units"].label == "Dense 'h1': Units"
     assert by_path["graph.h1.units"].values == "8"  # a node's setting suggests its current value
+    first = setting_choices(memory("RNN"))[0]
+    assert (first.path, first.values) == ("graph.rec.type", "RNN, LSTM, GRU")
 
 
 def test_a_comparison_runs_into_the_runs_folder_and_shows_curves_table_and_exports(
