@@ -968,7 +968,7 @@ _CATALOGUE = (
 )
 
 LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in _CATALOGUE}
-GROUPS: tuple[str, ...] = ("Input/Output", "Core", "Convolution", "Recurrent", "Regularisation", "Merge")
+GROUPS: tuple[str, ...] = ("Input/Output", "Core", "Convolution", "Regularisation", "Merge", "Recurrent")
 
 
 def output_units(loss: str, target_kind: str, target_size: int) -> int:

@@ -41,10 +41,19 @@ class NodeReport:
     shape: Shape | None = None
     parameters: int = 0
     problems: list[Problem] = field(default_factory=list)
+    #: The output is a token dataset's ids (the Input's), not numbers.
+    tokens: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.problems and self.shape is not None
+
+    @property
+    def shape_words(self) -> str:
+        """The output shape in words, for tooltips: '20 token ids', 'a sequence of 20 steps × 32 features'."""
+        if self.shape is None:
+            return "unknown"
+        return describe_tokens(self.shape[0]) if self.tokens else describe(self.shape)
 
 
 @dataclass
@@ -149,6 +158,7 @@ def _infer_node(node: Node, sources: list[str], meta: DatasetMeta, report: Shape
         entry.problems.append(result)
     elif result is not None:
         entry.shape, entry.parameters = result
+        entry.tokens = meta.is_tokens and node.id == report.input_id
     params = node.resolved_params() if node.type in LAYER_TYPES else {}
     if "return_sequences" in params:
         report.recurrent[node.id] = (node.id, bool(params["return_sequences"]))
@@ -228,8 +238,11 @@ def _size_problem(ctx: ShapeContext, shape: Shape, count: int) -> Problem | None
     return None
 
 
-def format_shape(shape: Shape | None) -> str:
-    """Shape as the UI and CLI print it: '(8,)' reads badly, so '8' and '1×8×8'."""
+def format_shape(shape: Shape | None, tokens: bool = False) -> str:
+    """Shape as the UI and CLI print it: '(8,)' reads badly, so '8', '20×32' (a sequence) and
+    '1×8×8'; a token dataset's ids (``tokens``) as '20 ids'."""
     if shape is None:
         return "?"
+    if tokens:
+        return f"{shape[0]} ids"
     return "×".join(str(s) for s in shape)

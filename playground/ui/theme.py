@@ -21,6 +21,7 @@ GROUP_COLORS: dict[str, str] = {
     "Input/Output": "#14917f",
     "Core": "#3a78d4",
     "Convolution": "#8a56d6",
+    "Recurrent": "#c2417a",
     "Regularisation": "#d9821c",
     "Merge": "#2f9a57",
 }

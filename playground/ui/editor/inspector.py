@@ -242,7 +242,8 @@ class InspectorWidget(QWidget):
             self.problems.setText("\n".join(f"⚠ {m}" for m in messages))
             self.problems.setVisible(bool(messages))
             if node_report is not None:
-                self.subtitle.setText(f"id '{self.node_id}' · output {format_shape(node_report.shape)}"
+                shape = format_shape(node_report.shape, node_report.tokens)
+                self.subtitle.setText(f"id '{self.node_id}' · output {shape}"
                                       + (f" · {node_report.parameters:,} params" if node_report.parameters else ""))
         else:
             self.problems.hide()
@@ -255,7 +256,7 @@ class InspectorWidget(QWidget):
         bad = QBrush(self.colors.error)
         for row, node_id in enumerate(order):
             r = report.nodes.get(node_id)
-            cells = [node_id, graph.nodes[node_id].type, format_shape(r.shape if r else None),
+            cells = [node_id, graph.nodes[node_id].type, format_shape(r.shape, r.tokens) if r else "?",
                      f"{r.parameters:,}" if r and r.parameters else "–"]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)

@@ -142,7 +142,7 @@ class NodeItem(QGraphicsItem):
         self.snap = snap
         self.node_id, self.type_name, self.group = node_id, type_name, layer.group
         self.summary = type_name
-        self.shape_text = "?"
+        self.shape_text = self.shape_words = "?"
         self.params_text = ""
         self.problems: list[str] = []
         self.edges: list[EdgeItem] = []
@@ -164,9 +164,10 @@ class NodeItem(QGraphicsItem):
         self.summary = report.summary
         self.problems = [p.message for p in report.problems]
         if report.shape is not None:
-            self.shape_text = format_shape(report.shape)
+            self.shape_text = format_shape(report.shape, report.tokens)
+            self.shape_words = report.shape_words
         else:
-            self.shape_text = "?" if data_known else "…"
+            self.shape_text = self.shape_words = "?" if data_known else "…"
         self.params_text = f"{report.parameters:,} params" if report.parameters else ""
         self._update_tooltip()
         self.update()
@@ -195,7 +196,7 @@ class NodeItem(QGraphicsItem):
         if self.problems:
             lines += [f"<span style='color:#d93838'>⚠ {_escape(m)}</span>" for m in self.problems]
         else:
-            lines.append(f"output {self.shape_text}" + (f" · {self.params_text}" if self.params_text else ""))
+            lines.append(f"output {self.shape_words}" + (f" · {self.params_text}" if self.params_text else ""))
         if self.flow is not None and getattr(self, "flow_text", ""):
             lines.append(_escape(self.flow_text))
         lines.append(f"<i>{_escape(layer.help)}</i>")
