@@ -82,6 +82,8 @@ PRESETS: tuple[tuple[str, str, str], ...] = (
 NOT_LISTED = ("seed", "epochs", "device")
 PLOT_TITLES = ("Loss (solid: validation, dashed: training)", "Accuracy (solid: validation, dashed: training)",
                "Gradient norm by layer, last epoch")
+#: The third plot's title for recurrent networks, whose runs it compares through time instead.
+THROUGH_TIME_TITLE = "Gradient through time ({node}), last epoch"
 #: Table and plot titles of the summary's metric columns.
 COLUMN_TITLES = {"final_train_loss": "train loss", "final_val_loss": "val loss", "final_train_acc": "train acc",
                  "final_val_acc": "val acc", "test_loss": "test loss", "test_acc": "test acc",
@@ -97,6 +99,12 @@ class SettingChoice:
     values: str
 
 
+def recurrent_kinds() -> list[str]:
+    """The catalogue's recurrent layer types (RNN, LSTM, GRU): the kinds a comparison swaps."""
+    return [t.name for t in LAYER_TYPES.values()
+            if t.group == "Recurrent" and any(p.name == "return_sequences" for p in t.params)]
+
+
 def setting_choices(project: Project) -> list[SettingChoice]:
     """The kind of each recurrent layer (the lecture's RNN vs LSTM vs GRU), the presets this
     project can take (a ``graph.*`` preset needs a node with that parameter), then every other
@@ -105,8 +113,7 @@ def setting_choices(project: Project) -> list[SettingChoice]:
                     for p in LAYER_TYPES[n.type].params}
     choices = [SettingChoice(label, path, values) for label, path, values in PRESETS
                if not path.startswith("graph.*.") or path.rsplit(".", 1)[1] in graph_params]
-    kinds = [t.name for t in LAYER_TYPES.values()
-             if t.group == "Recurrent" and any(p.name == "return_sequences" for p in t.params)]
+    kinds = recurrent_kinds()
     choices[:0] = [SettingChoice(f"Kind of {n.label} ({', '.join(kinds)})", f"graph.{n.id}.type", ", ".join(kinds))
                    for n in project.graph.nodes.values() if n.type in kinds]
     preset_paths = {c.path for c in choices}
@@ -135,6 +142,8 @@ class _Curves:
     epochs: list[float] = field(default_factory=list)
     series: dict[str, list[float]] = field(default_factory=lambda: {key: [] for key in SERIES})
     grad_norm: dict[str, float] = field(default_factory=dict)
+    #: The latest gradient norms through time of the compared recurrent node, when there is one.
+    time_grad: list[float] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- the dialog
@@ -219,6 +228,10 @@ class CompareDialog(QDialog):
         self._items: dict[int, list[pg.PlotDataItem]] = {}
         self.colors = PlotColors.of(self)
         self._choices = setting_choices(self.project)
+        #: The recurrent node whose gradient through time the third plot compares (the one
+        #: nearest the Output: the last to be reached by backpropagation), or None.
+        self.through_time = next((n.id for n in reversed(self.project.graph.nodes.values())
+                                  if n.type in recurrent_kinds()), None)
         self._ok = False  # whether the rows parse (Run is offered only then)
         self._active = False
 
@@ -269,6 +282,8 @@ class CompareDialog(QDialog):
         self.loss_plot.setLabel("bottom", "epoch")
         self.acc_plot.setLabel("bottom", "epoch")
         self.grad_plot.setLogMode(y=True)
+        if self.through_time is not None:
+            self.grad_plot.setLabel("bottom", "time step")
         self.grad_plot.getViewBox().setDefaultPadding(0.06)  # room for the last layer's tick label
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -429,7 +444,7 @@ class CompareDialog(QDialog):
         dashed = pg.mkPen(faded(color, 0.8), width=1.5, style=Qt.PenStyle.DashLine)
         for item, pen in zip(items, (solid, dashed, solid, dashed, solid)):
             item.setPen(pen)
-        items[4].setSymbol("o")
+        items[4].setSymbol(None if self.through_time is not None else "o")
         items[4].setSymbolSize(6)
         items[4].setSymbolBrush(pg.mkBrush(color))
         items[4].setSymbolPen(pg.mkPen(color))
@@ -452,6 +467,8 @@ class CompareDialog(QDialog):
             value = getattr(report, key)
             values.append(value if value is not None and math.isfinite(value) else math.nan)
         curves.grad_norm = dict(report.grad_norm)
+        if self.through_time in report.time_grad:
+            curves.time_grad = list(report.time_grad[self.through_time])
         self._draw(index)
 
     def _draw(self, index: int) -> None:
@@ -459,9 +476,10 @@ class CompareDialog(QDialog):
         x = curves.epochs
         for item, key in zip(items, SERIES):
             item.setData(x, curves.series[key], connect="finite")
-        norms = [(i, v) for i, v in enumerate(curves.grad_norm.values()) if math.isfinite(v) and v > 0]
+        profile = curves.time_grad if self.through_time is not None else list(curves.grad_norm.values())
+        norms = [(i, v) for i, v in enumerate(profile) if math.isfinite(v) and v > 0]
         items[4].setData([i for i, _ in norms], [v for _, v in norms])
-        if curves.grad_norm:
+        if curves.grad_norm and self.through_time is None:
             ticks = [list(enumerate(curves.grad_norm))]
             self.grad_plot.getAxis("bottom").setTicks(ticks)
 
@@ -550,7 +568,9 @@ class CompareDialog(QDialog):
     def _restyle(self) -> None:
         self.colors = PlotColors.of(self)
         self.plots.setBackground(self.colors.background)
-        for plot, title in zip((self.loss_plot, self.acc_plot, self.grad_plot), PLOT_TITLES):
+        titles = (*PLOT_TITLES[:2], THROUGH_TIME_TITLE.format(node=self.through_time)
+                  if self.through_time is not None else PLOT_TITLES[2])
+        for plot, title in zip((self.loss_plot, self.acc_plot, self.grad_plot), titles):
             plot.setTitle(title, color=self.colors.hex())
             style_plot(plot, self.colors)
         style_legend(self.legend, self.colors)

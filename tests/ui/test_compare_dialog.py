@@ -4,6 +4,7 @@ both themes, and the window's action."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -181,3 +182,17 @@ def test_the_window_offers_compare_runs_in_the_file_menu(make_window: Callable[.
         assert dialog._suggested(".csv").parent == runs_dir()
     finally:
         dialog.done(0)
+
+
+def test_recurrent_kinds_compare_their_gradient_through_time(
+        qtbot: QtBot, make_dialog: Callable[..., CompareDialog]) -> None:
+    dialog = make_dialog(memory("RNN", seq_len=10, epochs=1))
+    assert dialog.rows[0].path == "graph.rec.type"
+    assert dialog.grad_plot.titleLabel.text.startswith("Gradient through time (rec)")
+    dialog.rows[0].values.setText("RNN, LSTM")
+    run_to_end(qtbot, dialog)
+    assert [r.status for r in dialog.results] == ["finished"] * 2
+    for items in dialog._items.values():
+        steps, norms = items[4].getData()
+        assert list(steps) == list(range(10))
+        assert all(math.isfinite(n) for n in norms)  # log10 of norms above 0
