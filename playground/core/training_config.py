@@ -169,6 +169,9 @@ def augment_problems(kinds: tuple[str, ...], meta: DatasetMeta) -> list[Problem]
     """Augmentations that do not fit the dataset: pixel changes on data that has no pixels, and
     mirroring where a mirror changes the class (it would teach wrong labels)."""
     problems = []
+    if kinds and meta.is_tokens:
+        return [Problem(f"training: augmentation '{kinds[0]}' changes numbers, but this dataset's inputs are token "
+                        "ids, names rather than quantities: remove it from training.augment", field="training.augment")]
     pixels = [a for a in kinds if AUGMENTATIONS[a].images_only]
     if pixels and not meta.is_image:
         problems.append(Problem(

@@ -12,6 +12,7 @@ import torch
 
 from playground.core.datasets.base import REGISTRY, DatasetEntry, DatasetMeta, LoadContext, build_dataset
 from playground.core.graph import Graph, node_activations
+from playground.core.params import UserError
 from playground.core.probes import activation_stats
 from playground.core.project import Project
 from playground.core.threads import forward_flops, threads_for
@@ -107,7 +108,7 @@ def test_one_hot_losses_work_at_every_position(loss: str) -> None:
 
 
 def test_bce_on_many_classes_is_refused_with_the_reason() -> None:
-    with pytest.raises(Exception, match="loss 'bce' needs two classes but this dataset has 4"):
+    with pytest.raises(UserError, match="loss .bce. needs two classes but this dataset has 4"):
         Trainer(project({"name": "cycle"}, IN, EMB, ("lstm", "LSTM", {}), ("out", "Output", {"loss": "bce"})))
 
 
@@ -155,4 +156,9 @@ def test_a_recurrent_layer_counts_its_work_at_every_step_and_keeps_small_steps_o
     assert forward_flops(trainer.model, batch) == lstm + 2 * 16 * T * 16 * len(VOCAB)
     assert threads_for(trainer.model, batch, ceiling=8) == 1
     wide = Trainer(project({"name": "cycle"}, IN, EMB, ("lstm", "LSTM", {"units": 1024}), ("out", "Output", {})))
-    assert threads_for(wide.model, wide._train_x[:16], ceiling=8) == 8, "one step of 1024 units at batch 16 is 135 M flops"
+    assert threads_for(wide.model, wide._train_x[:16], ceiling=8) == 8, "a step of 1024 units at batch 16: 135 M"
+
+
+def test_augmenting_token_ids_is_refused_with_the_reason() -> None:
+    with pytest.raises(UserError, match="augmentation 'noise' changes numbers, but this dataset's inputs are token"):
+        Trainer(project({"name": "cycle"}, IN, EMB, ("lstm", "LSTM", {}), ("out", "Output", {}), augment=["noise"]))
