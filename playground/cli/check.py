@@ -7,7 +7,7 @@ import sys
 
 from playground.core.datasets.downloads import ignored_settings
 from playground.core.examples import resolve_project_arg
-from playground.core.layers import describe
+from playground.core.layers import describe, describe_tokens
 from playground.core.project import check_project, load_project
 from playground.core.shapes import format_shape
 
@@ -25,12 +25,13 @@ def run(args: argparse.Namespace) -> int:
     if meta is not None:
         target = (f"{meta.target_size} classes" if meta.target_kind == "classification"
                   else f"{meta.target_size} regression target{'s' if meta.target_size > 1 else ''}")
-        header += f", input {describe(meta.input_shape)}, {target}"
+        shown = describe_tokens(meta.input_shape[0]) if meta.is_tokens else describe(meta.input_shape)
+        header += f", input {shown}, {target}"
     print(header)
     rows = [("node", "type", "output", "parameters")]
     for node_id in result.report.order or list(result.report.nodes):
         r = result.report.nodes[node_id]
-        rows.append((node_id, r.type, format_shape(r.shape), f"{r.parameters:,}"))
+        rows.append((node_id, r.type, format_shape(r.shape, r.tokens), f"{r.parameters:,}"))
     rows.append(("total", "", "", f"{result.report.total_parameters:,}"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for i, row in enumerate(rows):
