@@ -172,21 +172,26 @@ class Case:
 _cases: dict[str, Case] = {}
 
 
+def perturbed(project: Project) -> Case:
+    """The project's network with perturbed weights and batch-norm statistics from real batches,
+    its data, and seven validation inputs."""
+    data = load_dataset(project.dataset, LoadContext())
+    model = build_model(project.graph, data.meta, data.mean, data.std, seed=0)
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(1)
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+        model.train()
+        for start in range(0, 96, 32):
+            model(data.train.x[start:start + 32])
+    model.eval()
+    return Case(project, data, model, data.val.x[:7])
+
+
 def case(name: str) -> Case:
-    """Build once per session: perturbed weights and batch-norm statistics from real batches."""
+    """Build once per session (see ``perturbed``)."""
     if name not in _cases:
-        project = make_project(name)
-        data = load_dataset(project.dataset, LoadContext())
-        model = build_model(project.graph, data.meta, data.mean, data.std, seed=0)
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
-            torch.manual_seed(1)
-            for p in model.parameters():
-                p.add_(0.05 * torch.randn_like(p))
-            model.train()
-            for start in range(0, 96, 32):
-                model(data.train.x[start:start + 32])
-        model.eval()
-        _cases[name] = Case(project, data, model, data.val.x[:7])
+        _cases[name] = perturbed(make_project(name))
     return _cases[name]
 
 

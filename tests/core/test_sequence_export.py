@@ -15,11 +15,9 @@ import onnxruntime
 import pytest
 import torch
 
-from playground.core.build import build_model
-from playground.core.datasets import LoadContext, load_dataset
 from playground.core.export import EXPORTERS, export_project
 from playground.core.project import Project, parse_project
-from tests.core.test_export import Case, assert_ruff_clean, load_back
+from tests.core.test_export import Case, assert_ruff_clean, load_back, perturbed
 
 TEXT = {"name": "text", "seq_len": 16}
 MEMORY = {"name": "memory", "seq_len": 10, "samples": 300}
@@ -53,18 +51,10 @@ _cases: dict[str, Case] = {}
 
 
 def case(name: str) -> Case:
-    """Built once: weights moved away from their initial values, so a format that reinitialised
-    anything would show; the inputs are real token ids of the validation split."""
+    """Built once (see ``perturbed``): a format that reinitialised anything would show, and the
+    inputs are real token ids of the validation split."""
     if name not in _cases:
-        project = make_project(name)
-        data = load_dataset(project.dataset, LoadContext())
-        model = build_model(project.graph, data.meta, data.mean, data.std, seed=0)
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
-            torch.manual_seed(1)
-            for p in model.parameters():
-                p.add_(0.05 * torch.randn_like(p))
-        model.eval()
-        _cases[name] = Case(project, data, model, data.val.x[:7])
+        _cases[name] = perturbed(make_project(name))
     return _cases[name]
 
 
