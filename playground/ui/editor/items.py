@@ -153,6 +153,9 @@ class NodeItem(QGraphicsItem):
         self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges)
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
+        # Qt keeps the painted card as a pixmap until ``update()``: while training re-tints the
+        # edges twice a second, the cards they cross are blitted instead of repainted in Python.
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.in_port = PortItem(self, "in", multi=layer.max_inputs is None) if layer.max_inputs != 0 else None
         self.out_port = PortItem(self, "out") if layer.min_outputs != 0 else None
         self._update_tooltip()
