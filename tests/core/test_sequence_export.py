@@ -17,7 +17,7 @@ import torch
 
 from playground.core.export import EXPORTERS, export_project
 from playground.core.project import Project, parse_project
-from tests.core.test_export import Case, assert_ruff_clean, load_back, perturbed
+from tests.core.test_export import Case, assert_reproduces, assert_ruff_clean, perturbed
 
 TEXT = {"name": "text", "seq_len": 16}
 MEMORY = {"name": "memory", "seq_len": 10, "samples": 300}
@@ -66,14 +66,7 @@ def test_round_trip(fmt: str, name: str, tmp_path: Path) -> None:
     result = export_project(c.project, path, fmt, weights=c.state, data=c.data)
     assert result.message.startswith("verified: max |Δ| = ")
     assert "validation inputs" in result.message, "verified on real token ids"
-    run = load_back(fmt, path, c)
-    for batch in (c.inputs[:1], c.inputs):
-        with torch.no_grad():
-            expected, got = c.model(batch), run(batch)
-        if fmt in ("py", "safetensors"):
-            assert torch.equal(got, expected)
-        else:
-            torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
+    assert_reproduces(fmt, path, c)
 
 
 def test_the_output_shapes_are_a_prediction_per_position_or_per_sequence() -> None:
