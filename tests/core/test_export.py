@@ -278,9 +278,12 @@ def test_generated_code_passes_ruff(tmp_path: Path) -> None:
 
 
 def test_generated_code_needs_only_torch(tmp_path: Path) -> None:
+    assert_runs_without_the_app(case("cnn"), tmp_path)
+
+
+def assert_runs_without_the_app(c: Case, tmp_path: Path) -> None:
     """The py file with the safetensors export, and the pt2 program, run where playground
     cannot be imported, and give exactly the app's outputs."""
-    c = case("cnn")
     for fmt in ("py", "safetensors", "pt2"):
         export_project(c.project, tmp_path / f"model{EXPORTERS[fmt].suffix}", fmt, weights=c.state, data=c.data)
     np.save(tmp_path / "x.npy", c.inputs.numpy())
