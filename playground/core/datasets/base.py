@@ -103,8 +103,9 @@ class DatasetMeta:
     @property
     def is_plane(self) -> bool:
         """Two raw input features: each example a point of the plane (TensorFlow Playground's
-        data, what the decision boundary draws), whichever features of it the network sees."""
-        return self.raw_shape == (2,)
+        data, what the decision boundary draws), whichever features of it the network sees; two
+        token ids are a sequence, not a point."""
+        return self.raw_shape == (2,) and not self.is_tokens
 
     @property
     def is_curve(self) -> bool:

@@ -149,8 +149,11 @@ class ConfusionView(PlotView):
 
     # ------------------------------------------------------------------ live-view protocol
     def not_applicable(self, meta: DatasetMeta) -> str | None:
-        if meta.target_kind == "classification":
+        if meta.target_kind == "classification" and not meta.per_step_targets:
             return None
+        if meta.target_kind == "classification":
+            return ("It counts which classes are mixed up, one answer per example; this dataset asks for one at "
+                    "every position of a sequence. The Text view shows how sure the network is of each character.")
         return "It counts which classes are mixed up; this dataset's targets are numbers (regression)."
 
     def network_reason(self, graph: Graph) -> str | None:

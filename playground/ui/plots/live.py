@@ -106,9 +106,14 @@ AUTOENCODER_HAS_NO_CLASSES = ("This network is an autoencoder: its Output gives 
 
 
 def describe_input(meta: DatasetMeta) -> str:
-    """'2 input features' or 'images of 1×8×8': how views name a dataset's input when they
-    say why they do not apply to it."""
+    """'2 input features', 'images of 1×8×8', 'sequences of 64 characters' or 'sequences of 40
+    steps of 1 feature': how views name a dataset's input when they say why they do not apply
+    to it."""
     shape = meta.input_shape
+    if meta.is_tokens:
+        return f"sequences of {shape[0]} {'characters' if meta.per_step_targets else 'symbols'}"
+    if len(shape) == 2:
+        return f"sequences of {shape[0]} steps of {shape[1]} feature{'s' if shape[1] != 1 else ''}"
     if len(shape) == 1:
         return f"{shape[0]} input feature{'s' if shape[0] != 1 else ''}"
     return f"{'images' if meta.is_image else 'inputs'} of {'×'.join(map(str, shape))}"

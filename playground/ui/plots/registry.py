@@ -16,15 +16,19 @@ from playground.ui.plots.confusion import ConfusionView
 from playground.ui.plots.feature_maps import FeatureMapView
 from playground.ui.plots.filters import FilterView
 from playground.ui.plots.fit import FitView
+from playground.ui.plots.gates import GatesView
 from playground.ui.plots.gradients import GradientView
 from playground.ui.plots.loss import LossView
 from playground.ui.plots.reconstruction import ReconstructionView
 from playground.ui.plots.saliency import SaliencyView
+from playground.ui.plots.text import TextView
+from playground.ui.plots.time_grad import TimeGradView
 from playground.ui.plots.unit_view import UnitView
 
 LIVE_VIEWS: tuple[type[PlotView], ...] = (
     LossView,
     GradientView,
+    TimeGradView,  # a recurrent network's gradient picture: beside the gradients by layer
     BoundaryView,
     FitView,
     ReconstructionView,  # an autoencoder's main picture: before the filters
@@ -33,6 +37,8 @@ LIVE_VIEWS: tuple[type[PlotView], ...] = (
     SaliencyView,
     FeatureMapView,
     UnitView,
+    GatesView,
+    TextView,
     ConfusionView,
     BiasVarianceView,
     AdvisorView,

@@ -25,6 +25,7 @@ from playground.ui.plots.reconstruction import ReconstructionView
 from playground.ui.plots.saliency import SaliencyView
 from playground.ui.plots.unit_view import UnitChoice, UnitView
 from tests.ui.plots import fakes
+from tests.ui.plots.populated_sequences import SEQUENCE_VIEWS
 
 DIGIT_NAMES = [str(i) for i in range(10)]
 
@@ -207,4 +208,5 @@ VIEWS: dict[str, Callable[[], PlotView]] = {
     "reconstruction": reconstruction_view,
     "units": unit_view,
     "feature_maps": feature_map_view,
+    **SEQUENCE_VIEWS,
 }

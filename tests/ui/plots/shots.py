@@ -21,11 +21,14 @@ from playground.ui.plots.base import PlotView  # noqa: E402
 from playground.ui.plots.colour_scale import ColourScaleLegend, LogColourScale  # noqa: E402
 from playground.ui.theme import DARK, LIGHT, make_palette  # noqa: E402
 from tests.ui.plots.populated import VIEWS  # noqa: E402
+from tests.ui.plots.populated_sequences import text_view  # noqa: E402
 
-SIZES = {"gradients": (620, 560), "activations": (620, 560), "saliency": (620, 600), "boundary": (560, 620)}
+SIZES = {"gradients": (620, 560), "activations": (620, 560), "saliency": (620, 600), "boundary": (560, 620),
+         "gates": (620, 560)}
 #: More sizes docks give the views: a small dock, a wide and low one, a narrow one.
 EXTRA_SIZES = {"boundary": [(420, 380), (900, 300), (320, 480)], "gradients": [(420, 380)], "loss": [(360, 300)],
-               "saliency": [(400, 520)], "activations": [(360, 400)]}
+               "saliency": [(400, 520)], "activations": [(360, 400)], "time_grad": [(411, 318)], "gates": [(411, 318)],
+               "text": [(411, 318)]}
 
 
 def render(view: PlotView, size: tuple[int, int], path: Path) -> Path:
@@ -47,7 +50,7 @@ def main(out: Path) -> list[Path]:
     written = []
     for theme, colors in (("light", LIGHT), ("dark", DARK)):
         app.setPalette(make_palette(colors))
-        for name, make in VIEWS.items():
+        for name, make in {**VIEWS, "text": text_view}.items():
             for i, size in enumerate([SIZES.get(name, (560, 440)), *EXTRA_SIZES.get(name, [])]):
                 view = make()
                 stem = name if i == 0 else f"{name}_{size[0]}x{size[1]}"
