@@ -100,7 +100,8 @@ def test_token_ids_are_not_normalised_and_names_are_printable(tmp_path: Path) ->
     assert torch.equal(data.mean, torch.zeros(4))
     assert torch.equal(data.std, torch.ones(4))
     assert data.meta.vocab == ("\x01", "\t", "\n", " ", "a", "b", "c", "d", "e")
-    assert data.class_names == ("␁", "⇥", "⏎", "␣", "a", "b", "c", "d", "e")
+    assert data.class_names == ("U+0001", "⇥", "⏎", "␣", "a", "b", "c", "d", "e")
+    assert char_name("\r") == "U+000D"
     assert char_name("\u200b") == "U+200B"
 
 

@@ -53,18 +53,16 @@ MAX_VOCAB = MAX_CLASSES
 #: The symbols of ``memory``, one per token id.
 SYMBOLS = string.ascii_uppercase + string.ascii_lowercase + string.digits + "#@"
 
-#: How characters that do not show themselves are named in the vocabulary's class names.
-_VISIBLE = {" ": "␣", "\n": "⏎", "\t": "⇥", "\r": "␍", "\x7f": "␡"}
+#: How the common characters that do not show themselves are named in the vocabulary's class
+#: names (symbols every common desktop font has; the control pictures ␍ ␀ … are missing from most).
+_VISIBLE = {" ": "␣", "\n": "⏎", "\t": "⇥"}
 
 
 def char_name(char: str) -> str:
     """A printable name of one character, for class names and previews: "␣" for a space, "⏎"
-    for a newline, the control picture of other control characters, "U+XXXX" for anything else
-    that prints as nothing."""
+    for a newline, "⇥" for a tab, "U+XXXX" for anything else that prints as nothing."""
     if char in _VISIBLE:
         return _VISIBLE[char]
-    if ord(char) < 0x20:
-        return chr(0x2400 + ord(char))
     return char if char.isprintable() else f"U+{ord(char):04X}"
 
 
