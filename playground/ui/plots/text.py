@@ -63,8 +63,10 @@ def shown_char(char: str) -> str:
 
 def confidence_colour(probability: float, colors: PlotColors) -> QColor:
     """A character's shade: the theme's error colour when the model gave it little probability,
-    fading to nothing when it was sure."""
-    return faded(colors.error, 0.75 * (1.0 - min(max(probability, 0.0), 1.0)))
+    fading to nothing as it grows more sure (squared, so that the surprises stand out: 0.1 is
+    strong, an even 0.5 pale, 0.9 nothing)."""
+    doubt = 1.0 - min(max(probability, 0.0), 1.0)
+    return faded(colors.error, 0.8 * doubt * doubt)
 
 
 class ConfidenceLine(QTextBrowser):

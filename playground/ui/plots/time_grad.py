@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QPushButton, QWidget
 
 from playground.core.layers import LAYER_TYPES
 from playground.ui.plots.base import PlotView
@@ -81,6 +81,13 @@ def log_norms(norms: Sequence[float], floor: float) -> np.ndarray:
     return np.where(np.isfinite(logs), logs, floor)
 
 
+def relative_to_last(norms: Sequence[float]) -> list[float]:
+    """Each step's norm as a share of the last step's (unchanged when the last is not a positive
+    number): lines of runs whose losses differ in size compare by their shape alone."""
+    last = norms[-1] if norms else 0.0
+    return [v / last for v in norms] if last > 0 and math.isfinite(last) else list(norms)
+
+
 class TimeGradView(PlotView):
     """One line per recurrent node: gradient norm (log) against time step, from the newest report
     that carries ``time_grad``; kept lines from earlier runs as faint dashed ones.
@@ -106,6 +113,12 @@ class TimeGradView(PlotView):
                                     "instead of the RNN, is drawn over them")
         self.clear_button = QPushButton("Clear kept")
         self.clear_button.setToolTip("Remove the pinned lines")
+        self.relative_box = QCheckBox("÷ last step")
+        self.relative_box.setToolTip("Draw every line as a share of its own last step, so that runs compare by how "
+                                     "fast their gradient fades, not by how large their loss is\n(a network that has "
+                                     "learnt its task has a small loss and small gradients everywhere)")
+        self.relative_box.toggled.connect(self._on_relative)
+        self.add_tool(self.relative_box)
         self.keep_button.clicked.connect(self.keep)
         self.clear_button.clicked.connect(self.clear_kept)
         self.add_tool(self.keep_button)
@@ -173,6 +186,10 @@ class TimeGradView(PlotView):
         self._update_buttons()
         self.schedule()
 
+    @Slot(bool)
+    def _on_relative(self, _relative: bool) -> None:
+        self.schedule()
+
     @Slot()
     def clear_kept(self) -> None:
         self._kept = []
@@ -226,7 +243,10 @@ class TimeGradView(PlotView):
         return current + [(k.label, k.colour, True, k.norms) for k in self._kept]
 
     def _redraw(self) -> None:
-        lines = self._lines()
+        relative = self.relative_box.isChecked()
+        lines = [(label, colour, kept, relative_to_last(values) if relative else values)
+                 for label, colour, kept, values in self._lines()]
+        self.plot.setLabel("left", "gradient at h_t ÷ at the last step" if relative else "gradient norm at h_t")
         positive = [v for _, _, _, values in lines for v in values if v > 0 and math.isfinite(v)]
         low = math.floor(math.log10(min(positive))) if positive else -6.0
         high = math.ceil(math.log10(max(positive))) if positive else 0.0

@@ -83,6 +83,13 @@ def test_a_kept_rnn_line_stays_under_the_lstms_of_the_next_run(show: Show) -> No
     assert labels == ["LSTM 'rec'", "RNN 'rec' · run 1 (kept)"]
     (_, current), (_, kept) = drawn(view)
     assert current[0] > kept[0] + 5, "the LSTM's gradient reaches step 0, the RNN's did not"
+    view.on_reports([dataclasses.replace(fakes.report(20), time_grad={"rec": [g / 1e4 for g in fading(0.95)]})])
+    view.relative_box.setChecked(True)  # a trained LSTM's smaller loss: compared by the shape of its line
+    view.flush()
+    (_, current), (_, kept) = drawn(view)
+    assert current[-1] == kept[-1] == pytest.approx(0.0)
+    assert current[0] == pytest.approx(19 * np.log10(0.95))
+    assert kept[0] == pytest.approx(19 * np.log10(0.3))
     header, rows = view.data_table()
     assert header == ["line", "kept", "step", "gradient_norm"]
     assert len(rows) == 2 * STEPS
