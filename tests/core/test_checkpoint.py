@@ -369,7 +369,7 @@ def test_a_state_with_any_value_changed_resumes_or_is_refused(saved: tuple[Path,
         result = trainer.fit()
     except UserError:
         return
-    assert result.status in ("finished", "diverged")
+    assert result.status in ("finished", "diverged", "early_stopped")  # a patience counter written near its end stops
 
 
 # --------------------------------------------------------------------------- the folder
