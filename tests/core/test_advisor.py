@@ -3,6 +3,7 @@ and each fix applies to the project as a valid edit that does what it says."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Any
@@ -19,6 +20,7 @@ from playground.core.params import UserError
 from playground.core.probes import ActivationStats, WeightStats
 from playground.core.project import Project, load_project, parse_project
 from playground.core.training import Report, Trainer
+from tests.core.test_time_grad_metrics import memory
 
 
 def mlp(dataset: dict[str, Any], layers: list[dict[str, Any]], training: dict[str, Any],
@@ -379,3 +381,47 @@ def test_a_type_edit_turns_a_layer_into_another_keeping_its_place_and_shared_set
     assert project.graph.nodes[hidden.id].type == "Dense"
     with pytest.raises(UserError, match="cannot become 'Output'"):
         apply_fix(project, make_fix("bad", [set_edit(f"graph.{hidden.id}.type", "Output")]))
+
+
+# --------------------------------------------------------------------------- through time
+
+def memory_stream(fade: float, acc: float, epochs: int = 12) -> list[Report]:
+    """Epoch reports of a recurrent run on memory whose first step gets ``fade`` of the last
+    step's gradient, at training accuracy ``acc``."""
+    return [dataclasses.replace(report(e, 2.0 - 0.001 * e, {"rec": 0.1, "out": 0.2}, acc=acc),
+                                time_grad={"rec": [fade * 0.05, *([0.01] * 38), 0.05]})
+            for e in range(1, epochs + 1)]
+
+
+def test_a_plain_rnn_whose_gradient_fades_through_time_and_does_not_learn_is_told_to_use_an_lstm() -> None:
+    project = memory("RNN", seq_len=40)
+    advisor = Advisor(project)
+    advisor.feed_all(memory_stream(1e-4, 0.2))
+    advisor.finish()
+    (finding,) = [f for f in advisor.findings() if f.severity == "warning"]
+    assert finding.rule == "vanishing_through_time"
+    assert finding.nodes == ("rec",)
+    assert "1e-04 of the last step's" in finding.message
+    fixed = apply_fix(project, finding.fix)
+    assert fixed.graph.nodes["rec"].type == "LSTM"
+    assert fixed.graph.nodes["rec"].params["return_sequences"] is False
+
+
+@pytest.mark.parametrize(("kind", "fade", "acc"), [
+    ("RNN", 1e-4, 0.97),  # fades, but it learns: no consequence
+    ("LSTM", 0.1, 0.3),  # learns slowly, but its gradient holds
+])
+def test_a_fade_without_its_consequence_or_a_held_gradient_is_not_vanishing_through_time(
+        kind: str, fade: float, acc: float) -> None:
+    advisor = Advisor(memory(kind, seq_len=40))
+    advisor.feed_all(memory_stream(fade, acc))
+    advisor.finish()
+    assert "vanishing_through_time" not in {f.rule for f in advisor.findings()}
+
+
+def test_an_lstm_that_fades_gets_the_explanation_without_a_fix() -> None:
+    advisor = Advisor(memory("LSTM", seq_len=40))
+    advisor.feed_all(memory_stream(1e-5, 0.15))
+    advisor.finish()
+    finding = next(f for f in advisor.findings() if f.rule == "vanishing_through_time")
+    assert finding.fix is None
