@@ -138,7 +138,9 @@ class TextView(PlotView):
         self._vocab: tuple[str, ...] = ()
         self._lines = np.empty((0, 0), np.int64)
         self._seed = 0
-        self._asked = -1.0
+        #: when the last sample arrived, and whether the shown one is out of date (settings changed,
+        #: a run started or ended): the next is asked for at once then, else SAMPLE_INTERVAL after
+        self._arrived = -1.0
         self._wanted = True
         self._problem: str | None = None
 
@@ -238,12 +240,13 @@ class TextView(PlotView):
         self.schedule()
 
     def on_run_finished(self, result: TrainResult) -> None:
-        self._wanted = True  # the finished network's sample, whenever the last one was asked
+        self._wanted = True  # the finished network's sample, however recent the last one
+        self.picturesWanted.emit()
 
     def picture_requests(self, info: RunInfo) -> list[PictureRequest]:
         if self.run_reason(info) is not None or not len(self._lines):
             return []
-        if not self._wanted and time.monotonic() - self._asked < SAMPLE_INTERVAL:
+        if not self._wanted and time.monotonic() - self._arrived < SAMPLE_INTERVAL:
             return []
         from playground.core.sequence_probe import text_picture, token_ids
 
@@ -254,13 +257,14 @@ class TextView(PlotView):
             self._set_problem(str(error))
             return []
         self._set_problem(None)
-        self._asked, self._wanted = time.monotonic(), False
         line = np.ascontiguousarray(self._lines[self.line_spin.value() - 1])
         return [PictureRequest("text", partial(text_picture, prompt=prompt, length=length, temperature=temperature,
                                                seed=seed, line=line))]
 
     def on_picture(self, key: str, value: Any) -> None:
-        self._asked = time.monotonic()  # the interval runs from a sample's arrival: a slow one waits too
+        self._arrived = time.monotonic()  # the interval runs from a sample's arrival: a slow one waits too
+        prompt, _length, temperature, seed = self.settings()
+        self._wanted = (value.prompt, value.temperature, value.seed) != (prompt, temperature, seed)
         self.set_picture(value)
 
     def _set_problem(self, problem: str | None) -> None:

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from playground.core.datasets import DatasetMeta
 from playground.core.graph import Graph
 from playground.core.project import Project
-from playground.core.training import Trainer
+from playground.core.training import Trainer, TrainResult
 from playground.ui.plots.live import RunInfo
 from playground.ui.plots.text import TextView
 from tests.ui.plots.conftest import Show, deliver
@@ -100,6 +100,14 @@ def test_samples_come_calmly_unless_a_person_asks(started: Started, qtbot: QtBot
     assert view.picture_requests(info) == [], "at most two samples a second"
     with qtbot.waitSignal(view.picturesWanted):
         view.prompt.setText("The")
+    stale = view.picture_requests(info)[0].compute(trainer)
+    view.prompt.setText("They")
+    view.on_picture("text", stale)  # written for "The": "They" is still wanted at once
+    assert [r.key for r in view.picture_requests(info)] == ["text"]
+    deliver(view, trainer, info)
+    assert view.picture_requests(info) == []
+    with qtbot.waitSignal(view.picturesWanted):  # the finished network's sample, however recent the last
+        view.on_run_finished(TrainResult("finished", "trained 1 epoch", 1, 10, None))
     assert [r.key for r in view.picture_requests(info)] == ["text"]
 
 
