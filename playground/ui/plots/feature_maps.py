@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QCheckBox, QComboBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QWidget
 
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
 from playground.ui.plots.filters import tile
 from playground.ui.plots.live import PictureRequest, RunInfo, describe_input
+from playground.ui.plots.node_box import NodeBox
 from playground.ui.plots.saliency import display_rgb
 from playground.ui.plots.sample_picker import SamplePicker
 from playground.ui.plots.style import (
@@ -67,15 +68,9 @@ class FeatureMapView(PlotView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Feature maps", parent)
         self._maps: FeatureMaps | None = None
-        self._labels: dict[str, str] = {}
-        #: the node a person chose (kept while a run has not brought its maps yet)
-        self._wanted_node: str | None = None
         self._levels = (0.0, 1.0)
 
-        self.node_box = QComboBox()
-        self.node_box.setToolTip("The node whose output is shown (or click a node on the canvas)")
-        self.node_box.setMinimumContentsLength(10)
-        self.node_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.node_box = NodeBox("The node whose output is shown (or click a node on the canvas)", 10)
         self.scale_toggle = QCheckBox("Scale each")
         self.scale_toggle.setToolTip("Colour every channel on its own scale, to see the shape of weak responses.\n"
                                      "Off: one scale for all channels, to see which ones respond to this image.")
@@ -127,10 +122,7 @@ class FeatureMapView(PlotView):
 
     def set_node_labels(self, labels: dict[str, str]) -> None:
         """How the node list names each node ("Conv2d 'conv1'"; the id where none is given)."""
-        self._labels = dict(labels)
-        for i in range(self.node_box.count()):
-            node_id = str(self.node_box.itemData(i))
-            self.node_box.setItemText(i, self._labels.get(node_id, node_id))
+        self.node_box.set_labels(labels)
 
     def set_maps(self, maps: FeatureMaps) -> None:
         """The worker's maps of one sample: kept when it is the picked one (a sample picked
@@ -138,23 +130,17 @@ class FeatureMapView(PlotView):
         if maps.index != self.picker.current():
             return
         self._maps = maps
-        self._fill_nodes(list(maps.nodes))
+        self.node_box.fill(list(maps.nodes))
         self.schedule()
 
     def select_node(self, node_id: str) -> bool:
         """Show ``node_id``'s maps; False (and remembered for the next maps) when the current
         ones have none for it (the Input node, a node added since the run started)."""
-        self._wanted_node = node_id
-        index = self.node_box.findData(node_id)
-        if index < 0:
-            return False
-        self.node_box.setCurrentIndex(index)
-        return True
+        return self.node_box.select(node_id)
 
     def node(self) -> str | None:
         """The node whose maps are shown."""
-        data = self.node_box.currentData()
-        return None if data is None else str(data)
+        return self.node_box.node()
 
     def node_maps(self) -> NodeMaps | None:
         """The shown node's maps, None before they arrive."""
@@ -217,7 +203,7 @@ class FeatureMapView(PlotView):
         """Forget the samples, the nodes and the maps."""
         self.picker.set_samples(np.empty((0, 1, 1, 1), np.float32), [])
         self.set_node_labels({})
-        self._fill_nodes([])
+        self.node_box.fill([])
         self.clear()
 
     @Slot(int)
@@ -232,23 +218,7 @@ class FeatureMapView(PlotView):
 
     @Slot(int)
     def _on_node(self, _index: int) -> None:
-        node = self.node()
-        if node is not None:
-            self._wanted_node = node
         self.schedule()
-
-    def _fill_nodes(self, nodes: list[str]) -> None:
-        """The node list from the maps' nodes, in network order; the wanted node stays chosen."""
-        if [self.node_box.itemData(i) for i in range(self.node_box.count())] == nodes:
-            return
-        wanted = self._wanted_node
-        self.node_box.blockSignals(True)
-        self.node_box.clear()
-        for node_id in nodes:
-            self.node_box.addItem(self._labels.get(node_id, node_id), node_id)
-        found = self.node_box.findData(wanted)
-        self.node_box.setCurrentIndex(max(found, 0) if nodes else -1)
-        self.node_box.blockSignals(False)
 
     # ------------------------------------------------------------------ drawing
     def _place(self, *, bars: bool) -> None:
@@ -278,7 +248,7 @@ class FeatureMapView(PlotView):
         self.input_box.autoRange(padding=0.02)
         self._place(bars=not node.is_image)
         what = self._draw_bars(node) if not node.is_image else self._draw_grid(node)
-        label = self._labels.get(node.node_id, node.node_id)
+        label = self.node_box.labels.get(node.node_id, node.node_id)
         self.caption.setText(f"<b>{label}</b> · {what} · {self.picker.caption(index)}",
                              color=self.colors.hex(), size="9pt")
 

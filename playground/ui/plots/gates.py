@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import QComboBox, QSpinBox, QWidget
+from PySide6.QtWidgets import QSpinBox, QWidget
 
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
 from playground.ui.plots.live import PictureRequest, RunInfo
+from playground.ui.plots.node_box import NodeBox
 from playground.ui.plots.style import Caption, diverging_map, lut, plain_numbers, style_plot
-from playground.ui.plots.time_grad import needs_sequences, recurrent_ids
+from playground.ui.plots.time_grad import needs_recurrent, needs_sequences, recurrent_ids
 from playground.ui.plots.tool_row import labelled
 from playground.ui.scrolling import scrolling
 
@@ -66,15 +67,10 @@ class GatesView(PlotView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Gates", parent)
         self._picture: GatesPicture | None = None
-        self._labels: dict[str, str] = {}
         self._sequences = np.empty((0, 0), np.float32)
         self._names: tuple[str, ...] = ()
-        self._wanted_node: str | None = None
 
-        self.node_box = QComboBox()
-        self.node_box.setToolTip("The recurrent layer whose gates are shown (or click it on the canvas)")
-        self.node_box.setMinimumContentsLength(8)
-        self.node_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.node_box = NodeBox("The recurrent layer whose gates are shown (or click it on the canvas)", 8)
         self.sequence_spin = QSpinBox()
         self.sequence_spin.setRange(1, 1)
         self.sequence_spin.setToolTip("Which validation sequence is fed through the layer")
@@ -103,14 +99,8 @@ class GatesView(PlotView):
     # ------------------------------------------------------------------ feeding
     def set_nodes(self, nodes: list[str], labels: dict[str, str]) -> None:
         """The recurrent nodes to choose from, in network order; the wanted one stays chosen."""
-        self._labels = dict(labels)
-        self.node_box.blockSignals(True)
-        self.node_box.clear()
-        for node_id in nodes:
-            self.node_box.addItem(labels.get(node_id, node_id), node_id)
-        found = self.node_box.findData(self._wanted_node)
-        self.node_box.setCurrentIndex(max(found, 0) if nodes else -1)
-        self.node_box.blockSignals(False)
+        self.node_box.set_labels(labels)
+        self.node_box.fill(nodes)
 
     def set_sequences(self, sequences: np.ndarray, names: tuple[str, ...]) -> None:
         """The validation sequences to choose from (raw examples) and the token names (the
@@ -127,8 +117,7 @@ class GatesView(PlotView):
         self.schedule()
 
     def node(self) -> str | None:
-        data = self.node_box.currentData()
-        return None if data is None else str(data)
+        return self.node_box.node()
 
     def index(self) -> int:
         """The chosen sequence's position among the validation samples (from 0)."""
@@ -145,22 +134,14 @@ class GatesView(PlotView):
         return [self._names[i] for i in ids]
 
     def select_node(self, node_id: str) -> bool:
-        self._wanted_node = node_id
-        index = self.node_box.findData(node_id)
-        if index < 0:
-            return False
-        self.node_box.setCurrentIndex(index)
-        return True
+        return self.node_box.select(node_id)
 
     # ------------------------------------------------------------------ live-view protocol
     def not_applicable(self, meta: DatasetMeta) -> str | None:
         return needs_sequences(meta, "how a recurrent layer's gates open and close along a sequence")
 
     def network_reason(self, graph: Graph) -> str | None:
-        if recurrent_ids(graph):
-            return None
-        return ("This network has no recurrent layer: add an LSTM or GRU (the Recurrent group of the palette) to "
-                "see its gates open and close along a sequence.")
+        return needs_recurrent(graph, "an LSTM or GRU", "its gates open and close along a sequence")
 
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
         self.show_reason(self.run_reason(info))
@@ -189,9 +170,6 @@ class GatesView(PlotView):
 
     @Slot(int)
     def _on_choice(self, _value: int) -> None:
-        node = self.node()
-        if node is not None:
-            self._wanted_node = node
         self._picture = None
         self.schedule()
         self.picturesWanted.emit()
@@ -254,7 +232,7 @@ class GatesView(PlotView):
         c = self.colors
         gates = tuple(picture.gates) if picture is not None else ()
         self._arrange(gates)
-        label = self._labels.get(self.node() or "", self.node() or "")
+        label = self.node_box.labels.get(self.node() or "", self.node() or "")
         strip = "".join(self.symbols())
         where = f" · sequence {self.index() + 1}" + (f": <tt>{escape(strip)}</tt>" if strip else "")
         if picture is None:

@@ -63,6 +63,14 @@ def needs_sequences(meta: DatasetMeta, what: str) -> str | None:
             f"{describe_input(meta)}.")
 
 
+def needs_recurrent(graph: Graph, layers: str, what: str) -> str | None:
+    """Why a view about recurrent layers has nothing for a network without one: add ``layers``
+    to see ``what``."""
+    if recurrent_ids(graph):
+        return None
+    return f"This network has no recurrent layer: add {layers} (the Recurrent group of the palette) to see {what}."
+
+
 @dataclass(frozen=True)
 class Kept:
     """A pinned line: its legend label, colour index and norms per step."""
@@ -206,10 +214,7 @@ class TimeGradView(PlotView):
                                      "recurrent layer")
 
     def network_reason(self, graph: Graph) -> str | None:
-        if recurrent_ids(graph):
-            return None
-        return ("This network has no recurrent layer: add an RNN, LSTM or GRU (the Recurrent group of the palette) "
-                "to see how its gradient travels back through time.")
+        return needs_recurrent(graph, "an RNN, LSTM or GRU", "how its gradient travels back through time")
 
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
         self.show_reason(self.run_reason(info))
