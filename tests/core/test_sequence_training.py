@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from playground.core import training
 from playground.core.datasets.base import REGISTRY, DatasetEntry, DatasetMeta, LoadContext, build_dataset
 from playground.core.graph import Graph, node_activations
 from playground.core.params import UserError
@@ -162,3 +163,24 @@ def test_a_recurrent_layer_counts_its_work_at_every_step_and_keeps_small_steps_o
 def test_augmenting_token_ids_is_refused_with_the_reason() -> None:
     with pytest.raises(UserError, match="augmentation 'noise' changes numbers, but this dataset's inputs are token"):
         Trainer(project({"name": "cycle"}, IN, EMB, ("lstm", "LSTM", {}), ("out", "Output", {}), augment=["noise"]))
+
+
+def test_predictions_at_every_position_are_counted_each_step_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keeping (batch, T, classes) outputs until the next read-back would hold hundreds of MB on a
+    real text; counting each step's right answers at once gives the same accuracy."""
+    accuracies = []
+    for kept in (0, 10**9):
+        monkeypatch.setattr(training, "KEPT_OUTPUT_VALUES", kept)
+        trainer = Trainer(project({"name": "cycle"}, IN, EMB, ("gru", "GRU", {"units": 8}), ("out", "Output", {}),
+                                  epochs=1), report_interval=None, probes=False)
+        run = trainer.iter_fit()
+        for _ in range(5):
+            next(run)
+        held = [t.numel() for t in trainer._outs]
+        assert held == ([1] * 5 if kept == 0 else [16 * T * len(VOCAB)] * 5)
+        for _ in run:  # to the end of the run
+            pass
+        assert trainer.result is not None
+        accuracies.append(trainer.result.report.train_acc)
+    assert accuracies[0] == pytest.approx(accuracies[1], abs=1e-6)
+
