@@ -115,6 +115,32 @@ def _concat(p: QPainter) -> None:
     p.drawRect(QRectF(13, 6, 5, 12))
 
 
+def _embedding(p: QPainter) -> None:
+    """A table of vectors, one row looked up."""
+    for i, y in enumerate((5.5, 10.5, 15.5)):
+        row = QRectF(6, y, 12, 3.5)
+        if i == 1:
+            p.fillRect(row, WHITE)
+        p.drawRect(row)
+
+
+def _recurrent(letter: str) -> Glyph:
+    """A loop back into the layer (its state feeds the next step) around the type's initial."""
+    def glyph(p: QPainter) -> None:
+        p.drawArc(QRectF(3.5, 3.5, 17, 17), 60 * 16, 300 * 16)
+        head = QPainterPath(QPointF(17.2, 3.9))
+        head.lineTo(12.6, 2.6)
+        head.lineTo(14.6, 7.4)
+        head.closeSubpath()
+        p.fillPath(head, WHITE)
+        font = p.font()
+        font.setPixelSize(9)
+        font.setBold(True)
+        p.setFont(font)
+        p.drawText(QRectF(0, 0, 24, 24), Qt.AlignmentFlag.AlignCenter, letter)
+    return glyph
+
+
 GLYPHS: dict[str, Glyph] = {
     "Input": _input,
     "Output": _output,
@@ -128,6 +154,10 @@ GLYPHS: dict[str, Glyph] = {
     "Dropout": _dropout,
     "Add": _add,
     "Concat": _concat,
+    "Embedding": _embedding,
+    "RNN": _recurrent("R"),
+    "LSTM": _recurrent("L"),
+    "GRU": _recurrent("G"),
 }
 
 
