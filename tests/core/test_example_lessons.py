@@ -37,6 +37,8 @@ TESTED = {
     "features_without_dropout", "features_with_dropout",
     # trained by their own lesson tests, tests/core/test_autoencoder_lessons.py
     "autoencoder_code2", "autoencoder_code32", "denoising_autoencoder", "lenet_units",
+    # trained by their own lesson tests, tests/core/test_sequence_lessons.py
+    "char_lstm", "memory_rnn_t10", "memory_rnn_t40", "memory_lstm_t40", "exploding_rnn", "exploding_rnn_clipped",
 }
 
 
@@ -87,10 +89,12 @@ def example(name: str, *, training: Mapping[str, Any] | None = None, dataset: Ma
     return project
 
 
-def train(project: Project, epochs: int) -> Run:
+def train(project: Project, epochs: int, *callbacks: Callback) -> Run:
+    """``project`` trained for ``epochs`` with ``callbacks`` watching too."""
     project.training["epochs"] = epochs
     epochs_seen = _Epochs()
-    trainer = Trainer(project, callbacks=[epochs_seen], report_interval=None, probes=False, device="cpu")
+    trainer = Trainer(project, callbacks=[epochs_seen, *callbacks], report_interval=None, probes=False,
+                      device="cpu")
     result = trainer.fit()
     return Run(epochs_seen.reports, result, trainer)
 
