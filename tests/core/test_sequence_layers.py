@@ -7,12 +7,15 @@ from typing import Any
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from playground.core.build import build_model
 from playground.core.datasets.base import DatasetMeta
 from playground.core.graph import Graph
 from playground.core.layers import GROUPS, LAYER_TYPES, describe
-from playground.core.shapes import connection_problem, infer_shapes
+from playground.core.shapes import connection_problem, infer_shapes, network_reconstructs
+from tests.core.test_fuzz_graphs import BODY_TYPES, check_problem_names_culprit, params_for
 
 VOCAB = tuple("abcdefghij")
 T = 20
@@ -192,3 +195,53 @@ def test_a_reshape_of_flat_data_still_feeds_an_output_whole() -> None:
     report = infer_shapes(chain(IN, ("r", "Reshape", {"shape": [3, 4]}), ("out", "Output", {"loss": "mse"})), meta)
     assert report.ok
     assert report.nodes["out"].shape == (1,)
+
+
+
+#: Mostly the layers that take sequences, and every other one now and then.
+SEQUENCE_BODY = ["Embedding", "RNN", "LSTM", "GRU", "Dense", "Dropout", "Noise", "Activation", "Flatten",
+                 *BODY_TYPES]
+
+
+@st.composite
+def sequence_chains(draw: st.DrawFn) -> tuple[Graph, DatasetMeta]:
+    """Chains on token and step data with a target per position or per sequence, some wrong."""
+    steps = draw(st.integers(1, 6))
+    vocab = tuple("abcde"[: draw(st.integers(2, 5))])
+    meta = draw(st.sampled_from([
+        DatasetMeta((steps,), "classification", len(vocab), vocab, vocab=vocab, per_step_targets=True),
+        DatasetMeta((steps,), "classification", len(vocab), vocab, vocab=vocab),
+        DatasetMeta((steps, 2), "regression", 1, per_step_targets=True),
+    ]))
+    body = [draw(st.sampled_from(SEQUENCE_BODY)) for _ in range(draw(st.integers(0, 4)))]
+    types = ["Input", *(["Embedding"] if meta.is_tokens and draw(st.booleans()) else []), *body, "Output"]
+    nodes = [(f"n{i}", t, draw(params_for(t, draw(st.sampled_from([0.0, 0.05]))))) for i, t in enumerate(types)]
+    if meta.target_kind == "regression":
+        nodes[-1][2]["loss"] = "mse"
+    return chain(*nodes), meta
+
+
+@settings(max_examples=300)
+@given(sequence_chains())
+def test_random_sequence_networks_are_built_as_inferred_or_refused_by_name(case: tuple[Graph, DatasetMeta]) -> None:
+    g, meta = case
+    report = infer_shapes(g, meta)
+    for problem in report.problems:
+        check_problem_names_culprit(problem)
+    if report.problems:
+        return
+    model = build_model(g, meta, seed=0).eval()
+    x = torch.randint(0, len(meta.vocab), (2, *meta.input_shape)).float() if meta.is_tokens else torch.randn(
+        2, *meta.input_shape)
+    with torch.no_grad():
+        outputs = model.forward_all(x)
+    for node_id, node_report in report.nodes.items():
+        assert tuple(outputs[node_id].shape[1:]) == node_report.shape, node_id
+        module = model.get_submodule(model.attrs[node_id])
+        assert sum(p.numel() for p in module.parameters()) == node_report.parameters, node_id
+    last = report.nodes[report.order[-1]].shape
+    if network_reconstructs(g):
+        assert last == meta.raw_shape
+    else:
+        assert last == ((meta.input_shape[0], report.output_units) if meta.per_step_targets
+                        else (report.output_units,))
