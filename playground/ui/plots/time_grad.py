@@ -45,7 +45,7 @@ ZERO_DECADES = 1.0
 #: A first-to-last ratio above this reads as a number (0.3×), below it as a power of ten (10⁻⁹).
 SHOWN_AS_NUMBER = 0.01
 PLACEHOLDER = ("Train the network (F5): the gradient reaching each time step of the recurrent layers appears "
-               "here, measured a few times a second.")
+               "here, measured as the run goes and at every epoch's end.")
 
 
 def recurrent_ids(graph: Graph) -> list[str]:
