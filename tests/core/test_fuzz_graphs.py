@@ -16,7 +16,7 @@ from playground.core.build import build_model
 from playground.core.datasets.base import DatasetMeta
 from playground.core.graph import Graph
 from playground.core.layers import LAYER_TYPES, Param
-from playground.core.shapes import infer_shapes
+from playground.core.shapes import ShapeReport, infer_shapes
 
 EXAMPLES = 2000 if os.environ.get("CI") else 300
 
@@ -130,9 +130,15 @@ def test_random_graph_is_built_consistently_or_rejected_by_name(case: tuple[dict
         check_problem_names_culprit(problem)
     if problems:
         return
-    model = build_model(graph, meta, seed=0)
-    model.eval()
-    x = torch.randn(2, *meta.input_shape)
+    outputs = assert_built_as_inferred(graph, meta, report, torch.randn(2, *meta.input_shape))
+    assert math.prod(outputs["out"].shape) == 2 * report.output_units
+
+
+def assert_built_as_inferred(graph: Graph, meta: DatasetMeta, report: ShapeReport, x: torch.Tensor
+                             ) -> dict[str, torch.Tensor]:
+    """Build the valid ``graph`` and run it on ``x`` in eval mode: every node's output shape and
+    parameter count are the report's. Returns every node's output."""
+    model = build_model(graph, meta, seed=0).eval()
     with torch.no_grad():
         outputs = model.forward_all(x)
     for node_id, node_report in report.nodes.items():
@@ -140,4 +146,4 @@ def test_random_graph_is_built_consistently_or_rejected_by_name(case: tuple[dict
         module = model.get_submodule(model.attrs[node_id])
         assert sum(p.numel() for p in module.parameters()) == node_report.parameters, node_id
     assert sum(p.numel() for p in model.parameters()) == report.total_parameters
-    assert math.prod(outputs["out"].shape) == 2 * report.output_units
+    return outputs

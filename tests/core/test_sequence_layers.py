@@ -15,7 +15,7 @@ from playground.core.datasets.base import DatasetMeta
 from playground.core.graph import Graph
 from playground.core.layers import GROUPS, LAYER_TYPES, describe
 from playground.core.shapes import connection_problem, infer_shapes, network_reconstructs
-from tests.core.test_fuzz_graphs import BODY_TYPES, check_problem_names_culprit, params_for
+from tests.core.test_fuzz_graphs import BODY_TYPES, assert_built_as_inferred, check_problem_names_culprit, params_for
 
 VOCAB = tuple("abcdefghij")
 T = 20
@@ -230,15 +230,9 @@ def test_random_sequence_networks_are_built_as_inferred_or_refused_by_name(case:
         check_problem_names_culprit(problem)
     if report.problems:
         return
-    model = build_model(g, meta, seed=0).eval()
     x = torch.randint(0, len(meta.vocab), (2, *meta.input_shape)).float() if meta.is_tokens else torch.randn(
         2, *meta.input_shape)
-    with torch.no_grad():
-        outputs = model.forward_all(x)
-    for node_id, node_report in report.nodes.items():
-        assert tuple(outputs[node_id].shape[1:]) == node_report.shape, node_id
-        module = model.get_submodule(model.attrs[node_id])
-        assert sum(p.numel() for p in module.parameters()) == node_report.parameters, node_id
+    assert_built_as_inferred(g, meta, report, x)
     last = report.nodes[report.order[-1]].shape
     if network_reconstructs(g):
         assert last == meta.raw_shape
