@@ -242,10 +242,14 @@ class ShapeContext:
 def describe(shape: Shape) -> str:
     """A shape in words: '64 features', 'a sequence of 20 steps × 32 features' or 'a 1×8×8 image'."""
     if len(shape) == 1:
-        return f"{shape[0]} features"
+        return _count(shape[0], "feature")
     if len(shape) == 2:
-        return f"a sequence of {shape[0]} steps × {shape[1]} features"
+        return f"a sequence of {_count(shape[0], 'step')} × {_count(shape[1], 'feature')}"
     return "a " + "×".join(str(s) for s in shape) + " image"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def describe_tokens(steps: int) -> str:
