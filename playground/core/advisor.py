@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from playground.core.datasets import dataset_meta
 from playground.core.edits import Fix, insert_edit, make_fix, set_edit
 from playground.core.graph import Graph, node_activations
-from playground.core.layers import ACTIVATIONS, LAYER_TYPES
+from playground.core.layers import ACTIVATIONS, LAYER_TYPES, RECURRENT_TYPES
 from playground.core.params import UserError
 from playground.core.project import Project, write_atomic
 
@@ -606,7 +606,8 @@ def _dead(ev: Evidence) -> Verdict | None:
 
 
 def _saturated(ev: Evidence) -> Verdict | None:
-    nodes = ev.persistent_units(1)
+    # a recurrent layer's tanh holds its state; batch norm and ReLU are no remedy there
+    nodes = [n for n in ev.persistent_units(1) if n in ev.graph.nodes and ev.graph.nodes[n].type not in RECURRENT_TYPES]
     if not nodes:
         return None
     ratio = ev.update_ratio()

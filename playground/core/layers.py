@@ -972,6 +972,10 @@ _CATALOGUE = (
 )
 
 LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in _CATALOGUE}
+#: The recurrent layer types (RNN, LSTM, GRU): those that take ``return_sequences``, what the
+#: sequence views, the advisor and a comparison of kinds look for.
+RECURRENT_TYPES: tuple[str, ...] = tuple(t.name for t in _CATALOGUE
+                                         if any(p.name == "return_sequences" for p in t.params))
 GROUPS: tuple[str, ...] = ("Input/Output", "Core", "Convolution", "Regularisation", "Merge", "Recurrent")
 
 

@@ -50,7 +50,7 @@ from playground.core.compare import (
     show_setting,
     summary_csv,
 )
-from playground.core.layers import LAYER_TYPES
+from playground.core.layers import LAYER_TYPES, RECURRENT_TYPES
 from playground.core.params import UserError
 from playground.core.project import Project
 from playground.core.run_dir import default_run_dir
@@ -99,12 +99,6 @@ class SettingChoice:
     values: str
 
 
-def recurrent_kinds() -> list[str]:
-    """The catalogue's recurrent layer types (RNN, LSTM, GRU): the kinds a comparison swaps."""
-    return [t.name for t in LAYER_TYPES.values()
-            if t.group == "Recurrent" and any(p.name == "return_sequences" for p in t.params)]
-
-
 def setting_choices(project: Project) -> list[SettingChoice]:
     """The kind of each recurrent layer (the lecture's RNN vs LSTM vs GRU), the presets this
     project can take (a ``graph.*`` preset needs a node with that parameter), then every other
@@ -113,9 +107,9 @@ def setting_choices(project: Project) -> list[SettingChoice]:
                     for p in LAYER_TYPES[n.type].params}
     choices = [SettingChoice(label, path, values) for label, path, values in PRESETS
                if not path.startswith("graph.*.") or path.rsplit(".", 1)[1] in graph_params]
-    kinds = recurrent_kinds()
-    choices[:0] = [SettingChoice(f"Kind of {n.label} ({', '.join(kinds)})", f"graph.{n.id}.type", ", ".join(kinds))
-                   for n in project.graph.nodes.values() if n.type in kinds]
+    kinds = ", ".join(RECURRENT_TYPES)
+    choices[:0] = [SettingChoice(f"Kind of {n.label} ({kinds})", f"graph.{n.id}.type", kinds)
+                   for n in project.graph.nodes.values() if n.type in RECURRENT_TYPES]
     preset_paths = {c.path for c in choices}
     config = project.train_config().to_dict()
     for param in TRAINING_PARAMS:
@@ -231,7 +225,7 @@ class CompareDialog(QDialog):
         #: The recurrent node whose gradient through time the third plot compares (the one
         #: nearest the Output: the last to be reached by backpropagation), or None.
         self.through_time = next((n.id for n in reversed(self.project.graph.nodes.values())
-                                  if n.type in recurrent_kinds()), None)
+                                  if n.type in RECURRENT_TYPES), None)
         self._ok = False  # whether the rows parse (Run is offered only then)
         self._active = False
 

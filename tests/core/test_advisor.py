@@ -425,3 +425,12 @@ def test_an_lstm_that_fades_gets_the_explanation_without_a_fix() -> None:
     advisor.finish()
     finding = next(f for f in advisor.findings() if f.rule == "vanishing_through_time")
     assert finding.fix is None
+
+
+def test_a_recurrent_layers_saturated_tanh_is_not_sent_to_batch_norm() -> None:
+    saturated = {"rec": ActivationStats(0.0, 0.9, 0.8, None, None)}  # type: ignore[arg-type]
+    stream = [dataclasses.replace(r, activations=saturated) for r in memory_stream(0.5, 0.97)]
+    advisor = Advisor(memory("RNN", seq_len=40))
+    advisor.feed_all(stream)
+    advisor.finish()
+    assert "saturated_units" not in {f.rule for f in advisor.findings()}
