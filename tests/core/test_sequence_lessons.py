@@ -46,7 +46,7 @@ def test_a_character_lstm_writes_words_and_spaces() -> None:
     letters = list(book[:20000])
     random.Random(0).shuffle(letters)
     shuffled = "".join(letters[:SAMPLE_LENGTH])
-    # measured after 4 epochs (13 s): validation loss 2.0 against ln(72) = 4.28 for guessing; the
+    # measured after 4 epochs: validation loss 2.0 against ln(72) = 4.28 for guessing; the
     # text (seeds 0-2) is 19-20 % spaces (a uniform guess: 1/72 = 1.4 %), 48-60 % of its words are
     # the book's where the book's own letters shuffled give 30 %, and it writes ' the ' or ' and '
     # 14-26 times
