@@ -53,7 +53,7 @@ DEFAULT_TEMPERATURE = 0.8
 DEFAULT_LENGTH = 200
 PLACEHOLDER = "Train the network (F5): text written by the network appears here, rewritten as it learns."
 #: How characters that print as nothing are shown in the confidence line (one symbol each).
-SHOWN = {"\n": "⏎", "\t": "⇥", "\r": "␍"}
+SHOWN = {"\n": "⏎", "\t": "⇥", "\r": "↵"}
 
 
 def shown_char(char: str) -> str:
