@@ -49,6 +49,9 @@ PICTURE_BUDGET = 150
 ANIMATION_PICTURE_BUDGET = 20
 #: Seconds between two re-tints of the graph by gradient flow (each repaints the canvas).
 TINT_INTERVAL = 0.5
+#: Seconds between two updates of the training panel's progress bar and figures: text to read,
+#: not an animation; at every delivery (30 a second) its word-wrapped label re-laid out the dock.
+PROGRESS_INTERVAL = 0.2
 
 
 def view_shortcut(n: int) -> str:
@@ -109,6 +112,7 @@ class TrainingWorkspace(QObject):
         self._ask_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._ask_timer.timeout.connect(self._ask_held_back)
         self._last_tint = 0.0
+        self._last_progress = 0.0
         self._rate = (0.0, 0)
         self._speed = 0.0
         #: views whose docks are hidden because they do not apply to the project (not by a person;
@@ -586,7 +590,8 @@ class TrainingWorkspace(QObject):
         if now - began >= 0.5:
             self._speed = (last.step - steps) / (now - began)
             self._rate = (now, last.step)
-        if self.info is not None:
+        if self.info is not None and now - self._last_progress >= PROGRESS_INTERVAL:
+            self._last_progress = now
             self.panel.show_progress(last, self.info.total_steps, self._speed, last.time)
         if now - self._last_tint >= TINT_INTERVAL:
             self._last_tint = now
@@ -677,6 +682,8 @@ class TrainingWorkspace(QObject):
         self.weights = self.session.final_state
         if self.last_report is not None:
             self.gradientsChanged.emit(dict(self.last_report.grad_norm), self._gradient_flags())
+            if self.info is not None:
+                self.panel.show_progress(self.last_report, self.info.total_steps, self._speed, self.last_report.time)
         self._request_pictures(force=True)
         self.panel.set_running(False)
         for key, view in self.views.items():
