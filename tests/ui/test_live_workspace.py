@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from playground.ui.plots.loss import LossView
 from playground.ui.plots.saliency import NO_SAMPLES_HINT
 from playground.ui.settings import SETTINGS_ENV
 from playground.ui.training.worker import Computed, TrainingSession
+from playground.ui.training.workspace import ANIMATION_PICTURE_BUDGET
 from tests.ui.helpers import wait_idle
 from tests.ui.test_training_ui import xor_project
 
@@ -476,3 +478,25 @@ def test_an_autoencoder_shows_its_reconstructions_and_no_class_views(make_window
     window.controller.set_param(output, "target", "label")
     assert ws.docks["reconstruction"].isHidden()
     assert not ws.docks["confusion"].isHidden()
+
+
+def test_a_picture_asking_for_its_own_budget_gets_it(make_window: Factory, qtbot: QtBot,
+                                                      asked: list[str]) -> None:
+    """A text run's sample takes 1/20 of the training thread, the others their workspace's share:
+    the next ask of a kind waits its budget times what its last computation cost."""
+    window = make_window(xor_project(epochs=100_000))
+    ws = window.training
+    ws.docks["boundary"].raise_()
+    ws.train()
+    qtbot.waitUntil(lambda: ws.view("boundary")._grid is not None, timeout=20_000)
+    ws.toggle_pause()
+    qtbot.waitUntil(lambda: "boundary" not in ws._pending, timeout=10_000)
+    picture = ws.view("boundary")._grid
+    for budget, expected in ((None, ANIMATION_PICTURE_BUDGET), (7, 7)):
+        ws._pending["boundary"] = [ws.view("boundary")]
+        ws._budgets["boundary"] = budget
+        began = time.monotonic()
+        ws.session.computed.emit(Computed("boundary", PlanePictures(picture, {}), None, 1.0))
+        assert began + expected <= ws._next_ask["boundary"] <= time.monotonic() + expected
+    ws.stop()
+    ws.shutdown()

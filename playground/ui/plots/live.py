@@ -51,6 +51,10 @@ class PictureRequest:
 
     key: str
     compute: Callable[[Trainer], Any]
+    #: The share of the training thread this picture may take, as 1/budget; None: the
+    #: workspace's own (1/150 of it, 1/20 in a run whose pictures animate). A run's main live
+    #: picture that no animation covers (the text a character model writes) asks for more.
+    budget: int | None = None
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,10 @@ if TYPE_CHECKING:
 
 #: Seconds between two samples at least, however cheap they are.
 SAMPLE_INTERVAL = 0.5
+#: The sample is a text run's main live picture: it may take 1/20 of the training thread, like a
+#: 2-D run's boundary (a 200-character sample of a 128-unit LSTM costs about 0.1 s, so one
+#: every 2 s, where the other pictures' 1/150 gave one every 15 s).
+TEXT_BUDGET = 20
 DEFAULT_TEMPERATURE = 0.8
 DEFAULT_LENGTH = 200
 PLACEHOLDER = "Train the network (F5): text written by the network appears here, rewritten as it learns."
@@ -259,7 +263,7 @@ class TextView(PlotView):
         self._set_problem(None)
         line = np.ascontiguousarray(self._lines[self.line_spin.value() - 1])
         return [PictureRequest("text", partial(text_picture, prompt=prompt, length=length, temperature=temperature,
-                                               seed=seed, line=line))]
+                                               seed=seed, line=line), budget=TEXT_BUDGET)]
 
     def on_picture(self, key: str, value: Any) -> None:
         self._arrived = time.monotonic()  # the interval runs from a sample's arrival: a slow one waits too

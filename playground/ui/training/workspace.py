@@ -105,6 +105,8 @@ class TrainingWorkspace(QObject):
         self._last_pictures = 0.0
         #: when each kind of picture may next be asked for (from its last computation's cost)
         self._next_ask: dict[str, float] = {}
+        #: the budget each kind of picture asked with (None: the workspace's)
+        self._budgets: dict[str, int | None] = {}
         #: asks again when the soonest picture held back by its budget may be asked for (rather
         #: than at the next delivery of reports, which would quantise the pictures' rate)
         self._ask_timer = QTimer(self)
@@ -639,6 +641,7 @@ class TrainingWorkspace(QObject):
                 soonest = min(soonest, self._next_ask[key])
                 continue
             self._pending[key] = asking
+            self._budgets[key] = request.budget
             self.session.request(key, request.compute)
         if soonest < math.inf and self._stepping:
             wait_ms = max(1, math.ceil((soonest - now) * 1000))
@@ -661,7 +664,8 @@ class TrainingWorkspace(QObject):
         if not self._current():
             return
         asking = self._pending.pop(computed.key, [])
-        budget = ANIMATION_PICTURE_BUDGET if self.session is not None and self.session.animate else PICTURE_BUDGET
+        budget = self._budgets.get(computed.key) or (
+            ANIMATION_PICTURE_BUDGET if self.session is not None and self.session.animate else PICTURE_BUDGET)
         self._next_ask[computed.key] = time.monotonic() + budget * computed.seconds
         if computed.error:
             self.status(f"Could not compute {computed.key}: {computed.error}")
