@@ -976,6 +976,8 @@ LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in _CATALOGUE}
 #: sequence views, the advisor and a comparison of kinds look for.
 RECURRENT_TYPES: tuple[str, ...] = tuple(t.name for t in _CATALOGUE
                                          if any(p.name == "return_sequences" for p in t.params))
+#: The recurrent types with gates (``modules.Recurrent.GATES``): a plain RNN has none.
+GATED_TYPES: tuple[str, ...] = ("LSTM", "GRU")
 GROUPS: tuple[str, ...] = ("Input/Output", "Core", "Convolution", "Regularisation", "Merge", "Recurrent")
 
 

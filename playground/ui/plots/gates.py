@@ -20,6 +20,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QSpinBox, QWidget
 
+from playground.core.layers import GATED_TYPES
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
 from playground.ui.plots.live import PictureRequest, RunInfo
@@ -141,13 +142,13 @@ class GatesView(PlotView):
         return needs_sequences(meta, "how a recurrent layer's gates open and close along a sequence")
 
     def network_reason(self, graph: Graph) -> str | None:
-        return needs_recurrent(graph, "an LSTM or GRU", "its gates open and close along a sequence")
+        return needs_recurrent(graph, "an LSTM or GRU", "its gates open and close along a sequence", GATED_TYPES)
 
     def on_run_started(self, info: RunInfo, previous: str | None) -> None:
         self.show_reason(self.run_reason(info))
         self._picture = None
         graph = info.project.graph if info.project is not None else None
-        nodes = recurrent_ids(graph) if graph is not None else []
+        nodes = recurrent_ids(graph, GATED_TYPES) if graph is not None else []
         self.set_nodes([n for n in info.node_order if n in nodes], info.labels)
         self.set_sequences(info.samples[0], info.meta.class_names if info.meta.is_tokens else ())
         self.schedule()
@@ -238,11 +239,6 @@ class GatesView(PlotView):
         if picture is None:
             text = PLACEHOLDER if self.node() is None or not len(self._sequences) else COMPUTING
             self.caption.setText(text, color=c.hex(c.dim), size="9pt")
-            return
-        if not gates:
-            self.caption.setText(f"<b>{escape(label)}</b> is a plain RNN: it has no gates. Its state is rewritten "
-                                 "at every step, which is why it forgets; an LSTM or GRU decides what to keep.",
-                                 color=c.hex(), size="9pt")
             return
         self.caption.setText(f"<b>{escape(label)}</b>{where}", color=c.hex(), size="9pt")
         symbols = self.symbols()

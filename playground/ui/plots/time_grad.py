@@ -22,7 +22,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QCheckBox, QPushButton, QWidget
 
-from playground.core.layers import LAYER_TYPES
+from playground.core.layers import RECURRENT_TYPES
 from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
 from playground.ui.plots.live import RunInfo, describe_input
@@ -48,11 +48,9 @@ PLACEHOLDER = ("Train the network (F5): the gradient reaching each time step of 
                "here, measured as the run goes and at every epoch's end.")
 
 
-def recurrent_ids(graph: Graph) -> list[str]:
-    """The graph's recurrent nodes (RNN, LSTM, GRU: the layer types that take
-    ``return_sequences``), in the graph's order."""
-    return [node.id for node in graph.nodes.values()
-            if node.type in LAYER_TYPES and any(p.name == "return_sequences" for p in LAYER_TYPES[node.type].params)]
+def recurrent_ids(graph: Graph, types: tuple[str, ...] = RECURRENT_TYPES) -> list[str]:
+    """The graph's nodes of the recurrent ``types`` (by default RNN, LSTM, GRU), in the graph's order."""
+    return [node.id for node in graph.nodes.values() if node.type in types]
 
 
 def needs_sequences(meta: DatasetMeta, what: str) -> str | None:
@@ -63,11 +61,14 @@ def needs_sequences(meta: DatasetMeta, what: str) -> str | None:
             f"{describe_input(meta)}.")
 
 
-def needs_recurrent(graph: Graph, layers: str, what: str) -> str | None:
-    """Why a view about recurrent layers has nothing for a network without one: add ``layers``
-    to see ``what``."""
-    if recurrent_ids(graph):
+def needs_recurrent(graph: Graph, layers: str, what: str, types: tuple[str, ...] = RECURRENT_TYPES) -> str | None:
+    """Why a view about recurrent layers of ``types`` has nothing for a network without one: add
+    ``layers`` to see ``what`` (a plain RNN, which has no gates, is named as such)."""
+    if recurrent_ids(graph, types):
         return None
+    if recurrent_ids(graph):
+        return (f"A plain RNN has no gates: its state is rewritten at every step, which is why it forgets. Make it "
+                f"{layers} (the Advisor's fix, or Compare Runs on its kind) to see {what}.")
     return f"This network has no recurrent layer: add {layers} (the Recurrent group of the palette) to see {what}."
 
 
