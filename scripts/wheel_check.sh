@@ -31,5 +31,7 @@ venv/bin/playground train spiral --epochs 1 --run-dir "$work/run"
 # the shipped data files load from the installed package (check reads no data)
 venv/bin/playground train lenet_digits --epochs 1 --run-dir "$work/run-digits"
 venv/bin/playground train features_without_dropout --epochs 1 --run-dir "$work/run-digits28"
+venv/bin/playground train char_lstm --epochs 1 --run-dir "$work/run-text"
+venv/bin/playground generate "$work/run-text" --length 40
 test -s "$work/run/model.safetensors"
 echo "ok: the installed wheel works outside the checkout ($((SECONDS - start)) s in all)"
