@@ -18,7 +18,7 @@ from torch import nn
 from playground.core.datasets.base import DatasetMeta
 from playground.core.graph import Graph, attribute_names
 from playground.core.layers import INITS, LAYER_TYPES
-from playground.core.modules import Normalize, PlaneFeatures
+from playground.core.modules import Normalize, PlaneFeatures, Recurrent, TokenEmbedding
 from playground.core.params import UserError
 from playground.core.shapes import ShapeReport, infer_shapes, shape_context
 
@@ -137,14 +137,28 @@ WEIGHTED = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)
 
 
 def weight_module(module: nn.Module) -> nn.Linear | nn.Conv2d | nn.ConvTranspose2d | None:
-    """The Linear or (transposed) convolution inside a node's module: what init, LSUV, the L1
-    penalty and filter views act on."""
+    """The Linear or (transposed) convolution inside a node's module: what init, LSUV and the
+    filter views act on."""
     if isinstance(module, WEIGHTED):
         return module
     for child in module.children():
         if isinstance(child, WEIGHTED):
             return child
     return None
+
+
+def node_weights(module: nn.Module) -> list[nn.Parameter]:
+    """A node's weight matrices, biases and batch norm left out: a Linear's or a convolution's
+    weight, a recurrent layer's input and recurrent weights, an Embedding's table. What the L1
+    penalty, the max-norm constraint (each row one unit's incoming weights, or one token's
+    vector) and the weight statistics act on, so that a recurrent network is not silently
+    left out of them."""
+    if isinstance(module, Recurrent):
+        return [module.layer.weight_ih_l0, module.layer.weight_hh_l0]
+    if isinstance(module, TokenEmbedding):
+        return [module.embedding.weight]
+    target = weight_module(module)
+    return [target.weight] if target is not None else []
 
 
 def build_model(graph: Graph, meta: DatasetMeta, mean: torch.Tensor | None = None,

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from playground.core.build import GraphModel, weight_module
+from playground.core.build import GraphModel, node_weights, weight_module
 from playground.core.layers import ACTIVATIONS, LAYER_TYPES
 
 #: Bins of the activation and weight histograms: enough to see a shape, few enough to draw fast.
@@ -264,9 +264,9 @@ def weight_stats(model: GraphModel, bins: int = HISTOGRAM_BINS) -> dict[str, Wei
     queued = []
     with torch.no_grad():
         for node_id, module in model.node_modules():
-            target = weight_module(module)
-            if target is not None:
-                w = target.weight
+            weights = node_weights(module)
+            if weights:
+                w = weights[0] if len(weights) == 1 else torch.cat([p.reshape(-1) for p in weights])
                 queued.append((node_id, gather.moments(w), gather.scalars(torch.linalg.vector_norm(w, math.inf)),
                                gather.histogram(_sample(w))))
     scalars, hists = gather.fetch()

@@ -49,7 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from playground.core.augment import Augment
-from playground.core.build import GraphModel, build_model, data_dependent_init, needs_data_init, weight_module
+from playground.core.build import GraphModel, build_model, data_dependent_init, needs_data_init, node_weights
 from playground.core.datasets import Dataset, LoadContext, load_dataset
 from playground.core.devices import resolve_device
 from playground.core.graph import Graph, node_activations
@@ -666,9 +666,9 @@ class Trainer:
                 raise UserError(why, [Problem(why, output.id, "params.loss")])
 
     def _layer_weights(self) -> list[nn.Parameter]:
-        """The weight of every node's Linear or Conv2d (biases and batch norm left out): what the
-        L1/L2 penalties and the max-norm constraint act on."""
-        return [m.weight for _, module in self.model.node_modules() if (m := weight_module(module))]
+        """Every node's weight matrices (``node_weights``): what the L1/L2 penalties and the
+        max-norm constraint act on."""
+        return [w for _, module in self.model.node_modules() for w in node_weights(module)]
 
     def _make_penalty(self) -> Callable[[], torch.Tensor] | None:
         """L1 on the weights (biases left out), plus L2 for Rprop, which has no weight decay of its own."""
