@@ -20,7 +20,7 @@ from playground.core.params import UserError
 from playground.core.probes import ActivationStats, WeightStats
 from playground.core.project import Project, load_project, parse_project
 from playground.core.training import Report, Trainer
-from tests.core.test_time_grad_metrics import memory
+from tests.core.test_recurrent_runs import memory
 
 
 def mlp(dataset: dict[str, Any], layers: list[dict[str, Any]], training: dict[str, Any],

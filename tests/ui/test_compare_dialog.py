@@ -20,7 +20,7 @@ from playground.ui.compare_dialog import CompareDialog, setting_choices
 from playground.ui.main_window import MainWindow
 from playground.ui.theme import DARK, LIGHT, CanvasColors
 from playground.ui.training.runs import prune_runs
-from tests.core.test_time_grad_metrics import memory
+from tests.core.test_recurrent_runs import memory
 from tests.core.test_training import XOR, project_of
 from tests.ui.helpers import SetTheme
 

@@ -1,5 +1,5 @@
-"""Backpropagation through time in the run's record: every epoch line of a recurrent run
-carries, per recurrent node, the gradient norm reaching each time step (FORMAT: Sequences)."""
+"""Recurrent runs: every epoch line carries, per recurrent node, the gradient norm reaching
+each time step (FORMAT: Sequences), and the weight penalties reach recurrent weights."""
 
 from __future__ import annotations
 
