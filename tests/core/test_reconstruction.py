@@ -201,7 +201,8 @@ def test_reshape_keeps_every_value_or_names_both_sizes(source: list[int], target
     report = infer_shapes(g, meta)
     if math.prod(target) != math.prod(source):
         assert [p.message for p in report.problems] == [
-            f"Reshape 'r' cannot make {math.prod(source)} features into {'×'.join(map(str, target))} "
+            f"Reshape 'r' cannot make {math.prod(source)} feature{'s' if math.prod(source) > 1 else ''} into "
+            f"{'×'.join(map(str, target))} "
             f"({math.prod(target)} values): the shape's sizes must multiply to {math.prod(source)}"]
         return
     assert report.nodes["r"].shape == tuple(target)
