@@ -18,29 +18,11 @@ import threading
 import time
 
 import numpy as np
+from ui_latency import headless_rate  # the window benchmark's headless reference, here on a thread of its own
 
-from playground.core.examples import example_path
-from playground.core.project import load_project
-from playground.core.training import Trainer
+from playground.core.examples import resolve_project_arg
 
 PERIOD = 0.05
-
-
-def training_rate(example: str, seconds: float, done: threading.Event) -> float:
-    """Epochs per second of ``example`` trained on this thread for ``seconds``."""
-    project = load_project(example_path(example))
-    project.training["epochs"] = 100_000
-    trainer = Trainer(project, device="cpu")
-    run = trainer.iter_fit()
-    for _ in range(20):  # warm-up
-        next(run)
-    began, first = time.perf_counter(), trainer.step
-    while time.perf_counter() - began < seconds:
-        next(run)
-    rate = (trainer.step - first) / (time.perf_counter() - began) / trainer.steps_per_epoch
-    run.close()
-    done.set()
-    return rate
 
 
 def busy(kind: str, duty: float, done: threading.Event) -> None:
@@ -60,7 +42,12 @@ def busy(kind: str, duty: float, done: threading.Event) -> None:
 def measure(example: str, kind: str, duty: float, seconds: float) -> float:
     done = threading.Event()
     result: list[float] = []
-    trainer = threading.Thread(target=lambda: result.append(training_rate(example, seconds, done)))
+
+    def train() -> None:
+        result.append(headless_rate(resolve_project_arg(example), seconds))
+        done.set()
+
+    trainer = threading.Thread(target=train)
     trainer.start()
     if kind != "idle":
         busy(kind, duty, done)
