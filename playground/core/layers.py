@@ -201,6 +201,11 @@ WEIGHTED_EXTRAS = (
     DROPOUT_PARAM,
 )
 
+#: How many filters and how large: what Conv2d and ConvTranspose2d share.
+FILTER_PARAMS = (
+    Param("filters", "int", 8, "Number of filters, i.e. output channels.", minimum=1, maximum=4096),
+    Param("kernel", "int", 3, "Width and height of each square filter.", minimum=1, maximum=31),
+)
 POOL_PARAMS = (
     Param("kernel", "int", 2, "Size of the square window that is reduced to one value.", minimum=1,
           maximum=32),
@@ -811,8 +816,7 @@ _CATALOGUE = (
         "Conv2d", "Convolution",
         "A convolution: small filters slide over the image, sharing weights across positions, so it "
         "keeps the spatial layout with few parameters.",
-        (Param("filters", "int", 8, "Number of filters, i.e. output channels.", minimum=1, maximum=4096),
-         Param("kernel", "int", 3, "Width and height of each square filter.", minimum=1, maximum=31),
+        (*FILTER_PARAMS,
          Param("stride", "int", 1, "Step between filter positions; 2 halves the image size.", minimum=1,
                maximum=16),
          Param("padding", "choice", "same", "'same' pads the border to keep the size (stride 1); "
@@ -824,8 +828,7 @@ _CATALOGUE = (
         "ConvTranspose2d", "Convolution",
         "A transposed convolution: each input pixel stamps a learned filter onto a larger output, so "
         "with stride 2 it doubles the image size; the decoder's counterpart of Conv2d.",
-        (Param("filters", "int", 8, "Number of filters, i.e. output channels.", minimum=1, maximum=4096),
-         Param("kernel", "int", 3, "Width and height of each square filter.", minimum=1, maximum=31),
+        (*FILTER_PARAMS,
          Param("stride", "int", 1, "Step between stamped filters in the output; 2 doubles the image size.",
                minimum=1, maximum=16),
          Param("padding", "choice", "same", "'same' makes the output exactly stride times the input's size; "
