@@ -13,7 +13,7 @@ import argparse
 import math
 
 from playground.core.build import build_model
-from playground.core.datasets import load_dataset
+from playground.core.datasets import dataset_meta
 from playground.core.examples import resolve_project_arg
 from playground.core.export import load_run
 from playground.core.export.weights import state_problems, summarise
@@ -40,12 +40,11 @@ def run(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.temperature) and args.temperature > 0):
         raise UserError(f"--temperature must be a positive number, got {args.temperature}")
     project, weights = load_run(resolve_project_arg(args.run_dir))
-    data = load_dataset(project.dataset, project.load_context())
-    meta = data.meta
+    meta = dataset_meta(project.dataset, project.load_context())  # the alphabet, without loading the windows
     if not (meta.is_tokens and meta.per_step_targets):
         raise UserError(f"{args.run_dir}: was trained on '{project.dataset.get('name')}', not on text: "
                         "generate needs a run of the text dataset, whose network predicts the next character")
-    model = build_model(project.graph, meta, data.mean, data.std)
+    model = build_model(project.graph, meta)  # token ids are not normalised: no statistics needed
     problems = state_problems(weights.tensors, model)
     if problems:
         raise UserError(f"{args.run_dir}: the weights do not fit the project's network ({summarise(problems)}); "
