@@ -577,8 +577,9 @@ class Trainer:
         self.model: GraphModel = build_model(self.graph, data.meta, data.mean, data.std,
                                              seed=self.config.seed).to(self.device)
         probe_order = torch.randperm(len(data.train), generator=torch.Generator().manual_seed(self.config.seed))
-        self.probe_batch = self._train_x[probe_order[:PROBE_BATCH].to(self.device)]
-        self._probe_targets = self._train_t[probe_order[:PROBE_BATCH].to(self.device)]
+        probe_rows = probe_order[:PROBE_BATCH].to(self.device)
+        self.probe_batch = self._train_x[probe_rows]
+        self._probe_targets = self._train_t[probe_rows]
         self._recurrent = bool(recurrent_nodes(self.model))
         self._next_time_grad = 0.0
         if resume is not None:
