@@ -46,10 +46,9 @@ def create_application() -> QApplication:
         app = QApplication([sys.argv[0] if sys.argv else "playground"])
     app.setApplicationName(APPLICATION)
     app.setOrganizationName(ORGANIZATION)
-    app.setStyle("Fusion")
+    install_wheel_guard(app, "Fusion")
     app.setWindowIcon(app_icon())
     gui_thread_gc.install()
-    install_wheel_guard(app)
     if QGuiApplication.platformName() in ("offscreen", "minimal"):
         # Headless platforms have no desktop font settings and fall back to a serif face.
         families = set(QFontDatabase.families())
