@@ -10,6 +10,7 @@ screenshots and tests.
 
 from __future__ import annotations
 
+import math
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QPaintEvent, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from playground.ui.plots.draw_budget import DrawBudget
 from playground.ui.plots.export import Cell, ExportButton, export_picture, write_csv
 from playground.ui.plots.live import PictureRequest, RunInfo
 from playground.ui.plots.style import PlotColors
@@ -42,7 +44,9 @@ MAX_REDRAW_HZ = 6
 #: second that looks smooth, but not 60: the GUI thread holds the GIL while Qt paints, so
 #: every frame drawn is time the training thread waits.
 ANIMATION_HZ = 40
-#: Redraws per second at least, however costly the view: it never lags more than a second.
+#: Redraws per second at least, however costly the view: on its own it never lags more than a
+#: second (while an image run trains, the window's views also share one budget, ``draw_budget``,
+#: which holds them back longer when many are on screen).
 MIN_REDRAW_HZ = 1
 #: Share of the GUI thread's time one view may spend redrawing and painting. The GUI thread's
 #: Python holds the GIL the training thread needs between its tensor operations, so every
@@ -71,7 +75,7 @@ class _Canvas(pg.GraphicsLayoutWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
         began = time.thread_time()
         super().paintEvent(event)
-        self._view._spent += time.thread_time() - began
+        self._view._charge(time.thread_time() - began)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
@@ -122,6 +126,9 @@ class PlotView(QWidget):
         self._cost = 0.0
         #: what the view's dock last said about being seen (None: not in a dock, follow isVisible)
         self._on_screen: bool | None = None
+        #: the drawing time the window's views share while an image run trains (None: the view
+        #: is not in a window's workspace, and only its own DUTY limits it)
+        self.draw_budget: DrawBudget | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer)
@@ -228,6 +235,11 @@ class PlotView(QWidget):
         return min(max(1.0 / rate, self._cost / duty), self.max_interval)
 
     @property
+    def undrawn(self) -> bool:
+        """Whether the view holds data it has not drawn yet."""
+        return self._dirty
+
+    @property
     def redraw_cost(self) -> float:
         """GUI-thread seconds a redraw and the paints after it have been costing (smoothed)."""
         return self._cost
@@ -262,6 +274,10 @@ class PlotView(QWidget):
         if since < REDRAW_GAP_MS:  # another view just drew: let the event loop breathe first
             self._timer.start(int(REDRAW_GAP_MS - since) + 1)
             return
+        owed = self.draw_budget.wait() if self.draw_budget is not None and not self.animating else 0.0
+        if owed > 0:  # the window's views have drawn their share: after the debt is paid
+            self._timer.start(math.ceil(owed * 1000))
+            return
         self._draw()
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -294,8 +310,16 @@ class PlotView(QWidget):
         began = time.thread_time()
         self._redraw()
         self.redraws += 1
-        self._spent = time.thread_time() - began
+        self._spent = 0.0
+        self._charge(time.thread_time() - began)
         self._last_draw = PlotView._last_any_draw = time.monotonic()
+
+    def _charge(self, seconds: float) -> None:
+        """GUI-thread seconds spent on the view's redraw or a paint: its own cost, and the
+        window's shared budget's (not an animating view's: its frames are not held back)."""
+        self._spent += seconds
+        if self.draw_budget is not None and not self.animating:
+            self.draw_budget.charge(seconds)
 
     def _redraw(self) -> None:
         """Push the stored data into the existing graphics items (never create items here

@@ -29,6 +29,7 @@ from playground.ui.editor.fix_command import push_fix
 from playground.ui.plots import registry
 from playground.ui.plots.advisor import AdvisorView
 from playground.ui.plots.base import PlotView
+from playground.ui.plots.draw_budget import DrawBudget
 from playground.ui.plots.gradients import GradientView
 from playground.ui.plots.live import PictureRequest, RunInfo
 from playground.ui.plots.loss import LossView
@@ -126,6 +127,10 @@ class TrainingWorkspace(QObject):
         made = views or {}
         self.views: dict[str, PlotView] = {cls.dock_id: made[cls.dock_id] if cls.dock_id in made else cls()
                                            for cls in registry.LIVE_VIEWS}
+        #: the GUI thread's drawing time the views share while an image run trains
+        self.draw_budget = DrawBudget()
+        for view in self.views.values():
+            view.draw_budget = self.draw_budget
         self.docks: dict[str, QDockWidget] = {}
         self._make_docks()
         self._make_actions()
@@ -480,6 +485,7 @@ class TrainingWorkspace(QObject):
             self.session.shutdown(timeout_ms)
 
     def _update_actions(self) -> None:
+        self.draw_budget.active = self._stepping and self.session is not None and not self.session.animate
         running = self.running
         paused = running and self.session is not None and self.session.control.paused
         self.train_action.setText("&Resume" if paused else "&Train")
@@ -629,6 +635,10 @@ class TrainingWorkspace(QObject):
         wanted: dict[str, tuple[PictureRequest, list[PlotView]]] = {}
         for view in views if views is not None else self.views.values():
             if not view.on_screen():
+                continue
+            if not force and not view.animating and view.undrawn:
+                # its last picture is not drawn yet (the shared drawing budget holds it back):
+                # one computed now would only replace it unseen, so it is asked for once drawn
                 continue
             for request in view.picture_requests(self.info):
                 entry = wanted.setdefault(request.key, (request, []))
