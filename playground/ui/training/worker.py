@@ -3,7 +3,7 @@
 The trainer runs on a ``QThread`` and owns the model. It never touches a widget: its callback
 puts plain-data events (reports, results of computations the views asked for, the end of the
 run) on a locked queue and, when the queue was empty, emits one queued signal. The GUI thread
-drains the queue at most 30 times a second (60 for a run whose pictures animate), so however
+drains the queue at most 10 times a second (60 for a run whose pictures animate), so however
 fast training steps, the event loop sees a bounded stream of batched updates and nothing is
 dropped (STYLE.md: throttle where the data is produced, signals carry plain data, one queued
 signal in flight at a time).
@@ -29,8 +29,11 @@ from playground.ui.delivery import ThrottledQueue
 from playground.ui.plots.live import RunInfo
 from playground.ui.training.runs import WindowRunRecorder
 
-#: Shortest time between two deliveries of queued events to the GUI thread.
-DELIVERY_INTERVAL = 1 / 30
+#: Shortest time between two deliveries of queued events to the GUI thread: ten a second, as
+#: often as an image run's views may redraw within their shared budget. Each delivery is
+#: Python on the GUI thread (every view buffers the reports), which holds the GIL the training
+#: thread needs; at 30 a second it was a tenth of the GUI thread's Python on the digits CNN.
+DELIVERY_INTERVAL = 1 / 10
 #: The same for a run whose pictures animate (a 2-D run): a picture asked for at one delivery
 #: arrives at the next, so deliveries come at twice the 30 pictures a second wanted.
 ANIMATION_DELIVERY_INTERVAL = 1 / 60
@@ -116,7 +119,7 @@ class TrainingSession(QObject):
     """One training run in the background, with controls and batched, rate-limited updates.
 
     Signals (all delivered on the GUI thread):
-    ``started(RunInfo)``, ``reports(list[Report])`` (in order, at most ~30 or, ``animate``, 60 times a second),
+    ``started(RunInfo)``, ``reports(list[Report])`` (in order, at most 10 or, ``animate``, 60 times a second),
     ``computed(Computed)``, ``finished(TrainResult)``, ``failed(str)``, and ``ended()`` once the
     thread itself has ended. After ``finished``,
     ``final_state`` holds a CPU copy of the trained weights (to continue from or export).
