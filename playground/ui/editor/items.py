@@ -148,6 +148,7 @@ class NodeItem(QGraphicsItem):
         self.edges: list[EdgeItem] = []
         self.flow: QColor | None = None
         self.badge: str | None = None
+        self.flow_text = ""
         self._hover = False
         flags = QGraphicsItem.GraphicsItemFlag
         self.setFlags(flags.ItemIsMovable | flags.ItemIsSelectable | flags.ItemSendsGeometryChanges)
@@ -186,12 +187,13 @@ class NodeItem(QGraphicsItem):
     def set_flow(self, colour: QColor | None, badge: str | None, text: str = "") -> None:
         """Gradient flow while training: a tint on the log-norm colour scale and a
         'vanishing'/'exploding' badge (None clears both)."""
-        if colour == self.flow and badge == self.badge:
+        repaint = colour != self.flow or badge != self.badge
+        if not repaint and text == self.flow_text:
             return
-        self.flow, self.badge = colour, badge
-        self.flow_text = text
+        self.flow, self.badge, self.flow_text = colour, badge, text
         self._update_tooltip()
-        self.update()
+        if repaint:  # else the card is still drawn from its cache
+            self.update()
 
     def _update_tooltip(self) -> None:
         layer = LAYER_TYPES[self.type_name]
@@ -200,7 +202,7 @@ class NodeItem(QGraphicsItem):
             lines += [f"<span style='color:#d93838'>⚠ {_escape(m)}</span>" for m in self.problems]
         else:
             lines.append(f"output {self.shape_words}" + (f" · {self.params_text}" if self.params_text else ""))
-        if self.flow is not None and getattr(self, "flow_text", ""):
+        if self.flow is not None and self.flow_text:
             lines.append(_escape(self.flow_text))
         lines.append(f"<i>{_escape(layer.help)}</i>")
         self.setToolTip("<p style='white-space:pre-wrap'>" + "<br>".join(lines) + "</p>")

@@ -35,6 +35,9 @@ from playground.ui.theme import CanvasColors
 
 MIME_LAYER = "application/x-nn-playground-layer"
 GRID = 20.0
+#: Colours of the gradient-flow tint: a node repaints when its gradient norm moves by a level
+#: (a sixteenth of a decade on the narrowest scale), not at every re-tint while training.
+TINT_LEVELS = 33
 SCENE_EXTENT = 20000.0
 #: How far left of its output port the cursor must go on the source's own card before the
 #: drag counts as aiming at the source itself (and is refused with the reason).
@@ -157,12 +160,12 @@ class GraphScene(QGraphicsScene):
         scale = LogColourScale.around(norms.values()) if norms else None
         for node_id, item in self.nodes.items():
             value = norms.get(node_id)
-            colour = scale.colour(value) if scale is not None and value is not None else None
+            colour = scale.colour(value, TINT_LEVELS) if scale is not None and value is not None else None
             text = f"gradient norm {value:.3g}" if value is not None else ""
             item.set_flow(colour, flags.get(node_id) if scale is not None else None, text)
         for (src, dst), edge in self.edges.items():
             value = norms.get(dst, norms.get(src))
-            edge.set_flow(scale.colour(value) if scale is not None and value is not None else None)
+            edge.set_flow(scale.colour(value, TINT_LEVELS) if scale is not None and value is not None else None)
         self.flowScaleChanged.emit(scale)
 
     # ------------------------------------------------------------------ mirroring the model

@@ -95,9 +95,11 @@ class CanvasView(QGraphicsView):
             if self._legend is not None:
                 self._legend.hide()
             return
-        self.legend.set_range(scale.lo, scale.hi)
-        self.legend.show()
-        self._place_legend()
+        legend = self.legend
+        if not legend.isVisible() or (legend.scale.lo, legend.scale.hi) != (scale.lo, scale.hi):
+            legend.set_range(scale.lo, scale.hi)  # (a re-tint on the same scale repaints nothing)
+            legend.show()
+        self._place_legend()  # nodes may have moved under it
 
     def legend_corners(self) -> list[QRect]:
         """Where the legend may go, in viewport coordinates, best first: bottom-right (where the

@@ -63,11 +63,15 @@ class LogColourScale:
         a, b = math.log10(self.lo), math.log10(self.hi)
         return min(max((_log(value) - a) / (b - a), 0.0), 1.0)
 
-    def colour(self, value: float) -> QColor:
-        """The colour of ``value`` (``MISSING`` grey for NaN)."""
+    def colour(self, value: float, levels: int | None = None) -> QColor:
+        """The colour of ``value`` (``MISSING`` grey for NaN); with ``levels``, one of that many
+        evenly spaced colours of the scale (a tint that only changes when the value moves
+        visibly, not at every report)."""
         t = self.fraction(value)
         if math.isnan(t):
             return QColor(MISSING)
+        if levels is not None:
+            t = round(t * (levels - 1)) / (levels - 1)
         r, g, b, a = _LUT[int(round(t * (len(_LUT) - 1)))]
         return QColor(int(r), int(g), int(b), int(a))
 
