@@ -55,6 +55,9 @@ MIN_REDRAW_HZ = 1
 DUTY = 0.006
 #: The share an animated view may take: a 6 ms frame can still be drawn 30 times a second.
 ANIMATION_DUTY = 0.2
+#: Seconds after a view comes on screen during which the shared drawing budget does not hold it
+#: back (its first redraws, and the pictures it asked for on coming on screen, show at once).
+JUST_SHOWN = 3.0
 #: Milliseconds kept free between two views' redraws, so that input, timers and the other
 #: views' paints get a turn instead of every view drawing in one long event-loop pass.
 REDRAW_GAP_MS = 6
@@ -129,6 +132,8 @@ class PlotView(QWidget):
         #: the drawing time the window's views share while an image run trains (None: the view
         #: is not in a window's workspace, and only its own DUTY limits it)
         self.draw_budget: DrawBudget | None = None
+        #: when the view last came on screen (its dock shown, its tab raised)
+        self._shown_at = -math.inf
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer)
@@ -258,6 +263,7 @@ class PlotView(QWidget):
         now rather than at the next round of requests."""
         self._on_screen = shown
         if shown:
+            self._shown_at = time.monotonic()
             if self._dirty:
                 self.schedule()
             self.picturesWanted.emit()
@@ -274,7 +280,7 @@ class PlotView(QWidget):
         if since < REDRAW_GAP_MS:  # another view just drew: let the event loop breathe first
             self._timer.start(int(REDRAW_GAP_MS - since) + 1)
             return
-        owed = self.draw_budget.wait() if self.draw_budget is not None and not self.animating else 0.0
+        owed = self.draw_budget.wait() if self._budgeted() else 0.0
         if owed > 0:  # the window's views have drawn their share: after the debt is paid
             self._timer.start(math.ceil(owed * 1000))
             return
@@ -282,6 +288,7 @@ class PlotView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self._shown_at = time.monotonic()
         if self._dirty:
             self.schedule()
 
@@ -313,6 +320,13 @@ class PlotView(QWidget):
         self._spent = 0.0
         self._charge(time.thread_time() - began)
         self._last_draw = PlotView._last_any_draw = time.monotonic()
+
+    def _budgeted(self) -> bool:
+        """Whether the window's shared budget may hold this view back now: not an animating
+        view, nor one a person has just brought on screen (a tab raised mid-run shows its
+        content, and the pictures it asked for, at once rather than after the other views)."""
+        return (self.draw_budget is not None and not self.animating
+                and time.monotonic() - self._shown_at > JUST_SHOWN)
 
     def _charge(self, seconds: float) -> None:
         """GUI-thread seconds spent on the view's redraw or a paint: its own cost, and the
