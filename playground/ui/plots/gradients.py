@@ -30,7 +30,7 @@ from playground.ui.plots.export import Cell
 from playground.ui.plots.gradient_flags import DEFAULT_HIGH, DEFAULT_LOW, EXPLODING, Flag, gradient_flags
 from playground.ui.plots.live import RunInfo
 from playground.ui.plots.ranges import StickyViewBox
-from playground.ui.plots.style import Caption, DecadeAxis, LayoutLegend, faded, style_legend, style_plot
+from playground.ui.plots.style import Caption, DecadeAxis, LayoutLegend, RoomyAxis, faded, style_legend, style_plot
 from playground.ui.plots.tool_row import labelled
 from playground.ui.scrolling import scrolling
 
@@ -102,7 +102,8 @@ class GradientView(PlotView):
         self.add_tool(labelled("vanishing <", self.low_spin))
         self.add_tool(labelled("exploding >", self.high_spin))
 
-        self.time_plot = pg.PlotItem(viewBox=StickyViewBox(), axisItems={"left": DecadeAxis("left")})
+        self.time_plot = pg.PlotItem(viewBox=StickyViewBox(),
+                                     axisItems={"left": DecadeAxis("left"), "bottom": RoomyAxis("bottom")})
         self.time_plot.setLabel("left", "gradient norm")
         self.time_plot.setLabel("bottom", "step")
         self.time_plot.setClipToView(True)

@@ -27,7 +27,7 @@ from playground.ui.plots.base import PlotView
 from playground.ui.plots.export import Cell
 from playground.ui.plots.live import RunInfo
 from playground.ui.plots.ranges import StickyViewBox
-from playground.ui.plots.style import LayoutLegend, faded, style_legend, style_plot
+from playground.ui.plots.style import LayoutLegend, RoomyAxis, faded, style_legend, style_plot
 
 if TYPE_CHECKING:
     from playground.core.training import Report
@@ -99,8 +99,8 @@ class LossView(PlotView):
         self.add_tool(self.x_axis)
         self.add_tool(self.log_loss)
 
-        self.loss_plot = pg.PlotItem(viewBox=StickyViewBox())
-        self.acc_plot = pg.PlotItem(viewBox=StickyViewBox())
+        self.loss_plot = pg.PlotItem(viewBox=StickyViewBox(), axisItems={"bottom": RoomyAxis("bottom")})
+        self.acc_plot = pg.PlotItem(viewBox=StickyViewBox(), axisItems={"bottom": RoomyAxis("bottom")})
         self.acc_plot.setXLink(self.loss_plot)
         # a row of its own above the curves: over the plot it hid the newest points
         self.legend = LayoutLegend(labelTextSize="8pt", horSpacing=4)

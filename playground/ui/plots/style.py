@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QWidget
 
 #: Tableau-10 order: train is blue, validation orange, then the rest for classes and runs.
@@ -304,3 +304,37 @@ class DecadeAxis(pg.AxisItem):
             mantissa = round(10 ** (v - exponent))
             labels.append(f"{mantissa}·{decade_label(exponent)}" if narrow and mantissa in (2, 5) else "")
         return labels
+
+
+def _coarser(spacing: float) -> float:
+    """The next "nice" tick spacing above ``spacing``: 1, 2, 5, 10, 20, 50 ... times a power of ten."""
+    power = 10.0 ** math.floor(math.log10(spacing))
+    mantissa = spacing / power
+    return (2.0 if mantissa < 1.5 else 5.0 if mantissa < 3.5 else 10.0) * power
+
+
+class RoomyAxis(pg.AxisItem):
+    """A horizontal axis whose labelled ticks leave room between their labels. pyqtgraph picks
+    the spacing from the axis' length alone, so in a narrow dock a step axis read
+    "0200040006000": here the spacing grows (1, 2, 5 times a power of ten) until the labels,
+    as wide as the widest of them, fit with ``GAP`` pixels between each two."""
+
+    #: Pixels kept free between two tick labels.
+    GAP = 10
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:  # noqa: N802, N803
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if not levels or self.orientation not in ("bottom", "top") or size <= 0:
+            return levels
+        span = abs(maxVal - minVal)
+        metrics = QFontMetrics(self.style.get("tickFont") or QFont())
+        major = levels[0][0]
+        while True:
+            ends = [round(v / major) * major for v in (minVal, maxVal)]
+            width = max(metrics.horizontalAdvance(text) for text in self.tickStrings(ends, 1.0, major)) + self.GAP
+            if (span / major + 1) * width <= size:
+                break
+            major = _coarser(major)
+        if major == levels[0][0]:
+            return levels
+        return [(major, 0.0), *[level for level in levels[1:] if level[0] < major][:1]]
