@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from playground.core.training import Report, TrainResult
 
 BARS = ("reference", "training", "validation", "test")
+#: A canvas shorter than this (pixels) shows the verdict under the chart and the remedies in a
+#: tooltip: at 1024x700 the whole text left the chart a line's height.
+SHORT_CANVAS = 300
+#: Height the chart keeps, whatever the caption needs.
+MIN_CHART_HEIGHT = 90
 
 
 class BiasVarianceView(PlotView):
@@ -42,9 +47,12 @@ class BiasVarianceView(PlotView):
         self._errors: dict[str, float] = {}
         self.diagnosis: Diagnosis | None = None
         self._ticks: list[list[tuple[int, str]]] = []
+        #: whether the canvas is too short for the remedies under the chart (as last drawn)
+        self._short = False
 
         self.caption = Caption("", justify="left")
         self.plot = pg.PlotItem()
+        self.plot.setMinimumHeight(MIN_CHART_HEIGHT)
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
@@ -129,9 +137,21 @@ class BiasVarianceView(PlotView):
         if d is None:
             self.caption.setText("Shown after the first epoch: training error against the reference, "
                                  "validation error against training error.", color=c.hex(c.dim), size="9pt")
+            self.caption.setToolTip("")
             return
         remedies = "".join(f"<br>· {r}" for r in d.remedies)
-        self.caption.setText(f"<b>{d.verdict.capitalize()}</b>: {d.message}{remedies}", color=c.hex(), size="9pt")
+        # in a short dock the list of remedies would leave the chart no height: it moves to the
+        # caption's tooltip, and the verdict stays in view
+        short = self.graphics.height() < SHORT_CANVAS
+        self.caption.setText(f"<b>{d.verdict.capitalize()}</b>: {d.message}{'' if short else remedies}"
+                             + ("<br><i>What to try: hover here</i>" if short and remedies else ""),
+                             color=c.hex(), size="9pt")
+        self.caption.setToolTip(f"<b>What to try</b>{remedies}" if short and remedies else "")
+
+    def _canvas_resized(self) -> None:
+        if (self.graphics.height() < SHORT_CANVAS) != self._short:
+            self._short = not self._short
+            self.schedule()
 
     def _apply_theme(self) -> None:
         style_plot(self.plot, self.colors)

@@ -4,9 +4,10 @@ epoch, the test bar when the run ends, and the verdict in words."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from playground.core.training import Callback, Report, Trainer
-from playground.ui.plots.bias_variance import BiasVarianceView
+from playground.ui.plots.bias_variance import MIN_CHART_HEIGHT, BiasVarianceView
 from playground.ui.plots.live import RunInfo
 from tests.core.test_training import PLANE, XOR, project_of
 from tests.ui.plots.conftest import Show
@@ -65,3 +66,26 @@ def test_a_regression_run_shows_losses(show: Show) -> None:
     assert view.errors()["training"] == pytest.approx(reports[-1].train_loss)
     assert view.data_table()[0] == ["split", "loss"]
     assert view.plot.getAxis("left").labelText == "loss"
+
+
+def test_a_short_dock_keeps_the_chart_and_moves_the_remedies_to_a_tooltip(show: Show) -> None:
+    """Defect (seen in a real window at 1024x700): the verdict and its list of remedies took the
+    whole height and the chart collapsed to a line."""
+    trainer, reports = _run(([{"units": 8, "activation": "tanh"}], XOR), epochs=3)
+    short = show(BiasVarianceView(), width=300, height=200)
+    tall = show(BiasVarianceView(), width=520, height=420)
+    for view in (short, tall):
+        view.start_run(RunInfo.of(trainer), None)
+        view.on_reports(reports)
+        view.flush()
+        QApplication.processEvents()
+        view.flush()
+    assert short.diagnosis is not None
+    assert short.diagnosis.remedies
+    first_remedy = short.diagnosis.remedies[0]
+    assert short.diagnosis.verdict.capitalize() in short.caption.text
+    assert first_remedy not in short.caption.text
+    assert first_remedy in short.caption.toolTip()
+    assert short.plot.geometry().height() >= MIN_CHART_HEIGHT
+    assert first_remedy in tall.caption.text
+    assert tall.caption.toolTip() == ""
