@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Slot
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsRectItem,
@@ -52,6 +53,13 @@ MADE_COLUMNS = 2
 #: caption above them (two lines in a narrow dock): what is left is the pictures' height.
 TEXT_HEIGHT = 18
 CAPTION_HEIGHT = 36
+#: The made input's title, and what it says in a column too narrow for that.
+MADE_TITLE = "Made to excite it"
+MADE_SHORT = "Made"
+#: Pixels of a tile under which the canvas shows one group of examples instead of two.
+MIN_TILE = 24
+#: Column width (pixels) from which a tile's value fits on one line.
+ONE_LINE_VALUE = 46
 #: Seconds between two made inputs while a run trains (each costs some 20 ms of LeNet's
 #: training thread; the ranking, cheaper, follows the workspace's own picture rate).
 MAXIMISE_INTERVAL = 5.0
@@ -161,14 +169,17 @@ class UnitView(PlotView):
         self.add_tool(self.recompute_button)
 
         self.caption = Caption(PLACEHOLDER)
-        self.made_header = Caption("Made to excite it")
+        self.made_header = Caption(MADE_TITLE)
+        self._made_title = MADE_TITLE
+        self._made_width = 0.0
         self.made = self._tile()
         self._headers = [Caption(text) for text in _ROWS]
         self._rows = [[self._tile() for _ in range(K)] for _ in _ROWS]
         for text in (*self._headers, self.made_header, *(t.label for row in self._rows for t in row), self.made.label):
             text.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # the tiles take the height
-        #: tiles per row as arranged now (None: not placed yet)
+        #: tiles per row as arranged now (None: not placed yet), and groups of examples shown
         self._columns: int | None = None
+        self._groups = len(_ROWS)
         self._arrange(min(LAYOUT_COLUMNS))
 
         self.node_box.currentIndexChanged.connect(self._on_node)
@@ -180,17 +191,31 @@ class UnitView(PlotView):
     def _canvas_resized(self) -> None:
         """Rows of as many tiles as make them largest in this canvas, and tiles no taller than
         wide (square pixels in a box of the column's width), so spare height is left below the
-        pictures instead of between a tile and its label."""
+        pictures instead of between a tile and its label. A canvas too short for both groups of
+        examples at ``MIN_TILE`` pixels shows the most exciting ones only (seen at 1024x700:
+        every tile had shrunk to a line)."""
         width, height = max(self.graphics.width() - 16, 0), max(self.graphics.height() - 8, 0)
 
-        def tile_size(columns: int) -> float:
-            rows = len(_ROWS) * -(-K // columns)
-            texts = CAPTION_HEIGHT + (len(_ROWS) + rows) * TEXT_HEIGHT
-            return min(width / (columns + MADE_COLUMNS), (height - texts) / rows)
+        def tile_size(columns: int, groups: int) -> float:
+            rows = groups * -(-K // columns)
+            column = width / (columns + MADE_COLUMNS)
+            lines = 1 if column >= ONE_LINE_VALUE else 2  # a narrow tile's value wraps
+            texts = CAPTION_HEIGHT + groups * TEXT_HEIGHT + rows * lines * TEXT_HEIGHT
+            return min(column, (height - texts) / rows)
 
-        columns = max(LAYOUT_COLUMNS, key=tile_size)
-        if columns != self._columns:
-            self._arrange(columns)
+        both = max(LAYOUT_COLUMNS, key=lambda c: tile_size(c, len(_ROWS)))
+        one = max(LAYOUT_COLUMNS, key=lambda c: tile_size(c, 1))
+        fits = tile_size(both, len(_ROWS)) >= MIN_TILE or tile_size(one, 1) <= tile_size(both, len(_ROWS))
+        self._place(*((both, len(_ROWS)) if fits else (one, 1)))
+        if self._groups > 1 and self._rows[0][0].box.height() < MIN_TILE:
+            # the texts took more height than estimated (a header wrapped in a narrow column)
+            self._place(one, 1)
+
+    def _place(self, columns: int, groups: int) -> None:
+        """Arrange for ``columns`` tiles a row and ``groups`` groups, and size the columns."""
+        if (columns, groups) != (self._columns, self._groups):
+            self._arrange(columns, groups)
+        width = max(self.graphics.width() - 16, 0)
         # widths set, not stretched: Qt shares only the surplus over the items' own preferred
         # widths by stretch factor, which left the made input no wider than a tile
         layout = self.graphics.ci.layout
@@ -202,28 +227,53 @@ class UnitView(PlotView):
         for row in self._rows:
             for t in row:
                 t.box.setMaximumHeight(column)
-        self.made.box.setMaximumHeight(MADE_COLUMNS * column)
+        # no taller than the tiles beside it: in a short dock it took the height they needed
+        self.made.box.setMaximumHeight(min(MADE_COLUMNS, groups * -(-K // columns)) * column)
+        self._made_width = MADE_COLUMNS * column
+        self._title_made()
         layout.activate()  # placed now, not at the next event-loop pass (an export may come first)
+
+    def _title_made(self) -> None:
+        """"Made to excite it" over the made input (on two lines if need be), or "Made" where it
+        would wrap onto more (a narrow dock: four lines took the pictures' height)."""
+        font = QFont()
+        font.setPointSizeF(9)
+        font.setBold(True)
+        fits = QFontMetrics(font).horizontalAdvance(MADE_TITLE) + 12 <= 2 * self._made_width
+        title = MADE_TITLE if fits else MADE_SHORT
+        if title != self._made_title:
+            self._made_title = title
+            self.made_header.setText(title, color=self.colors.hex(), bold=True, size="9pt")
+            self.made_header.setToolTip("" if fits else MADE_TITLE)
+
+    def example_groups(self) -> int:
+        """Groups of examples shown now: 2 (most and least exciting), or 1 in a short canvas."""
+        return self._groups
 
     def tile_columns(self) -> int:
         """Tiles per row as arranged now."""
         return self._columns or min(LAYOUT_COLUMNS)
 
-    def _arrange(self, columns: int) -> None:
+    def _arrange(self, columns: int, groups: int = len(_ROWS)) -> None:
         """Place everything for rows of ``columns`` tiles: the caption on top, the made input in
-        a wide first column, and beside it each group of K examples as a header over its rows,
-        each tile over its value."""
+        a wide first column, and beside it each of the first ``groups`` groups of K examples as
+        a header over its rows, each tile over its value (a group left out is hidden)."""
         g = self.graphics
         if self._columns is not None:
             for item in self._items():
                 g.removeItem(item)
-        self._columns = columns
+        self._columns, self._groups = columns, groups
         tile_rows = -(-K // columns)
         g.addItem(self.caption, row=0, col=0, colspan=columns + 1)
         g.addItem(self.made_header, row=1, col=0)
         g.addItem(self.made.box, row=2, col=0, rowspan=2 * tile_rows)
         g.addItem(self.made.label, row=2 + 2 * tile_rows, col=0)
         for r, (header, tiles) in enumerate(zip(self._headers, self._rows)):
+            shown = r < groups
+            for item in (header, *(part for t in tiles for part in (t.box, t.label))):
+                item.setVisible(shown)
+            if not shown:
+                continue
             top = 1 + r * (1 + 2 * tile_rows)
             g.addItem(header, row=top, col=1, colspan=columns)
             for i, t in enumerate(tiles):
@@ -232,8 +282,10 @@ class UnitView(PlotView):
                 g.addItem(t.label, row=row + 1, col=1 + i % columns)
 
     def _items(self) -> list[pg.GraphicsWidget]:
-        return [self.caption, self.made_header, self.made.box, self.made.label, *self._headers,
-                *(item for tiles in self._rows for t in tiles for item in (t.box, t.label))]
+        """The items in the layout now (a hidden group's are not)."""
+        groups = zip(self._headers[:self._groups], self._rows[:self._groups])
+        return [self.caption, self.made_header, self.made.box, self.made.label,
+                *(item for header, tiles in groups for item in (header, *(p for t in tiles for p in (t.box, t.label))))]
 
     @staticmethod
     def _tile() -> _Tile:
@@ -472,7 +524,8 @@ class UnitView(PlotView):
         c = self.colors
         for header, text in zip(self._headers, _ROWS):
             header.setText(text, color=c.hex(), bold=True, size="9pt")
-        self.made_header.setText("Made to excite it", color=c.hex(), bold=True, size="9pt")
+        self._made_title = ""  # written again, in the theme's colour, by the next _place
+        self._title_made()
         pen = pg.mkPen(c.dim, width=1)
         pen.setCosmetic(True)
         for t in (self.made, *(t for row in self._rows for t in row)):

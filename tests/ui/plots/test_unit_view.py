@@ -14,7 +14,7 @@ from playground.core.datasets import DatasetMeta
 from playground.core.training import Trainer
 from playground.ui.main_window import MainWindow
 from playground.ui.plots.live import RunInfo
-from playground.ui.plots.unit_view import K, UnitView, tile_value
+from playground.ui.plots.unit_view import MIN_TILE, K, UnitView, tile_value
 from tests.core.test_unit_probe import lenet
 from tests.ui.plots.conftest import Show, deliver, drawn_share
 from tests.ui.plots.populated import unit_view
@@ -108,6 +108,21 @@ def test_tiles_fill_a_row_in_a_wide_dock_and_two_in_a_narrow_one(show: Show, siz
     assert view.made.box.sceneBoundingRect().width() > 1.5 * tile.width()
     last = view._rows[1][-1].label.sceneBoundingRect()
     assert view.graphics.rect().contains(last.toRect()), "the last value is on screen"
+
+
+def test_a_short_dock_shows_the_most_exciting_examples_large_enough_to_see(show: Show) -> None:
+    """Defect (seen in a real window at 1024x700): in a short dock every tile had shrunk to a
+    line under the texts. Now the least exciting group steps aside for the most exciting one."""
+    view = show(unit_view(), 420, 220)
+    assert view.example_groups() == 1
+    assert not view._rows[1][0].box.isVisible()
+    assert view._rows[0][0].box.sceneBoundingRect().height() >= MIN_TILE
+    assert view.made.box.sceneBoundingRect().height() >= MIN_TILE
+    view.resize(520, 420)
+    view.flush()
+    assert view.example_groups() == 2
+    assert view._rows[1][0].box.isVisible()
+    assert view._rows[1][0].box.sceneBoundingRect().height() >= MIN_TILE
 
 
 def test_a_plane_dataset_is_told_why(show: Show) -> None:
