@@ -413,10 +413,13 @@ class MainWindow(QMainWindow):
     def _place_training_docks(self) -> None:
         """Lay out the docks the workspace has just added: Reset Window Layout learns the default
         layout with them, then a saved layout is put back (now that its docks exist)."""
-        for dock in self.training.docks.values():
-            # Qt's layout queued a "show unless hidden" for each new dock: it would otherwise come
-            # after the saved layout has hidden some of them, and show them again
-            QCoreApplication.sendPostedEvents(dock, QEvent.Type.MetaCall.value)
+        for widget in (*self.training.docks.values(), self.training.toolbar):
+            # Added to a window already on screen (PyTorch loaded in the background), each new dock
+            # and the training toolbar is hidden until a "show unless hidden" that Qt's layout
+            # queued: delivered now, so that the default layout saved below has them shown (else
+            # Reset Window Layout hid the toolbar for good), and so that it cannot come after the
+            # saved layout has hidden some docks and show them again
+            QCoreApplication.sendPostedEvents(widget, QEvent.Type.MetaCall.value)
         if self._restored_state is not None:
             self.restoreState(self._default_state)
         self._arrange_docks()

@@ -10,19 +10,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QApplication, QTabBar
+from PySide6.QtWidgets import QApplication, QTabBar, QToolBar
 from pytestqt.qtbot import QtBot
 
 from playground.core.datasets import DatasetMeta, resources_dir
 from playground.core.project import load_project
 from playground.ui.app import create_application, save_screenshot
+from playground.ui.loading import BackgroundImport
 from playground.ui.main_window import MainWindow
 from playground.ui.plots.live import RunInfo
 from playground.ui.plots.loss import LossView
 from playground.ui.theme import ThemeManager
-from tests.ui.helpers import ScriptedPrompts, show_at
+from tests.ui.helpers import ScriptedPrompts, close_window, show_at, wait_idle
 from tests.ui.plots.fakes import report, training_run
 
 Factory = Callable[..., MainWindow]
@@ -107,6 +108,42 @@ def test_loss_axis_titles_never_run_into_each_other(qtbot: QtBot, height: int) -
             title = QFontMetrics(axis.label.font()).horizontalAdvance(axis.labelText)
             assert title <= plot.getViewBox().height(), axis.labelText
     assert view.loss_plot.getAxis("left").label.isVisible(), "the main plot keeps its title"
+
+
+@pytest.mark.parametrize("persist", [True, False])
+def test_reset_window_layout_keeps_the_training_toolbar(qtbot: QtBot, settings_dir: Path, persist: bool) -> None:
+    """Defect: in the app as launched (PyTorch loaded in the background, the training side
+    added to a window already on screen) View > Reset Window Layout removed the Train / Pause /
+    Stop / Step toolbar for good. The default layout was saved while the new toolbar was still
+    hidden: Qt shows a widget added to a visible window only through a queued call, which had
+    not run yet."""
+    create_application()
+    theme = ThemeManager(QApplication.instance(), "light")
+    background = BackgroundImport()
+    window = MainWindow(theme, load_project(resources_dir() / "examples" / "lenet_digits.json"), persist=persist,
+                        prompts=ScriptedPrompts(), background=background)
+    try:
+        window.show()
+        qtbot.waitUntil(lambda: window.training_ready, timeout=30_000)  # added after the window was shown
+        wait_idle(qtbot, window)
+        toolbar = window.findChild(QToolBar, "trainingToolbar")
+        assert toolbar is not None
+        assert toolbar.isVisible()
+        loss = window.training.docks["loss"]
+        window.palette_dock.hide()
+        window.removeDockWidget(loss)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, loss)
+        loss.show()
+        QApplication.processEvents()
+        window.reset_layout()
+        QApplication.processEvents()
+        assert toolbar.isVisible(), "Reset Window Layout hid the training toolbar"
+        assert window.palette_dock.isVisible(), "the docks are back in the default layout"
+        assert window.dockWidgetArea(loss) == Qt.DockWidgetArea.BottomDockWidgetArea
+    finally:
+        background.wait(30)
+        close_window(window, theme)
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def test_no_stale_tab_bar_is_drawn_over_the_views(qtbot: QtBot, settings_dir: Path, tmp_path: Path) -> None:

@@ -258,7 +258,8 @@ class TrainingWorkspace(QObject):
             toggle = dock.toggleViewAction()
             toggle.setShortcut(QKeySequence(view_shortcut(i)))
             views.addAction(toggle)
-        toolbar = QToolBar("Training", self.window)
+        #: Train / Pause / Stop / Step / Reset Weights, in the window's toolbar area
+        self.toolbar = toolbar = QToolBar("Training", self.window)
         toolbar.setObjectName("trainingToolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.addActions(self.actions)
