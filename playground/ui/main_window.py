@@ -426,6 +426,9 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState()
         if self._restored_state is not None:
             self.restoreState(self._restored_state)
+            # the saved layout's live views came back before their tool rows wrapped, and their
+            # width held the window wider than the one saved (3,161 px on a 1,440 px screen)
+            QTimer.singleShot(0, self._settle_restored_size)
         self._restore_hidden_for_data()
         self.training.front_what_applies()  # the layouts above bring each group's first tab forward
 

@@ -206,3 +206,28 @@ def test_a_short_accuracy_plot_numbers_fewer_ticks(qtbot: QtBot) -> None:
         v for _spacing, vs in axis.tickValues(0, 100, height) for v in vs]
     text_height = QFontMetrics(axis.style["tickFont"] or axis.font()).height()
     assert len(values) * text_height <= height + text_height, (values, height)
+
+
+def test_a_relaunched_window_keeps_its_saved_size(qtbot: QtBot, settings_dir: Path) -> None:
+    """Defect (seen in a real window): the app relaunched with its saved layout opened 3,161 px
+    wide on a 1,440 px screen. The saved layout's live views came back, PyTorch loaded in the
+    background, before their tool rows had wrapped, and their width held the window wide."""
+    create_application()
+    sizes = []
+    for _launch in range(2):
+        theme = ThemeManager(QApplication.instance(), "light")
+        background = BackgroundImport()
+        window = MainWindow(theme, load_project(resources_dir() / "examples" / "lenet_digits.json"), persist=True,
+                            prompts=ScriptedPrompts(), background=background)
+        try:
+            window.show()
+            qtbot.waitUntil(lambda w=window: w.training_ready, timeout=30_000)
+            wait_idle(qtbot, window)
+            if sizes:  # (the offscreen screen is 800 px wide: a restored window fits it)
+                qtbot.waitUntil(lambda w=window: w.width() <= sizes[0].width(), timeout=3_000)
+            sizes.append(window.size())
+        finally:
+            background.wait(30)
+            close_window(window, theme)  # saves the geometry and layout, as quitting does
+            QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert sizes[1].width() <= sizes[0].width(), f"saved {sizes[0].width()} px wide, reopened {sizes[1].width()} px"
