@@ -240,6 +240,7 @@ class GradientView(PlotView):
         """Forget the current run and the previous profile."""
         self._previous = None
         self.clear()
+        self.time_plot.getViewBox().start_afresh()
 
     def keep_as_previous(self, label: str | None = None) -> None:
         """Keep the current final profile as a dashed outline (for example "sigmoid") under the

@@ -196,6 +196,7 @@ class LossView(PlotView):
             self._drop(run)
         self._previous.clear()
         self.clear()
+        self.loss_plot.getViewBox().start_afresh()
 
     # ------------------------------------------------------------------ previous runs
     def keep_as_previous(self, label: str | None = None) -> None:

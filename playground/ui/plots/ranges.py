@@ -58,6 +58,14 @@ class StickyViewBox(pg.ViewBox):
         #: longer than its steps); data beyond them is still shown
         self.fences: list[tuple[float | None, float | None]] = [(None, None), (None, None)]
 
+    def start_afresh(self) -> None:
+        """Forget the data's envelope and show pyqtgraph's empty range (0 to 1 on both axes)
+        until data comes, auto-ranging again: another project's plot must not keep the last
+        one's axes."""
+        self._envelope = [None, None]
+        self.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0)
+        self.enableAutoRange()
+
     def set_fence(self, axis: int, lo: float | None, hi: float | None) -> None:
         """Keep the auto-range's headroom on ``axis`` (0: x, 1: y) within ``[lo, hi]``."""
         self.fences[axis] = (lo, hi)

@@ -136,3 +136,24 @@ def test_redraws_are_throttled(show: Show, monkeypatch: pytest.MonkeyPatch) -> N
     elapsed = time.monotonic() - start
     view.flush()
     assert 1 <= len(draws) <= min(elapsed * 30 + 2, 100)
+
+
+def test_another_projects_empty_plot_does_not_keep_the_last_runs_axes(show: Show) -> None:
+    """Defect (seen in a real window): after opening another project, its empty loss plot still
+    spanned the last run's 0-15,000 steps."""
+    view = show(LossView())
+
+    def drawn() -> tuple[list[float], list[float]]:
+        for _ in range(2):  # pyqtgraph ranges the axes when it paints
+            view.flush()
+            QApplication.processEvents()
+        return view.loss_plot.getViewBox().viewRange()
+
+    view.add_reports(straight_run(9000, every=100))
+    assert drawn()[0][1] >= 9000
+    view.reset()
+    x_range, y_range = drawn()
+    assert x_range[1] <= 1.5
+    assert y_range[1] <= 1.5
+    view.add_reports(straight_run(300, every=10))
+    assert 300 <= drawn()[0][1] < 9000, "it follows the new run's data"
