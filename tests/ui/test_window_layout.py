@@ -5,7 +5,8 @@ whole window with every panel usable."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -110,13 +111,11 @@ def test_loss_axis_titles_never_run_into_each_other(qtbot: QtBot, height: int) -
     assert view.loss_plot.getAxis("left").label.isVisible(), "the main plot keeps its title"
 
 
-@pytest.mark.parametrize("persist", [True, False])
-def test_reset_window_layout_keeps_the_training_toolbar(qtbot: QtBot, settings_dir: Path, persist: bool) -> None:
-    """Defect: in the app as launched (PyTorch loaded in the background, the training side
-    added to a window already on screen) View > Reset Window Layout removed the Train / Pause /
-    Stop / Step toolbar for good. The default layout was saved while the new toolbar was still
-    hidden: Qt shows a widget added to a visible window only through a queued call, which had
-    not run yet."""
+@contextmanager
+def launched(qtbot: QtBot, persist: bool) -> Iterator[MainWindow]:
+    """The LeNet example's window built as the app launches it: shown first, the training side
+    added once PyTorch has loaded in the background; closed (saving its settings when
+    ``persist``) and freed afterwards."""
     create_application()
     theme = ThemeManager(QApplication.instance(), "light")
     background = BackgroundImport()
@@ -126,6 +125,21 @@ def test_reset_window_layout_keeps_the_training_toolbar(qtbot: QtBot, settings_d
         window.show()
         qtbot.waitUntil(lambda: window.training_ready, timeout=30_000)  # added after the window was shown
         wait_idle(qtbot, window)
+        yield window
+    finally:
+        background.wait(30)
+        close_window(window, theme)
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+@pytest.mark.parametrize("persist", [True, False])
+def test_reset_window_layout_keeps_the_training_toolbar(qtbot: QtBot, settings_dir: Path, persist: bool) -> None:
+    """Defect: in the app as launched (PyTorch loaded in the background, the training side
+    added to a window already on screen) View > Reset Window Layout removed the Train / Pause /
+    Stop / Step toolbar for good. The default layout was saved while the new toolbar was still
+    hidden: Qt shows a widget added to a visible window only through a queued call, which had
+    not run yet."""
+    with launched(qtbot, persist) as window:
         toolbar = window.findChild(QToolBar, "trainingToolbar")
         assert toolbar is not None
         assert toolbar.isVisible()
@@ -140,10 +154,6 @@ def test_reset_window_layout_keeps_the_training_toolbar(qtbot: QtBot, settings_d
         assert toolbar.isVisible(), "Reset Window Layout hid the training toolbar"
         assert window.palette_dock.isVisible(), "the docks are back in the default layout"
         assert window.dockWidgetArea(loss) == Qt.DockWidgetArea.BottomDockWidgetArea
-    finally:
-        background.wait(30)
-        close_window(window, theme)
-        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def test_no_stale_tab_bar_is_drawn_over_the_views(qtbot: QtBot, settings_dir: Path, tmp_path: Path) -> None:
@@ -212,22 +222,10 @@ def test_a_relaunched_window_keeps_its_saved_size(qtbot: QtBot, settings_dir: Pa
     """Defect (seen in a real window): the app relaunched with its saved layout opened 3,161 px
     wide on a 1,440 px screen. The saved layout's live views came back, PyTorch loaded in the
     background, before their tool rows had wrapped, and their width held the window wide."""
-    create_application()
     sizes = []
     for _launch in range(2):
-        theme = ThemeManager(QApplication.instance(), "light")
-        background = BackgroundImport()
-        window = MainWindow(theme, load_project(resources_dir() / "examples" / "lenet_digits.json"), persist=True,
-                            prompts=ScriptedPrompts(), background=background)
-        try:
-            window.show()
-            qtbot.waitUntil(lambda w=window: w.training_ready, timeout=30_000)
-            wait_idle(qtbot, window)
+        with launched(qtbot, persist=True) as window:  # closing it saves the geometry and layout, as quitting does
             if sizes:  # (the offscreen screen is 800 px wide: a restored window fits it)
                 qtbot.waitUntil(lambda w=window: w.width() <= sizes[0].width(), timeout=3_000)
             sizes.append(window.size())
-        finally:
-            background.wait(30)
-            close_window(window, theme)  # saves the geometry and layout, as quitting does
-            QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert sizes[1].width() <= sizes[0].width(), f"saved {sizes[0].width()} px wide, reopened {sizes[1].width()} px"
