@@ -270,7 +270,7 @@ class UnitView(PlotView):
         g.addItem(self.made.label, row=2 + 2 * tile_rows, col=0)
         for r, (header, tiles) in enumerate(zip(self._headers, self._rows)):
             shown = r < groups
-            for item in (header, *(part for t in tiles for part in (t.box, t.label))):
+            for item in self._group_items(r):
                 item.setVisible(shown)
             if not shown:
                 continue
@@ -283,9 +283,12 @@ class UnitView(PlotView):
 
     def _items(self) -> list[pg.GraphicsWidget]:
         """The items in the layout now (a hidden group's are not)."""
-        groups = zip(self._headers[:self._groups], self._rows[:self._groups])
         return [self.caption, self.made_header, self.made.box, self.made.label,
-                *(item for header, tiles in groups for item in (header, *(p for t in tiles for p in (t.box, t.label))))]
+                *(item for r in range(self._groups) for item in self._group_items(r))]
+
+    def _group_items(self, r: int) -> list[pg.GraphicsWidget]:
+        """Group ``r``'s header, and each of its tiles' picture and value."""
+        return [self._headers[r], *(item for t in self._rows[r] for item in (t.box, t.label))]
 
     @staticmethod
     def _tile() -> _Tile:
