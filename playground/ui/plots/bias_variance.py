@@ -47,7 +47,7 @@ class BiasVarianceView(PlotView):
         self._errors: dict[str, float] = {}
         self.diagnosis: Diagnosis | None = None
         self._ticks: list[list[tuple[int, str]]] = []
-        #: whether the canvas is too short for the remedies under the chart (as last drawn)
+        #: whether the canvas is too short for the remedies under the chart (as last resized)
         self._short = False
 
         self.caption = Caption("", justify="left")
@@ -142,15 +142,16 @@ class BiasVarianceView(PlotView):
         remedies = "".join(f"<br>· {r}" for r in d.remedies)
         # in a short dock the list of remedies would leave the chart no height: it moves to the
         # caption's tooltip, and the verdict stays in view
-        short = self.graphics.height() < SHORT_CANVAS
+        short = self._short
         self.caption.setText(f"<b>{d.verdict.capitalize()}</b>: {d.message}{'' if short else remedies}"
                              + ("<br><i>What to try: hover here</i>" if short and remedies else ""),
                              color=c.hex(), size="9pt")
         self.caption.setToolTip(f"<b>What to try</b>{remedies}" if short and remedies else "")
 
     def _canvas_resized(self) -> None:
-        if (self.graphics.height() < SHORT_CANVAS) != self._short:
-            self._short = not self._short
+        short = self.graphics.height() < SHORT_CANVAS
+        if short != self._short:
+            self._short = short
             self.schedule()
 
     def _apply_theme(self) -> None:
